@@ -1,0 +1,67 @@
+/**
+ * Errors a user can cause, and the one place that turns them into a one-line message and an exit code.
+ */
+
+/** An error the user can fix (bad flag, unknown segment, missing credentials): printed as one line, no stack. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UserError";
+  }
+}
+
+/** Exit codes shared by the apps. */
+export const EXIT = {
+  ok: 0,
+  /** The job ran but did not complete (records undelivered, stream vanished, ...). */
+  failed: 1,
+  /** The user asked for something that cannot work (bad flags, unknown segment, no credentials). */
+  usage: 2,
+} as const;
+
+/** Maps well-known AWS SDK errors to a sentence that names the cause and the fix; undefined when unknown. */
+export function describeAwsError(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const name = err.name;
+  if (name === "CredentialsProviderError" || /Could not load credentials/i.test(err.message)) {
+    return "no AWS credentials found: configure them (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or pass --endpoint for a local emulator";
+  }
+  if (/Region is missing/i.test(err.message)) {
+    return "no AWS region configured: set AWS_REGION (or pass --region)";
+  }
+  if (name === "ResourceNotFoundException") {
+    return `stream not found: ${err.message}`;
+  }
+  if (name === "AccessDeniedException" || name === "UnrecognizedClientException") {
+    return `access denied by Kinesis (${err.message}); check that your role has the segment's producer or consumer policy attached`;
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return `cannot reach the Kinesis endpoint (${code}): check --endpoint / AWS_ENDPOINT_URL_KINESIS`;
+  }
+  return undefined;
+}
+
+/**
+ * Runs an app's main function: exit code from its result, and every failure as one line on stderr.
+ * Set DATALAKE_DEBUG=1 to see stack traces of unexpected errors.
+ */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const known = err instanceof UserError ? err.message : describeAwsError(err);
+      if (known !== undefined) {
+        process.stderr.write(`error: ${known}\n`);
+        process.exitCode = err instanceof UserError ? EXIT.usage : EXIT.failed;
+        return;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`error: ${message.split("\n")[0]}\n`);
+      if (process.env.DATALAKE_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}

@@ -1,0 +1,456 @@
+/**
+ * The lake topology (`datalake:lake` in `Pulumi.<stack>.yaml`): its schema, its defaults, and the checks
+ * that run before any resource is declared. Pure: no Pulumi, no AWS, so the apps and tests use it as is.
+ */
+import { z } from "zod";
+import {
+  layerNameChecks,
+  NAME_PATTERN,
+  NAME_RULE,
+  NameCheck,
+  parseAddress,
+  routeNameChecks,
+  segmentAddress,
+  segmentNameChecks,
+  defaultRouteName,
+} from "./naming";
+
+/** The config key the topology lives under. */
+export const CONFIG_KEY = "datalake:lake";
+
+export const COMPRESSION_FORMATS = ["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"] as const;
+export type CompressionFormat = (typeof COMPRESSION_FORMATS)[number];
+
+export const CAPACITY_MODES = ["provisioned", "on-demand"] as const;
+export type CapacityMode = (typeof CAPACITY_MODES)[number];
+
+/** Defaults applied to every segment that does not set the key. */
+export const DEFAULTS = {
+  mode: "provisioned" as CapacityMode,
+  shards: 1,
+  /** Kinesis' own minimum and default retention. */
+  retentionHours: 24,
+  /** Firehose waits up to 5 minutes ... */
+  bufferSeconds: 300,
+  /** ... or 64 MiB, whichever comes first: fewer, larger objects suit a data lake's query engines. */
+  bufferMiB: 64,
+  compression: "GZIP" as CompressionFormat,
+};
+
+/** AWS ranges enforced here instead of at deploy time. */
+export const RANGES = {
+  shards: { min: 1, max: 4096 },
+  retentionHours: { min: 24, max: 8760 },
+  bufferSeconds: { min: 0, max: 900 },
+  bufferMiB: { min: 1, max: 128 },
+};
+
+export interface WireTapConfig {
+  /** Firehose buffering interval in seconds. @default 300 */
+  bufferSeconds: number;
+  /** Firehose buffering size in MiB. @default 64 */
+  bufferMiB: number;
+  /** Compression of the objects written to S3. @default "GZIP" */
+  compression: CompressionFormat;
+}
+
+export interface SegmentConfig {
+  layer: string;
+  name: string;
+  /** `layer/segment` */
+  address: string;
+  /** @default "provisioned" */
+  mode: CapacityMode;
+  /** Provisioned shard count; undefined for on-demand streams. @default 1 */
+  shards: number | undefined;
+  /** Stream retention in hours. @default 24 */
+  retentionHours: number;
+  wireTap: WireTapConfig;
+}
+
+export interface LayerConfig {
+  name: string;
+  segments: SegmentConfig[];
+}
+
+export interface RouteConfig {
+  /** Route name; @default "<fromLayer>-<fromSegment>-to-<toLayer>-<toSegment>" */
+  name: string;
+  /** Source segment address. */
+  from: string;
+  /** Target segment address. */
+  to: string;
+  /** EventBridge content-filter pattern applied to the record's JSON; none forwards every record. */
+  filter: Record<string, unknown> | undefined;
+}
+
+export interface LakeConfig {
+  /** Prefix of every physical name. @default "<project>-<stack>" */
+  name: string;
+  layers: LayerConfig[];
+  /** Every segment of every layer, in config order. */
+  segments: SegmentConfig[];
+  routes: RouteConfig[];
+}
+
+/** One thing wrong with the config: where, what was given, and what is allowed. */
+export interface ConfigProblem {
+  path: string;
+  value: unknown;
+  message: string;
+}
+
+/** Thrown when the topology is invalid; the message lists every problem, one per line. */
+export class LakeConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(formatProblems(problems));
+    this.name = "LakeConfigError";
+  }
+}
+
+const intIn = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `${what} must be a whole number from ${min} to ${max}` })
+    .int({ error: `${what} must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `${what} must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `${what} must be a whole number from ${min} to ${max}` });
+
+const wireTapSchema = z.strictObject({
+  bufferSeconds: intIn("bufferSeconds (Firehose buffering interval)", RANGES.bufferSeconds.min, RANGES.bufferSeconds.max).optional(),
+  bufferMiB: intIn("bufferMiB (Firehose buffering size)", RANGES.bufferMiB.min, RANGES.bufferMiB.max).optional(),
+  compression: z.enum(COMPRESSION_FORMATS, { error: `compression must be one of ${COMPRESSION_FORMATS.join(", ")}` }).optional(),
+});
+
+const segmentSchema = z.strictObject({
+  mode: z.enum(CAPACITY_MODES, { error: `mode must be "provisioned" or "on-demand"` }).optional(),
+  shards: intIn("shards", RANGES.shards.min, RANGES.shards.max).optional(),
+  retentionHours: intIn("retentionHours", RANGES.retentionHours.min, RANGES.retentionHours.max).optional(),
+  wireTap: wireTapSchema.optional(),
+});
+
+const layerSchema = z.strictObject({
+  segments: z.record(z.string(), segmentSchema.nullable(), { error: "segments must be a map of segment name to settings" }),
+});
+
+const routeSchema = z.strictObject({
+  name: z.string({ error: "name must be a string" }).optional(),
+  from: z.string({ error: 'from must be a segment address "layer/segment"' }),
+  to: z.string({ error: 'to must be a segment address "layer/segment"' }),
+  filter: z.record(z.string(), z.unknown(), { error: "filter must be an EventBridge pattern object" }).optional(),
+});
+
+const lakeSchema = z.strictObject({
+  name: z.string({ error: "name must be a string" }).optional(),
+  layers: z.record(z.string(), layerSchema, { error: "layers must be a map of layer name to { segments: ... }" }),
+  routes: z.array(routeSchema, { error: "routes must be a list of { from, to, filter }" }).optional(),
+});
+
+/** Where a problem is: `datalake:lake.layers.ingest.segments.orders.shards`, `datalake:lake.routes[0].to`. */
+export function configPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = CONFIG_KEY;
+  for (const part of path) out += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
+  return out;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+export function formatProblems(problems: ConfigProblem[]): string {
+  const head =
+    problems.length === 1
+      ? `Invalid ${CONFIG_KEY} config: 1 problem.`
+      : `Invalid ${CONFIG_KEY} config: ${problems.length} problems.`;
+  const lines = problems.map((p) => `  - ${p.path}: ${p.message} (got ${show(p.value)})`);
+  return [head, ...lines, `Fix these in Pulumi.<stack>.yaml (or with \`pulumi config set --path\`) and run again.`].join("\n");
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+/** Allowed keys of each strict object, by the last named element of its path. */
+function allowedKeys(path: ReadonlyArray<PropertyKey>): string[] {
+  const named = path.filter((p) => typeof p === "string") as string[];
+  const depth = named.length;
+  if (depth === 0) return Object.keys(lakeSchema.shape);
+  if (named[0] === "routes") return Object.keys(routeSchema.shape);
+  if (named[depth - 1] === "wireTap") return Object.keys(wireTapSchema.shape);
+  if (depth === 2) return Object.keys(layerSchema.shape); // layers.<layer>
+  return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
+}
+
+function unknownKeyProblem(path: ReadonlyArray<PropertyKey>, key: string, input: unknown): ConfigProblem {
+  const allowed = allowedKeys(path);
+  const close = allowed.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+  const hint = close ? `; did you mean "${close}"?` : "";
+  const value = input && typeof input === "object" ? (input as Record<string, unknown>)[key] : undefined;
+  return {
+    path: configPath([...path, key]),
+    value,
+    message: `unknown key; allowed keys here are ${allowed.join(", ")}${hint}`,
+  };
+}
+
+function nameProblem(path: PropertyKey[], kind: string, name: string): ConfigProblem | undefined {
+  return NAME_PATTERN.test(name)
+    ? undefined
+    : { path: configPath(path), value: name, message: `${kind} name must use ${NAME_RULE}` };
+}
+
+function lengthProblems(path: PropertyKey[], checks: NameCheck[]): ConfigProblem[] {
+  return checks
+    .filter((c) => c.name.length > c.limit)
+    .map((c) => ({
+      path: configPath(path),
+      value: c.name,
+      message: `${c.what} would be ${c.name.length} characters, over AWS's limit of ${c.limit}; shorten the lake, layer or segment name by ${c.name.length - c.limit}`,
+    }));
+}
+
+/** Checks an EventBridge pattern's shape: a non-empty object whose leaves are non-empty arrays. */
+function patternProblems(pattern: unknown, path: PropertyKey[]): ConfigProblem[] {
+  if (pattern === null || typeof pattern !== "object" || Array.isArray(pattern)) {
+    return [{ path: configPath(path), value: pattern, message: "each pattern field must be a list of values or a nested object" }];
+  }
+  const entries = Object.entries(pattern as Record<string, unknown>);
+  if (entries.length === 0) {
+    return [{ path: configPath(path), value: pattern, message: "a filter pattern must name at least one field" }];
+  }
+  return entries.flatMap(([key, value]) => {
+    if (Array.isArray(value)) {
+      return value.length > 0
+        ? []
+        : [{ path: configPath([...path, key]), value, message: "a pattern list must hold at least one value or matcher" }];
+    }
+    return patternProblems(value, [...path, key]);
+  });
+}
+
+const asRecord = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+
+/** A route as far as its shape could be read; checks below skip what the schema already reports. */
+interface LooseRoute {
+  name?: unknown;
+  from?: unknown;
+  to?: unknown;
+  filter?: unknown;
+}
+
+/**
+ * Checks that need the whole topology: names, lengths, modes, empty layers, routes. Reads the raw value
+ * defensively so that these problems are reported together with the schema's own in one message.
+ */
+function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] {
+  const raw = asRecord(rawInput);
+  const problems: ConfigProblem[] = [];
+  const lakeNameProblem = nameProblem(["name"], "lake", lakeName);
+  if (lakeNameProblem) {
+    problems.push({ ...lakeNameProblem, message: `${lakeNameProblem.message}; set ${CONFIG_KEY}.name to such a name` });
+  }
+
+  const layerEntries = Object.entries(asRecord(raw.layers));
+  if (layerEntries.length === 0 && typeof raw.layers === "object") {
+    problems.push({ path: configPath(["layers"]), value: raw.layers, message: "a lake needs at least one layer with one segment" });
+  }
+  const addresses = new Set<string>();
+  for (const [layer, layerRaw] of layerEntries) {
+    const layerPath = ["layers", layer];
+    const bad = nameProblem(layerPath, "layer", layer);
+    if (bad) problems.push(bad);
+    else if (!lakeNameProblem) problems.push(...lengthProblems(layerPath, layerNameChecks(lakeName, layer)));
+    const segmentsRaw = asRecord(layerRaw).segments;
+    const segments = Object.entries(asRecord(segmentsRaw));
+    if (segments.length === 0) {
+      problems.push({ path: configPath([...layerPath, "segments"]), value: segmentsRaw, message: "a layer needs at least one segment" });
+    }
+    for (const [segment, segValue] of segments) {
+      const segRaw = asRecord(segValue);
+      const segPath = [...layerPath, "segments", segment];
+      const badSeg = nameProblem(segPath, "segment", segment);
+      if (badSeg) problems.push(badSeg);
+      else if (!bad && !lakeNameProblem) problems.push(...lengthProblems(segPath, segmentNameChecks(lakeName, layer, segment)));
+      addresses.add(segmentAddress(layer, segment));
+      if (segRaw.mode === "on-demand" && segRaw.shards !== undefined) {
+        problems.push({
+          path: configPath([...segPath, "shards"]),
+          value: segRaw.shards,
+          message: 'shards cannot be set with mode "on-demand" (Kinesis sizes on-demand streams itself); remove shards or use mode "provisioned"',
+        });
+      }
+    }
+  }
+
+  const routeNames = new Map<string, number>();
+  const edges = new Map<string, string[]>();
+  const routes: LooseRoute[] = Array.isArray(raw.routes) ? raw.routes.map(asRecord) : [];
+  routes.forEach((route, i) => {
+    for (const end of ["from", "to"] as const) {
+      const address = route[end];
+      if (typeof address !== "string") continue; // the schema reports it
+      if (!parseAddress(address)) {
+        problems.push({ path: configPath(["routes", i, end]), value: address, message: 'must be a segment address "layer/segment"' });
+      } else if (!addresses.has(address)) {
+        const known = [...addresses].join(", ") || "none";
+        problems.push({ path: configPath(["routes", i, end]), value: address, message: `names no segment of this lake; known segments: ${known}` });
+      }
+    }
+    if (typeof route.from !== "string" || typeof route.to !== "string") return;
+    if (route.from === route.to) {
+      problems.push({ path: configPath(["routes", i, "to"]), value: route.to, message: "a route cannot lead back into its own segment" });
+    }
+    const name = typeof route.name === "string" ? route.name : defaultRouteName(route.from, route.to);
+    const namePath = ["routes", i, typeof route.name === "string" ? "name" : "from"];
+    if (typeof route.name === "string") {
+      const badName = nameProblem(["routes", i, "name"], "route", route.name);
+      if (badName) problems.push(badName);
+    }
+    if (routeNames.has(name)) {
+      problems.push({
+        path: configPath(namePath),
+        value: name,
+        message: `route name "${name}" is already used by routes[${routeNames.get(name)}]; give one of them a distinct name`,
+      });
+    }
+    routeNames.set(name, i);
+    if (!lakeNameProblem && NAME_PATTERN.test(name)) {
+      problems.push(
+        ...lengthProblems(namePath, routeNameChecks(lakeName, name)).map((p) => ({
+          ...p,
+          message: `${p.message} (or give the route a shorter name)`,
+        })),
+      );
+    }
+    if (route.filter !== undefined && typeof route.filter === "object") {
+      problems.push(...patternProblems(route.filter, ["routes", i, "filter"]));
+    }
+    if (route.from !== route.to) edges.set(route.from, [...(edges.get(route.from) ?? []), route.to]);
+  });
+
+  const cycle = findCycle(edges);
+  if (cycle) {
+    problems.push({
+      path: configPath(["routes"]),
+      value: cycle.join(" -> "),
+      message: "routes form a loop, which would copy records forever; remove one route of the loop",
+    });
+  }
+  return problems;
+}
+
+/** A loop in the route graph, as the list of addresses along it; undefined when there is none. */
+function findCycle(edges: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === "done") return undefined;
+    if (state.get(node) === "open") return [...stack.slice(stack.indexOf(node)), node];
+    state.set(node, "open");
+    stack.push(node);
+    for (const next of edges.get(node) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(node, "done");
+    return undefined;
+  };
+  for (const node of edges.keys()) {
+    const found = visit(node);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** `<project>-<stack>`, lowercased, with characters that names cannot hold turned into "-". */
+export function defaultLakeName(ctx: ParseContext): string {
+  return `${ctx.project}-${ctx.stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+}
+
+export interface ParseContext {
+  /** Pulumi project name, for the default lake name. */
+  project: string;
+  /** Pulumi stack name, for the default lake name. */
+  stack: string;
+}
+
+/**
+ * Validates the raw `datalake:lake` value and applies defaults.
+ * @throws LakeConfigError listing every problem found.
+ */
+export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
+  if (raw === undefined || raw === null) {
+    throw new LakeConfigError([
+      {
+        path: CONFIG_KEY,
+        value: raw,
+        message: "the stack has no topology; add `datalake:lake` with at least one layer and segment to Pulumi.<stack>.yaml",
+      },
+    ]);
+  }
+  const parsed = lakeSchema.safeParse(raw, { reportInput: true });
+  const problems: ConfigProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.flatMap((issue): ConfigProblem[] => {
+        if (issue.code === "unrecognized_keys") {
+          return issue.keys.map((key) => unknownKeyProblem(issue.path, key, issue.input));
+        }
+        return [{ path: configPath(issue.path), value: issue.input, message: issue.message }];
+      });
+  const rawName = asRecord(raw).name;
+  const name = typeof rawName === "string" ? rawName : defaultLakeName(ctx);
+  problems.push(...topologyProblems(raw, name));
+  if (!parsed.success || problems.length > 0) {
+    throw new LakeConfigError([...problems].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+  }
+  const lake = parsed.data;
+
+  const layers: LayerConfig[] = Object.entries(lake.layers).map(([layer, layerRaw]) => ({
+    name: layer,
+    segments: Object.entries(layerRaw.segments).map(([segment, segRaw]): SegmentConfig => {
+      const mode = segRaw?.mode ?? DEFAULTS.mode;
+      return {
+        layer,
+        name: segment,
+        address: segmentAddress(layer, segment),
+        mode,
+        shards: mode === "on-demand" ? undefined : (segRaw?.shards ?? DEFAULTS.shards),
+        retentionHours: segRaw?.retentionHours ?? DEFAULTS.retentionHours,
+        wireTap: {
+          bufferSeconds: segRaw?.wireTap?.bufferSeconds ?? DEFAULTS.bufferSeconds,
+          bufferMiB: segRaw?.wireTap?.bufferMiB ?? DEFAULTS.bufferMiB,
+          compression: segRaw?.wireTap?.compression ?? DEFAULTS.compression,
+        },
+      };
+    }),
+  }));
+  return {
+    name,
+    layers,
+    segments: layers.flatMap((l) => l.segments),
+    routes: (lake.routes ?? []).map((r) => ({
+      name: r.name ?? defaultRouteName(r.from, r.to),
+      from: r.from,
+      to: r.to,
+      filter: r.filter,
+    })),
+  };
+}

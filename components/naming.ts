@@ -1,0 +1,170 @@
+/**
+ * Physical names of everything a segment, layer, route or lake creates, and the AWS limits they must fit.
+ * Names derive only from the lake, layer and segment names (never from list order), so adding or removing
+ * one segment never renames another segment's resources.
+ */
+
+/** Allowed shape of lake, layer, segment and route names. */
+export const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
+export const NAME_RULE = 'lowercase letters, digits and "-", starting with a letter';
+
+/** Placeholder for the 12-digit AWS account id in bucket names; its length is what matters for the limit. */
+export const ACCOUNT_ID_LENGTH = 12;
+
+/** AWS limits on the physical names we create. */
+export const LIMITS = {
+  streamName: 128,
+  deliveryStreamName: 64,
+  bucketName: 63,
+  roleName: 64,
+  policyName: 128,
+  pipeName: 64,
+  logGroupName: 512,
+  kmsAlias: 256,
+} as const;
+
+/** The address users and the catalog use for a segment: `layer/segment`. */
+export function segmentAddress(layer: string, segment: string): string {
+  return `${layer}/${segment}`;
+}
+
+/** Splits `layer/segment`; undefined when the text is not an address. */
+export function parseAddress(address: string): { layer: string; segment: string } | undefined {
+  const parts = address.split("/");
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
+  return { layer: parts[0], segment: parts[1] };
+}
+
+/** Physical names of one segment's resources. `accountId` only affects the bucket name. */
+export interface SegmentNames {
+  /** `layer/segment` */
+  address: string;
+  /** Pulumi logical name of the segment component (unique in the stack): `layer-segment`. */
+  logicalName: string;
+  streamName: string;
+  deliveryStreamName: string;
+  /** Bucket name; globally unique because it ends in the account id. */
+  bucketName: string;
+  firehoseRoleName: string;
+  producerPolicyName: string;
+  consumerPolicyName: string;
+  logGroupName: string;
+  logStreamName: string;
+}
+
+export function segmentNames(lake: string, layer: string, segment: string, accountId: string): SegmentNames {
+  const base = `${lake}-${layer}-${segment}`;
+  return {
+    address: segmentAddress(layer, segment),
+    logicalName: `${layer}-${segment}`,
+    streamName: base,
+    deliveryStreamName: base,
+    bucketName: `${base}-${accountId}`,
+    firehoseRoleName: `${base}-firehose`,
+    producerPolicyName: `${base}-producer`,
+    consumerPolicyName: `${base}-consumer`,
+    logGroupName: `/aws/kinesisfirehose/${base}`,
+    logStreamName: "DestinationDelivery",
+  };
+}
+
+export interface LayerNames {
+  logicalName: string;
+  kmsAlias: string;
+}
+
+export function layerNames(lake: string, layer: string): LayerNames {
+  return { logicalName: layer, kmsAlias: `alias/${lake}/${layer}` };
+}
+
+export interface RouteNames {
+  logicalName: string;
+  pipeName: string;
+  roleName: string;
+}
+
+/** Default route name when the config gives none: `<fromLayer>-<fromSegment>-to-<toLayer>-<toSegment>`. */
+export function defaultRouteName(from: string, to: string): string {
+  return `${from.replace("/", "-")}-to-${to.replace("/", "-")}`;
+}
+
+export function routeNames(lake: string, route: string): RouteNames {
+  return {
+    logicalName: `route-${route}`,
+    pipeName: `${lake}-${route}`,
+    roleName: `${lake}-${route}-route`,
+  };
+}
+
+/** A physical name and the AWS limit it must respect. */
+export interface NameCheck {
+  what: string;
+  name: string;
+  limit: number;
+}
+
+/** Every length-limited physical name of a segment, with a 12-character stand-in for the account id. */
+export function segmentNameChecks(lake: string, layer: string, segment: string): NameCheck[] {
+  const n = segmentNames(lake, layer, segment, "0".repeat(ACCOUNT_ID_LENGTH));
+  return [
+    { what: "Kinesis stream name", name: n.streamName, limit: LIMITS.streamName },
+    { what: "Firehose delivery stream name", name: n.deliveryStreamName, limit: LIMITS.deliveryStreamName },
+    { what: "S3 bucket name (with the 12-digit account id)", name: n.bucketName, limit: LIMITS.bucketName },
+    { what: "IAM role name", name: n.firehoseRoleName, limit: LIMITS.roleName },
+    { what: "IAM policy name", name: n.consumerPolicyName, limit: LIMITS.policyName },
+    { what: "CloudWatch log group name", name: n.logGroupName, limit: LIMITS.logGroupName },
+  ];
+}
+
+export function layerNameChecks(lake: string, layer: string): NameCheck[] {
+  return [{ what: "KMS alias", name: layerNames(lake, layer).kmsAlias, limit: LIMITS.kmsAlias }];
+}
+
+export function routeNameChecks(lake: string, route: string): NameCheck[] {
+  const n = routeNames(lake, route);
+  return [
+    { what: "EventBridge pipe name", name: n.pipeName, limit: LIMITS.pipeName },
+    { what: "IAM role name", name: n.roleName, limit: LIMITS.roleName },
+  ];
+}
+
+/**
+ * Where Firehose writes in a segment's bucket, shared by the Firehose component and the local lake so
+ * both produce the same object layout. Hive-style hour partitions suit Athena and Glue crawlers.
+ */
+export const WIRE_TAP_LAYOUT = {
+  prefix: "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
+  errorOutputPrefix:
+    "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
+} as const;
+
+/** File extension Firehose appends for each compression format. */
+export const COMPRESSION_EXTENSION: Record<string, string> = {
+  UNCOMPRESSED: "",
+  GZIP: ".gz",
+  ZIP: ".zip",
+  Snappy: ".snappy",
+  HADOOP_SNAPPY: ".snappy",
+};
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+/** Expands the `!{timestamp:...}` expressions of a prefix for a UTC time (as Firehose does). */
+export function expandPrefix(prefix: string, at: Date, errorOutputType = "processing-failed"): string {
+  return prefix
+    .replace(/!\{timestamp:yyyy\}/g, String(at.getUTCFullYear()))
+    .replace(/!\{timestamp:MM\}/g, pad(at.getUTCMonth() + 1))
+    .replace(/!\{timestamp:dd\}/g, pad(at.getUTCDate()))
+    .replace(/!\{timestamp:HH\}/g, pad(at.getUTCHours()))
+    .replace(/!\{firehose:error-output-type\}/g, errorOutputType);
+}
+
+/**
+ * Object key Firehose gives a delivered batch:
+ * `<prefix><deliveryStream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<random><ext>`.
+ */
+export function wireTapObjectKey(deliveryStreamName: string, compression: string, at: Date, random: string): string {
+  const stamp = `${at.getUTCFullYear()}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}-${pad(at.getUTCHours())}-${pad(at.getUTCMinutes())}-${pad(at.getUTCSeconds())}`;
+  const ext = COMPRESSION_EXTENSION[compression] ?? "";
+  return `${expandPrefix(WIRE_TAP_LAYOUT.prefix, at)}${deliveryStreamName}-1-${stamp}-${random}${ext}`;
+}
