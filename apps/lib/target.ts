@@ -1,0 +1,180 @@
+/**
+ * Which stream the apps talk to, and where. In the order of the design contract:
+ *   1. `--stream NAME` or KINESIS_STREAM_NAME;
+ *   2. `--segment ADDRESS` resolved through the catalog (--catalog, DATALAKE_CATALOG, or the Pulumi CLI);
+ *   3. with no AWS target configured, the embedded local lake (kinesis-local with the dev topology).
+ * The endpoint follows the AWS SDK: --endpoint, AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, else AWS.
+ */
+import { DescribeStreamSummaryCommand, KinesisClient, ResourceNotFoundException } from "@aws-sdk/client-kinesis";
+import { Command, Option } from "commander";
+import * as path from "path";
+import { Catalog, catalogFromPulumi, CATALOG_HINT, entryRegion, lookupSegment, readCatalogFile } from "./catalog";
+import { createKinesisClient, endpointFromEnv } from "./client";
+import { describeAwsError, UserError } from "./errors";
+import { startLocalLake } from "./local-lake";
+
+export interface TargetOptions {
+  /** Stream name; wins over everything else. */
+  stream?: string;
+  /** Segment address (`layer/segment`), looked up in the catalog. */
+  segment?: string;
+  /** Catalog JSON file. @default DATALAKE_CATALOG, then `pulumi stack output catalog --json` */
+  catalog?: string;
+  /** Kinesis endpoint URL. @default AWS_ENDPOINT_URL_KINESIS, then AWS_ENDPOINT_URL */
+  endpoint?: string;
+  /** AWS region. @default the SDK's (AWS_REGION, profile), or the region in the catalog's stream ARN */
+  region?: string;
+}
+
+export interface Target {
+  client: KinesisClient;
+  streamName: string;
+  /** One line saying which stream, where, and why it was chosen. */
+  description: string;
+  /** True when the embedded local lake was started for this run. */
+  local: boolean;
+  /** Releases the client and stops the local lake if one was started. */
+  close(): Promise<void>;
+}
+
+/** Adds the target flags shared by the publisher and the subscriber. */
+export function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--stream <name>", "Kinesis stream name (env KINESIS_STREAM_NAME)"))
+    .addOption(new Option("--segment <address>", 'segment address "layer/segment", resolved through the catalog'))
+    .addOption(new Option("--catalog <file>", "catalog JSON from `pulumi stack output catalog --json` (env DATALAKE_CATALOG)"))
+    .addOption(new Option("--endpoint <url>", "Kinesis endpoint URL (env AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL)"))
+    .addOption(new Option("--region <region>", "AWS region (env AWS_REGION)"));
+}
+
+/** True when anything points at AWS or an emulator; otherwise the apps use the embedded local lake. */
+export function awsTargetConfigured(opts: TargetOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(
+    opts.endpoint ||
+      opts.region ||
+      opts.catalog ||
+      endpointFromEnv(env) ||
+      env.DATALAKE_CATALOG ||
+      env.AWS_REGION ||
+      env.AWS_DEFAULT_REGION ||
+      env.AWS_PROFILE ||
+      env.AWS_ACCESS_KEY_ID ||
+      env.AWS_WEB_IDENTITY_TOKEN_FILE ||
+      env.AWS_CONTAINER_CREDENTIALS_FULL_URI ||
+      env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+  );
+}
+
+function validateAddress(segment: string): void {
+  if (!/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/.test(segment)) {
+    throw new UserError(`--segment "${segment}" is not a segment address; use "layer/segment", e.g. ingest/persons`);
+  }
+}
+
+function loadCatalog(opts: TargetOptions, env: NodeJS.ProcessEnv): { catalog: Catalog; source: string } {
+  const file = opts.catalog ?? env.DATALAKE_CATALOG;
+  if (file) return { catalog: readCatalogFile(file), source: `catalog ${file}` };
+  const fromCli = catalogFromPulumi();
+  if (fromCli) return { catalog: fromCli, source: "the current Pulumi stack's catalog" };
+  throw new UserError(`no catalog to resolve --segment; ${CATALOG_HINT}`);
+}
+
+/** Fails early, in one line, when the SDK has no region or no credentials. */
+async function checkAwsSetup(client: KinesisClient): Promise<void> {
+  try {
+    await client.config.region();
+  } catch {
+    throw new UserError("no AWS region configured: set AWS_REGION (or pass --region), or use --endpoint for an emulator");
+  }
+  try {
+    await client.config.credentials();
+  } catch {
+    throw new UserError(
+      "no AWS credentials found: configure them (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use --endpoint for an emulator",
+    );
+  }
+}
+
+/** Confirms that the stream exists, so a typo fails in one line before any work starts. */
+async function checkStream(client: KinesisClient, streamName: string, where: string, hint: string): Promise<void> {
+  try {
+    await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException || (err as Error).name === "ResourceNotFoundException") {
+      throw new UserError(`stream "${streamName}" not found at ${where}${hint}`);
+    }
+    const known = describeAwsError(err);
+    if (known) throw new UserError(known);
+    throw err;
+  }
+}
+
+export async function resolveTarget(
+  opts: TargetOptions,
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Target> {
+  const stream = opts.stream ?? env.KINESIS_STREAM_NAME;
+  const streamSource = opts.stream ? "--stream" : "KINESIS_STREAM_NAME";
+  if (!stream && opts.segment) validateAddress(opts.segment);
+
+  if (!awsTargetConfigured(opts, env)) {
+    const lake = await startLocalLake({ log });
+    try {
+      let streamName: string;
+      let why: string;
+      if (stream) {
+        streamName = stream;
+        why = streamSource;
+      } else {
+        const address = opts.segment ?? lake.config.segments[0].address;
+        streamName = lookupSegment(lake.catalog, address, `the local lake (${lake.stackFile})`).streamName;
+        why = opts.segment ? `segment ${address}` : `segment ${address}, the first of ${lake.stackFile}; choose with --segment`;
+      }
+      const known = Object.keys(lake.catalog).join(", ");
+      await checkStream(lake.client, streamName, `the local lake`, `; its segments are ${known}`);
+      const description = `target: local lake (kinesis-local at ${lake.endpoint}, state in ${path.relative(process.cwd(), lake.dataDir) || "."}), stream ${streamName} (${why})`;
+      log(description);
+      return { client: lake.client, streamName, description, local: true, close: () => lake.stop() };
+    } catch (err) {
+      await lake.stop();
+      throw err;
+    }
+  }
+
+  let streamName: string;
+  let why: string;
+  let region = opts.region;
+  if (stream) {
+    streamName = stream;
+    why = streamSource;
+  } else if (opts.segment) {
+    const { catalog, source } = loadCatalog(opts, env);
+    const entry = lookupSegment(catalog, opts.segment, source);
+    streamName = entry.streamName;
+    why = `segment ${opts.segment} from ${source}`;
+    region ??= env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? entryRegion(entry);
+  } else {
+    throw new UserError("no stream chosen: pass --segment layer/segment (with a catalog) or --stream NAME, or set KINESIS_STREAM_NAME");
+  }
+
+  const endpoint = opts.endpoint ?? endpointFromEnv(env);
+  const client = createKinesisClient({ endpoint, region }, env);
+  try {
+    await checkAwsSetup(client);
+    const where = endpoint ?? `AWS region ${await client.config.region()}`;
+    await checkStream(client, streamName, where, "; check the name, the region and that the stack is deployed");
+    const description = `target: stream ${streamName} at ${where} (${why})`;
+    log(description);
+    return {
+      client,
+      streamName,
+      description,
+      local: false,
+      close: async () => client.destroy(),
+    };
+  } catch (err) {
+    client.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Reads a stack's topology from `Pulumi.<stack>.yaml` with exactly the validation `pulumi up` applies,
+ * so the local lake has the same segments and physical names as the deployed one.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { CONFIG_KEY, LakeConfig, LakeConfigError, parseLakeConfig } from "../../components/config";
+import { UserError } from "./errors";
+
+/** The project folder: where Pulumi.yaml is (this repository). */
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+
+/** Stack whose topology the local lake uses: DATALAKE_STACK, else "dev". */
+export function localStackName(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DATALAKE_STACK ?? "dev";
+}
+
+function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new UserError(`cannot read ${file}; the local lake needs the stack file (set DATALAKE_STACK to pick another stack)`);
+  }
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new UserError(`${file} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** Loads and validates the topology of `stack` from `Pulumi.<stack>.yaml` in `projectDir`. */
+export function loadStackTopology(stack: string = localStackName(), projectDir: string = PROJECT_DIR): LakeConfig {
+  const project = readYaml(path.join(projectDir, "Pulumi.yaml")) as { name?: string } | null;
+  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  const stackFile = readYaml(file) as { config?: Record<string, unknown> } | null;
+  const raw = stackFile?.config?.[CONFIG_KEY];
+  try {
+    return parseLakeConfig(raw, { project: project?.name ?? "datalake", stack });
+  } catch (err) {
+    if (err instanceof LakeConfigError) throw new UserError(`${path.basename(file)}: ${err.message}`);
+    throw err;
+  }
+}
