@@ -18,7 +18,7 @@ import { loadStackTopology, localStackName, PROJECT_DIR } from "./topology";
 export interface LocalLakeOptions {
   /** Stack whose topology to use. @default DATALAKE_STACK, then "dev" */
   stack?: string;
-  /** Folder for the lake's state (streams, wire-tap objects). @default "<project>/.datalake/local" */
+  /** Folder for the lake's state (streams, wire-tap objects). @default DATALAKE_LOCAL_DIR, then "<project>/.datalake/local" */
   dataDir?: string;
   /** Keep stream contents between runs. @default true */
   persist?: boolean;
@@ -76,7 +76,7 @@ function takeLock(dir: string): () => void {
 export async function startLocalLake(options: LocalLakeOptions = {}): Promise<LocalLake> {
   const stack = options.stack ?? localStackName();
   const config = loadStackTopology(stack);
-  const dataDir = path.resolve(options.dataDir ?? path.join(PROJECT_DIR, ".datalake", "local"));
+  const dataDir = path.resolve(options.dataDir ?? process.env.DATALAKE_LOCAL_DIR ?? path.join(PROJECT_DIR, ".datalake", "local"));
   const persist = options.persist ?? true;
   const log = options.log ?? (() => undefined);
   const release = persist ? takeLock(dataDir) : () => undefined;

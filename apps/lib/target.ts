@@ -119,7 +119,7 @@ export async function resolveTarget(
   if (!stream && opts.segment) validateAddress(opts.segment);
 
   if (!awsTargetConfigured(opts, env)) {
-    const lake = await startLocalLake({ log });
+    const lake = await startLocalLake({ log, dataDir: env.DATALAKE_LOCAL_DIR, stack: env.DATALAKE_STACK });
     try {
       let streamName: string;
       let why: string;
