@@ -12,6 +12,7 @@ import {
   routeNameChecks,
   segmentAddress,
   segmentNameChecks,
+  segmentNames,
   defaultRouteName,
 } from "./naming";
 
@@ -115,35 +116,52 @@ const intIn = (what: string, min: number, max: number) =>
     .min(min, { error: `${what} must be a whole number from ${min} to ${max}` })
     .max(max, { error: `${what} must be a whole number from ${min} to ${max}` });
 
-const wireTapSchema = z.strictObject({
-  bufferSeconds: intIn("bufferSeconds (Firehose buffering interval)", RANGES.bufferSeconds.min, RANGES.bufferSeconds.max).optional(),
-  bufferMiB: intIn("bufferMiB (Firehose buffering size)", RANGES.bufferMiB.min, RANGES.bufferMiB.max).optional(),
-  compression: z.enum(COMPRESSION_FORMATS, { error: `compression must be one of ${COMPRESSION_FORMATS.join(", ")}` }).optional(),
-});
+const wireTapSchema = z.strictObject(
+  {
+    bufferSeconds: intIn("bufferSeconds (Firehose buffering interval)", RANGES.bufferSeconds.min, RANGES.bufferSeconds.max).optional(),
+    bufferMiB: intIn("bufferMiB (Firehose buffering size)", RANGES.bufferMiB.min, RANGES.bufferMiB.max).optional(),
+    compression: z.enum(COMPRESSION_FORMATS, { error: `compression must be one of ${COMPRESSION_FORMATS.join(", ")}` }).optional(),
+  },
+  { error: "wireTap must be a map of bufferSeconds, bufferMiB and compression" },
+);
 
-const segmentSchema = z.strictObject({
-  mode: z.enum(CAPACITY_MODES, { error: `mode must be "provisioned" or "on-demand"` }).optional(),
-  shards: intIn("shards", RANGES.shards.min, RANGES.shards.max).optional(),
-  retentionHours: intIn("retentionHours", RANGES.retentionHours.min, RANGES.retentionHours.max).optional(),
-  wireTap: wireTapSchema.optional(),
-});
+const segmentSchema = z.strictObject(
+  {
+    mode: z.enum(CAPACITY_MODES, { error: `mode must be "provisioned" or "on-demand"` }).optional(),
+    shards: intIn("shards", RANGES.shards.min, RANGES.shards.max).optional(),
+    retentionHours: intIn("retentionHours", RANGES.retentionHours.min, RANGES.retentionHours.max).optional(),
+    // `wireTap:` with every setting commented out reads as null: same as leaving it out.
+    wireTap: wireTapSchema.nullable().optional(),
+  },
+  { error: "a segment's settings must be a map of mode, shards, retentionHours and wireTap (or {} for the defaults)" },
+);
 
-const layerSchema = z.strictObject({
-  segments: z.record(z.string(), segmentSchema.nullable(), { error: "segments must be a map of segment name to settings" }),
-});
+const layerSchema = z.strictObject(
+  {
+    segments: z.record(z.string(), segmentSchema.nullable(), { error: "segments must be a map of segment name to settings" }),
+  },
+  { error: "a layer must be a map with segments: { <segment name>: settings }" },
+);
 
-const routeSchema = z.strictObject({
-  name: z.string({ error: "name must be a string" }).optional(),
-  from: z.string({ error: 'from must be a segment address "layer/segment"' }),
-  to: z.string({ error: 'to must be a segment address "layer/segment"' }),
-  filter: z.record(z.string(), z.unknown(), { error: "filter must be an EventBridge pattern object" }).optional(),
-});
+const routeSchema = z.strictObject(
+  {
+    name: z.string({ error: "name must be a string" }).optional(),
+    from: z.string({ error: 'from must be a segment address "layer/segment"' }),
+    to: z.string({ error: 'to must be a segment address "layer/segment"' }),
+    filter: z.record(z.string(), z.unknown(), { error: "filter must be an EventBridge pattern object" }).optional(),
+  },
+  { error: "each route must be a map of from, to and optionally name and filter" },
+);
 
-const lakeSchema = z.strictObject({
-  name: z.string({ error: "name must be a string" }).optional(),
-  layers: z.record(z.string(), layerSchema, { error: "layers must be a map of layer name to { segments: ... }" }),
-  routes: z.array(routeSchema, { error: "routes must be a list of { from, to, filter }" }).optional(),
-});
+const lakeSchema = z.strictObject(
+  {
+    name: z.string({ error: "name must be a string" }).optional(),
+    layers: z.record(z.string(), layerSchema, { error: "layers must be a map of layer name to { segments: ... }" }),
+    // `routes:` with every route commented out reads as null: same as no routes.
+    routes: z.array(routeSchema, { error: "routes must be a list of { from, to, filter }" }).nullable().optional(),
+  },
+  { error: "the topology must be a map of layers (and optionally name and routes)" },
+);
 
 /** Where a problem is: `datalake:lake.layers.ingest.segments.orders.shards`, `datalake:lake.routes[0].to`. */
 export function configPath(path: ReadonlyArray<PropertyKey>): string {
@@ -160,7 +178,8 @@ function show(value: unknown): string {
   } catch {
     text = String(value);
   }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  // Room for a whole over-long physical name or a loop of several addresses; cut only what is unreadable anyway.
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
 
 export function formatProblems(problems: ConfigProblem[]): string {
@@ -186,20 +205,37 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-/** Allowed keys of each strict object, by the last named element of its path. */
+/**
+ * Allowed keys of each strict object, by the depth of its path (not by key names: a segment may be
+ * called anything, including "wireTap").
+ */
 function allowedKeys(path: ReadonlyArray<PropertyKey>): string[] {
   const named = path.filter((p) => typeof p === "string") as string[];
   const depth = named.length;
   if (depth === 0) return Object.keys(lakeSchema.shape);
-  if (named[0] === "routes") return Object.keys(routeSchema.shape);
-  if (named[depth - 1] === "wireTap") return Object.keys(wireTapSchema.shape);
+  if (named[0] === "routes") return Object.keys(routeSchema.shape); // routes[i]
   if (depth === 2) return Object.keys(layerSchema.shape); // layers.<layer>
-  return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
+  if (depth === 4) return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
+  return Object.keys(wireTapSchema.shape); // layers.<layer>.segments.<segment>.wireTap
+}
+
+/** The allowed key the user most likely meant: the closest within 2 edits, else the only one it abbreviates. */
+function suggestKey(allowed: string[], key: string): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of allowed) {
+    const d = editDistance(k.toLowerCase(), lower);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  if (best) return best;
+  const prefixed = lower.length >= 4 ? allowed.filter((k) => k.toLowerCase().startsWith(lower)) : [];
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 function unknownKeyProblem(path: ReadonlyArray<PropertyKey>, key: string, input: unknown): ConfigProblem {
   const allowed = allowedKeys(path);
-  const close = allowed.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+  const close = suggestKey(allowed, key);
   const hint = close ? `; did you mean "${close}"?` : "";
   const value = input && typeof input === "object" ? (input as Record<string, unknown>)[key] : undefined;
   return {
@@ -244,8 +280,9 @@ function patternProblems(pattern: unknown, path: PropertyKey[]): ConfigProblem[]
   });
 }
 
-const asRecord = (value: unknown): Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+const asRecord = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : {});
 
 /** A route as far as its shape could be read; checks below skip what the schema already reports. */
 interface LooseRoute {
@@ -268,10 +305,13 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
   }
 
   const layerEntries = Object.entries(asRecord(raw.layers));
-  if (layerEntries.length === 0 && typeof raw.layers === "object") {
+  // Only for an empty map: a missing or mistyped `layers` is the schema's to report.
+  if (layerEntries.length === 0 && isRecord(raw.layers)) {
     problems.push({ path: configPath(["layers"]), value: raw.layers, message: "a lake needs at least one layer with one segment" });
   }
   const addresses = new Set<string>();
+  /** Segment logical name (`layer-segment`, the stem of every physical name) -> address that took it. */
+  const stems = new Map<string, string>();
   for (const [layer, layerRaw] of layerEntries) {
     const layerPath = ["layers", layer];
     const bad = nameProblem(layerPath, "layer", layer);
@@ -279,7 +319,7 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
     else if (!lakeNameProblem) problems.push(...lengthProblems(layerPath, layerNameChecks(lakeName, layer)));
     const segmentsRaw = asRecord(layerRaw).segments;
     const segments = Object.entries(asRecord(segmentsRaw));
-    if (segments.length === 0) {
+    if (segments.length === 0 && isRecord(segmentsRaw)) {
       problems.push({ path: configPath([...layerPath, "segments"]), value: segmentsRaw, message: "a layer needs at least one segment" });
     }
     for (const [segment, segValue] of segments) {
@@ -288,7 +328,20 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
       const badSeg = nameProblem(segPath, "segment", segment);
       if (badSeg) problems.push(badSeg);
       else if (!bad && !lakeNameProblem) problems.push(...lengthProblems(segPath, segmentNameChecks(lakeName, layer, segment)));
-      addresses.add(segmentAddress(layer, segment));
+      const address = segmentAddress(layer, segment);
+      addresses.add(address);
+      // "a-b/c" and "a/b-c" would both be named "<lake>-a-b-c": same stream, bucket and roles.
+      const stem = segmentNames(lakeName, layer, segment, "").logicalName;
+      const clash = stems.get(stem);
+      if (!badSeg && !bad && clash !== undefined) {
+        problems.push({
+          path: configPath(segPath),
+          value: address,
+          message: `segment "${address}" would get the same resource names as "${clash}" (both "${lakeName}-${stem}"); rename one of them`,
+        });
+      } else if (!badSeg && !bad) {
+        stems.set(stem, address);
+      }
       if (segRaw.mode === "on-demand" && segRaw.shards !== undefined) {
         problems.push({
           path: configPath([...segPath, "shards"]),
@@ -339,7 +392,7 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
         })),
       );
     }
-    if (route.filter !== undefined && typeof route.filter === "object") {
+    if (isRecord(route.filter)) {
       problems.push(...patternProblems(route.filter, ["routes", i, "filter"]));
     }
     if (route.from !== route.to) edges.set(route.from, [...(edges.get(route.from) ?? []), route.to]);
@@ -413,7 +466,11 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
         if (issue.code === "unrecognized_keys") {
           return issue.keys.map((key) => unknownKeyProblem(issue.path, key, issue.input));
         }
-        return [{ path: configPath(issue.path), value: issue.input, message: issue.message }];
+        // YAML `shards: "2"` (quoted) is a string; say so, rather than only "must be a whole number".
+        const quotedNumber =
+          issue.code === "invalid_type" && issue.expected === "number" && typeof issue.input === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(issue.input);
+        const message = quotedNumber ? `${issue.message}; write it without quotes` : issue.message;
+        return [{ path: configPath(issue.path), value: issue.input, message }];
       });
   const rawName = asRecord(raw).name;
   const name = typeof rawName === "string" ? rawName : defaultLakeName(ctx);
