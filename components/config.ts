@@ -3,6 +3,7 @@
  * that run before any resource is declared. Pure: no Pulumi, no AWS, so the apps and tests use it as is.
  */
 import { z } from "zod";
+import { patternMatcherProblems } from "./event-pattern";
 import {
   layerNameChecks,
   NAME_PATTERN,
@@ -272,9 +273,10 @@ function patternProblems(pattern: unknown, path: PropertyKey[]): ConfigProblem[]
   }
   return entries.flatMap(([key, value]) => {
     if (Array.isArray(value)) {
-      return value.length > 0
-        ? []
-        : [{ path: configPath([...path, key]), value, message: "a pattern list must hold at least one value or matcher" }];
+      if (value.length === 0) {
+        return [{ path: configPath([...path, key]), value, message: "a pattern list must hold at least one value or matcher" }];
+      }
+      return patternMatcherProblems({ [key]: value }).map(([, message]) => ({ path: configPath([...path, key]), value, message }));
     }
     return patternProblems(value, [...path, key]);
   });

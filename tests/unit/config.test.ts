@@ -874,3 +874,18 @@ config:
     });
   });
 });
+
+describe("config: route filter matchers", () => {
+  const base = {
+    layers: { ingest: { segments: { persons: {} } }, curated: { segments: { adults: {} } } },
+  };
+  it("rejects an unknown EventBridge matcher with the filter field's path", () => {
+    const raw = { ...base, routes: [{ from: "ingest/persons", to: "curated/adults", filter: { age: [{ numerc: [">=", 18] }] } }] };
+    assert.throws(
+      () => parseLakeConfig(raw, ctx),
+      (err: Error) => err instanceof LakeConfigError && /datalake:lake\.routes\[0\]\.filter\.age: unknown matcher/.test(err.message),
+    );
+    const ok = { ...base, routes: [{ from: "ingest/persons", to: "curated/adults", filter: { age: [{ numeric: [">=", 18] }] } }] };
+    assert.strictEqual(parseLakeConfig(ok, ctx).routes.length, 1);
+  });
+});
