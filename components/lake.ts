@@ -1,0 +1,104 @@
+/**
+ * The data lake: its layers (each with its segments), the routes between segments, and the catalog.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Catalog, CatalogEntry } from "./catalog";
+import { LakeConfig } from "./config";
+import { layerNames, parseAddress, routeNames } from "./naming";
+import { DataLayer } from "./layer";
+import { DataRoute } from "./route";
+import { DataSegment } from "./segment";
+import { Tags } from "./tags";
+
+export interface DataLakeArgs extends LakeConfig {
+  /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
+  tags?: Tags;
+}
+
+export class DataLake extends pulumi.ComponentResource {
+  readonly lakeName: pulumi.Output<string>;
+  /** Layers keyed by layer name. */
+  readonly layers: Record<string, DataLayer>;
+  /** Routes keyed by route name. */
+  readonly routes: Record<string, DataRoute>;
+  /** Every segment's endpoints, keyed by address (`ingest/persons`). */
+  readonly catalog: pulumi.Output<Catalog>;
+
+  constructor(name: string, args: DataLakeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("datalake:lake:Lake", name, {}, opts);
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+
+    this.layers = {};
+    for (const layer of args.layers) {
+      this.layers[layer.name] = new DataLayer(
+        layerNames(args.name, layer.name).logicalName,
+        { layer, lakeName: args.name, accountId, region, partition, tags: args.tags },
+        { parent: this },
+      );
+    }
+
+    const segment = (address: string): DataSegment => {
+      const parsed = parseAddress(address);
+      const found = parsed && this.layers[parsed.layer]?.segments[parsed.segment];
+      // parseLakeConfig already rejects routes to unknown segments; this guards direct construction.
+      if (!found) throw new pulumi.ResourceError(`route end "${address}" names no segment of this lake`, this);
+      return found;
+    };
+
+    // Created after the layers: a pipe needs both streams and both keys.
+    this.routes = {};
+    for (const route of args.routes) {
+      const from = segment(route.from);
+      const to = segment(route.to);
+      this.routes[route.name] = new DataRoute(
+        routeNames(args.name, route.name).logicalName,
+        {
+          route,
+          lakeName: args.name,
+          from: { streamArn: from.streamArn, kmsKeyArn: from.kmsKeyArn },
+          to: { streamArn: to.streamArn, kmsKeyArn: to.kmsKeyArn },
+          accountId,
+          region,
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+    }
+
+    const entries = args.segments.map((s) => {
+      const seg = segment(s.address);
+      return pulumi
+        .all([
+          seg.streamName,
+          seg.streamArn,
+          seg.deliveryStreamName,
+          seg.bucketName,
+          seg.producerPolicyArn,
+          seg.consumerPolicyArn,
+          seg.kmsKeyArn,
+          region,
+        ])
+        .apply(
+          ([streamName, streamArn, deliveryStreamName, bucketName, producerPolicyArn, consumerPolicyArn, kmsKeyArn, r]): CatalogEntry => ({
+            address: s.address,
+            layer: s.layer,
+            segment: s.name,
+            streamName,
+            streamArn,
+            deliveryStreamName,
+            bucketName,
+            producerPolicyArn,
+            consumerPolicyArn,
+            kmsKeyArn,
+            region: r,
+          }),
+        );
+    });
+    this.catalog = pulumi.all(entries).apply((list) => Object.fromEntries(list.map((e) => [e.address, e])));
+    this.lakeName = pulumi.output(args.name);
+    this.registerOutputs({ lakeName: this.lakeName, catalog: this.catalog });
+  }
+}

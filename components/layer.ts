@@ -1,0 +1,82 @@
+/**
+ * One data layer: its own customer-managed KMS key (shared with no other layer) and its segments.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { LayerConfig } from "./config";
+import { layerNames, segmentNames } from "./naming";
+import { layerKeyPolicy } from "./policies";
+import { DataSegment } from "./segment";
+import { lakeTags, Tags } from "./tags";
+
+/** Days a scheduled key deletion waits, the maximum AWS allows: time to notice and cancel a mistake. */
+export const KEY_DELETION_WINDOW_DAYS = 30;
+
+export interface DataLayerArgs {
+  /** The layer's entry of the parsed topology (`parseLakeConfig(...).layers[i]`). */
+  layer: LayerConfig;
+  /** The lake's name: the prefix of every physical name. */
+  lakeName: string;
+  /** The AWS account the lake is deployed to. */
+  accountId: pulumi.Input<string>;
+  /** The AWS region the lake is deployed to. */
+  region: pulumi.Input<string>;
+  /** The AWS partition, for ARNs the layer builds itself. @default "aws" */
+  partition?: pulumi.Input<string>;
+  /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
+  tags?: Tags;
+}
+
+export class DataLayer extends pulumi.ComponentResource {
+  readonly layerName: string;
+  /** The layer's segments, keyed by segment name (not address). */
+  readonly segments: Record<string, DataSegment>;
+  readonly keyArn: pulumi.Output<string>;
+  readonly keyAlias: pulumi.Output<string>;
+
+  constructor(name: string, args: DataLayerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("datalake:lake:Layer", name, {}, opts);
+    const layer = args.layer;
+    const names = layerNames(args.lakeName, layer.name);
+    const tags = lakeTags({ lake: args.lakeName, layer: layer.name }, args.tags);
+    const logGroupNames = layer.segments.map((s) => segmentNames(args.lakeName, layer.name, s.name, "").logGroupName);
+
+    const key = new aws.kms.Key(
+      `${name}-key`,
+      {
+        description: `Data lake ${args.lakeName}, layer ${layer.name}: streams, objects and logs of its segments`,
+        enableKeyRotation: true,
+        deletionWindowInDays: KEY_DELETION_WINDOW_DAYS,
+        policy: pulumi
+          .all([args.accountId, args.region, args.partition ?? "aws"])
+          .apply(([accountId, region, partition]) =>
+            JSON.stringify(layerKeyPolicy({ accountId, region, partition, logGroupNames })),
+          ),
+        tags,
+      },
+      { parent: this },
+    );
+    const alias = new aws.kms.Alias(`${name}-key-alias`, { name: names.kmsAlias, targetKeyId: key.keyId }, { parent: this });
+
+    this.layerName = layer.name;
+    this.keyArn = key.arn;
+    this.keyAlias = alias.name;
+    this.segments = {};
+    for (const segment of layer.segments) {
+      const segNames = segmentNames(args.lakeName, layer.name, segment.name, "");
+      this.segments[segment.name] = new DataSegment(
+        segNames.logicalName,
+        {
+          segment,
+          lakeName: args.lakeName,
+          kmsKeyArn: key.arn,
+          accountId: args.accountId,
+          region: args.region,
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({ keyArn: this.keyArn, keyAlias: this.keyAlias });
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * The data lake stack: reads the topology from `datalake:lake` and declares the lake it describes.
+ * See components/ for what each part creates and README.md for the config reference.
+ */
+import { DataLake } from "./components/lake";
+import { readStackLakeConfig } from "./components/stack-config";
+
+const config = readStackLakeConfig();
+const lake = new DataLake(config.name, config);
+
+export const lakeName = lake.lakeName;
+export const catalog = lake.catalog;

@@ -1,0 +1,176 @@
+/**
+ * Security properties of the whole stack, checked on the stack files' own topologies under mocks:
+ * encryption at rest everywhere, least-privilege policy documents, and layer isolation.
+ */
+import * as assert from "assert";
+import { findPolicyViolations } from "../../../components/policies";
+import { ACCOUNT_ID, buildLake, LakeRun, policyOf, RecordedResource, stackTopology, TYPES } from "../../helpers/pulumi-mocks";
+
+/** Every ARN written anywhere in a policy document (resources and condition values). */
+const arnsIn = (doc: unknown): string[] => JSON.stringify(doc).match(/arn:[^"]+/g) ?? [];
+
+for (const stack of ["dev", "prod"]) {
+  describe(`security of the ${stack} stack`, function () {
+    let run: LakeRun;
+    before(async () => {
+      run = await buildLake(stackTopology(stack), { stack });
+    });
+
+    const segments = () => run.ofType(TYPES.segment);
+    const layerOf = (segment: RecordedResource) => {
+      const layer = run.resources.find((r) => r.urn === segment.parent);
+      assert.ok(layer && layer.type === TYPES.layer, `${segment.name} is not inside a layer`);
+      return layer;
+    };
+    const keyOf = (layer: RecordedResource) => run.only(layer, TYPES.key);
+    const under = (segment: RecordedResource, type: string) => run.only(segment, type);
+
+    it("builds every segment of the topology", () => {
+      assert.strictEqual(segments().length, run.config.segments.length);
+      assert.ok(segments().length >= 3);
+    });
+
+    it("encrypts every stream, bucket, delivered object and log group with its own layer's key", () => {
+      for (const segment of segments()) {
+        const key = keyOf(layerOf(segment)).state.arn;
+        const stream = under(segment, TYPES.stream).inputs;
+        assert.deepStrictEqual([stream.encryptionType, stream.kmsKeyId], ["KMS", key], `${segment.name} stream`);
+        const sse = under(segment, TYPES.encryption).inputs.rules[0].applyServerSideEncryptionByDefault;
+        assert.deepStrictEqual(sse, { sseAlgorithm: "aws:kms", kmsMasterKeyId: key }, `${segment.name} bucket`);
+        assert.strictEqual(under(segment, TYPES.firehose).inputs.extendedS3Configuration.kmsKeyArn, key, `${segment.name} objects`);
+        assert.strictEqual(under(segment, TYPES.logGroup).inputs.kmsKeyId, key, `${segment.name} log group`);
+      }
+      // Nothing encryptable exists outside the segments.
+      assert.strictEqual(run.ofType(TYPES.stream).length, segments().length);
+      assert.strictEqual(run.ofType(TYPES.bucket).length, segments().length);
+      assert.strictEqual(run.ofType(TYPES.logGroup).length, segments().length);
+    });
+
+    it("gives each layer its own rotating key, which no other layer uses", () => {
+      const layers = run.ofType(TYPES.layer);
+      const keys = run.ofType(TYPES.key);
+      assert.strictEqual(keys.length, layers.length);
+      assert.strictEqual(new Set(keys.map((k) => k.state.arn)).size, keys.length);
+      for (const layer of layers) {
+        const key = keyOf(layer);
+        assert.strictEqual(key.inputs.enableKeyRotation, true);
+        assert.strictEqual(key.inputs.deletionWindowInDays, 30);
+        assert.strictEqual(run.only(layer, TYPES.alias).inputs.name, `alias/${run.lakeName}/${layer.name}`);
+      }
+      const keysBySegmentLayer = new Map<string, Set<string>>();
+      for (const segment of segments()) {
+        const layer = layerOf(segment).name;
+        const used = keysBySegmentLayer.get(layer) ?? new Set<string>();
+        used.add(under(segment, TYPES.stream).inputs.kmsKeyId);
+        keysBySegmentLayer.set(layer, used);
+      }
+      const perLayer = [...keysBySegmentLayer.values()];
+      assert.ok(perLayer.every((s) => s.size === 1), "a layer's segments use more than one key");
+      assert.strictEqual(new Set(perLayer.map((s) => [...s][0])).size, perLayer.length, "two layers share a key");
+    });
+
+    it("passes the least-privilege scanner on every policy document of the stack", () => {
+      const documents: { what: string; doc: unknown; isKeyPolicy: boolean }[] = [
+        ...run.ofType(TYPES.policy).map((r) => ({ what: r.name, doc: policyOf(r), isKeyPolicy: false })),
+        ...run.ofType(TYPES.rolePolicy).map((r) => ({ what: r.name, doc: policyOf(r), isKeyPolicy: false })),
+        ...run.ofType(TYPES.role).map((r) => ({ what: `${r.name} trust`, doc: policyOf(r, "assumeRolePolicy"), isKeyPolicy: false })),
+        ...run.ofType(TYPES.bucketPolicy).map((r) => ({ what: r.name, doc: policyOf(r), isKeyPolicy: false })),
+        ...run.ofType(TYPES.key).map((r) => ({ what: r.name, doc: policyOf(r), isKeyPolicy: true })),
+      ];
+      const nSegments = segments().length;
+      const nRoutes = run.config.routes.length;
+      const nLayers = run.config.layers.length;
+      // 2 managed policies, role + role policy + bucket policy per segment; role + policy per route; a key per layer.
+      assert.strictEqual(documents.length, 5 * nSegments + 2 * nRoutes + nLayers);
+      const problems = documents.flatMap(({ what, doc, isKeyPolicy }) =>
+        findPolicyViolations(doc as never, { isKeyPolicy }).map((v) => `${what}: ${v.message}`),
+      );
+      assert.deepStrictEqual(problems, []);
+    });
+
+    it("lets every role be assumed only by its one AWS service, for this account only", () => {
+      for (const role of run.ofType(TYPES.role)) {
+        const trust = policyOf(role, "assumeRolePolicy");
+        for (const s of trust.Statement) {
+          assert.strictEqual(s.Effect, "Allow");
+          assert.strictEqual(s.Action, "sts:AssumeRole");
+          assert.ok(/^[a-z]+\.amazonaws\.com$/.test(s.Principal.Service), `${role.name}: ${JSON.stringify(s.Principal)}`);
+          assert.strictEqual(s.Condition?.StringEquals?.["aws:SourceAccount"], ACCOUNT_ID, role.name);
+        }
+      }
+    });
+
+    it("has IAM statements of a segment name only that segment's resources and its layer's key", () => {
+      for (const segment of segments()) {
+        const streamArn = under(segment, TYPES.stream).state.arn;
+        const bucketArn = under(segment, TYPES.bucket).state.arn;
+        const own = [streamArn, bucketArn, under(segment, TYPES.logStream).state.arn, keyOf(layerOf(segment)).state.arn];
+        const policies = [
+          ...run.childrenOf(segment).filter((r) => r.type === TYPES.policy),
+          under(segment, TYPES.rolePolicy),
+        ];
+        assert.strictEqual(policies.length, 3);
+        for (const p of policies) {
+          const doc = policyOf(p);
+          for (const arn of arnsIn(doc)) {
+            assert.ok(
+              own.some((o) => arn === o || arn === `${o}/*` || arn === `${o}/consumer/*`),
+              `${p.name} names ${arn}, which is not ${segment.name}'s`,
+            );
+          }
+          // And explicitly: nothing of any other segment or layer, not even by name.
+          for (const other of segments().filter((s) => s !== segment)) {
+            const foreign = [
+              under(other, TYPES.stream).state.arn,
+              under(other, TYPES.bucket).state.arn,
+              under(other, TYPES.stream).inputs.name,
+            ];
+            if (layerOf(other) !== layerOf(segment)) foreign.push(keyOf(layerOf(other)).state.arn);
+            const text = JSON.stringify(doc);
+            for (const f of foreign) assert.ok(!text.includes(f), `${p.name} mentions ${f} of ${other.name}`);
+          }
+        }
+      }
+    });
+
+    it("has each key policy name only its own layer's log groups", () => {
+      for (const layer of run.ofType(TYPES.layer)) {
+        const doc = policyOf(keyOf(layer));
+        const ownLogGroups = run
+          .ofType(TYPES.segment)
+          .filter((s) => s.parent === layer.urn)
+          .map((s) => under(s, TYPES.logGroup).state.arn)
+          .sort();
+        const logArns = arnsIn(doc).filter((a) => a.includes(":log-group:")).sort();
+        assert.deepStrictEqual(logArns, ownLogGroups, layer.name);
+        const others = run.ofType(TYPES.layer).filter((l) => l !== layer);
+        for (const other of others) {
+          assert.ok(!JSON.stringify(doc).includes(`-${other.name}-`), `${layer.name} key policy mentions layer ${other.name}`);
+        }
+      }
+    });
+  });
+}
+
+describe("layer isolation when one layer's name extends another's", function () {
+  // Physical names are "<lake>-<layer>-<segment>", so a pattern such as "<lake>-ingest-*" would also
+  // match every name of layer "ingest-raw". Key policies must list their own log groups exactly.
+  let run: LakeRun;
+  before(async () => {
+    run = await buildLake({
+      name: "iso",
+      layers: { ingest: { segments: { persons: {} } }, "ingest-raw": { segments: { persons: {} } } },
+    });
+  });
+
+  it("gives the ingest key no access for ingest-raw's log groups, and the reverse", () => {
+    const policy = (layer: string) => run.only(run.get(TYPES.layer, layer), TYPES.key).inputs.policy as string;
+    const logGroupArn = (segment: string) => run.get(TYPES.logGroup, `${segment}-firehose-logs`).state.arn as string;
+    assert.ok(policy("ingest").includes(`${logGroupArn("ingest-persons")}"`));
+    assert.ok(!policy("ingest").includes(logGroupArn("ingest-raw-persons")), "ingest's key serves ingest-raw's logs");
+    const conditions = JSON.stringify(JSON.parse(policy("ingest")).Statement.map((st: { Condition?: unknown }) => st.Condition ?? {}));
+    assert.ok(!conditions.includes("*"), `a wildcard pattern in the ingest key policy's conditions: ${conditions}`);
+    assert.ok(policy("ingest-raw").includes(logGroupArn("ingest-raw-persons")));
+    assert.ok(!policy("ingest-raw").includes(`${logGroupArn("ingest-persons")}"`));
+  });
+});

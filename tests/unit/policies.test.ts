@@ -1,0 +1,339 @@
+/**
+ * Pure tests of the policy documents and of the scanner that the infra tests run over the whole stack.
+ */
+import * as assert from "assert";
+import {
+  consumerPolicy,
+  findPolicyViolations,
+  firehoseAssumeRolePolicy,
+  firehoseRolePolicy,
+  layerKeyPolicy,
+  PolicyDocument,
+  PolicyStatement,
+  producerPolicy,
+  routeAssumeRolePolicy,
+  routeRolePolicy,
+  tlsOnlyBucketPolicy,
+} from "../../components/policies";
+import {
+  PIPE_PATTERN_MAX_LENGTH,
+  ROUTE_STARTING_POSITION,
+  ROUTE_TARGET,
+  routeFilterCriteria,
+  routeFilterPattern,
+} from "../../components/route-filter";
+
+const ACCOUNT = "123456789012";
+const REGION = "eu-west-1";
+const STREAM = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/lake-ingest-persons`;
+const OTHER_STREAM = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/lake-curated-adults`;
+const BUCKET = "arn:aws:s3:::lake-ingest-persons-123456789012";
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/ingest`;
+const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/curated`;
+const LOG_STREAM = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesisfirehose/lake-ingest-persons:log-stream:DestinationDelivery`;
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const bySid = (doc: PolicyDocument, sid: string): PolicyStatement => {
+  const s = doc.Statement.find((x) => x.Sid === sid);
+  assert.ok(s, `no statement ${sid}`);
+  return s;
+};
+const actionsOf = (doc: PolicyDocument) => doc.Statement.flatMap((s) => asList(s.Action));
+const resourcesOf = (doc: PolicyDocument) => doc.Statement.flatMap((s) => asList(s.Resource));
+
+describe("policies", () => {
+  const firehose = firehoseRolePolicy({ streamArn: STREAM, bucketArn: BUCKET, keyArn: KEY, logStreamArn: LOG_STREAM, region: REGION });
+
+  describe("Firehose role", () => {
+    it("is assumable by Firehose only, on behalf of this account only", () => {
+      const trust = firehoseAssumeRolePolicy(ACCOUNT);
+      assert.strictEqual(trust.Statement.length, 1);
+      const [s] = trust.Statement;
+      assert.deepStrictEqual(s.Principal, { Service: "firehose.amazonaws.com" });
+      assert.strictEqual(s.Action, "sts:AssumeRole");
+      assert.deepStrictEqual(s.Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT } });
+    });
+
+    it("reads only this stream, with exactly the read actions", () => {
+      const s = bySid(firehose, "ReadSourceStream");
+      assert.deepStrictEqual(asList(s.Resource), [STREAM]);
+      assert.deepStrictEqual(
+        [...asList(s.Action)].sort(),
+        [
+          "kinesis:DescribeStream",
+          "kinesis:DescribeStreamSummary",
+          "kinesis:GetRecords",
+          "kinesis:GetShardIterator",
+          "kinesis:ListShards",
+        ],
+      );
+    });
+
+    it("writes only this bucket and its objects", () => {
+      const s = bySid(firehose, "WriteDestinationBucket");
+      assert.deepStrictEqual(asList(s.Resource), [BUCKET, `${BUCKET}/*`]);
+      assert.ok(asList(s.Action).includes("s3:PutObject"));
+      assert.ok(!asList(s.Action).some((a) => a.startsWith("s3:Delete")), "Firehose needs no delete");
+    });
+
+    it("uses the layer key only through Kinesis for this stream and through S3 for this bucket", () => {
+      const decrypt = bySid(firehose, "DecryptSourceStream");
+      assert.deepStrictEqual(asList(decrypt.Resource), [KEY]);
+      assert.deepStrictEqual(decrypt.Condition?.StringEquals, { "kms:ViaService": `kinesis.${REGION}.amazonaws.com` });
+      assert.deepStrictEqual(decrypt.Condition?.StringLike, { "kms:EncryptionContext:aws:kinesis:arn": STREAM });
+
+      const encrypt = bySid(firehose, "EncryptDestinationObjects");
+      assert.deepStrictEqual(asList(encrypt.Resource), [KEY]);
+      assert.deepStrictEqual([...asList(encrypt.Action)].sort(), ["kms:Decrypt", "kms:GenerateDataKey"]);
+      assert.deepStrictEqual(encrypt.Condition?.StringEquals, { "kms:ViaService": `s3.${REGION}.amazonaws.com` });
+      assert.deepStrictEqual(encrypt.Condition?.StringLike, { "kms:EncryptionContext:aws:s3:arn": [BUCKET, `${BUCKET}/*`] });
+    });
+
+    it("logs only to its own log stream", () => {
+      const s = bySid(firehose, "ReportDeliveryErrors");
+      assert.deepStrictEqual(asList(s.Action), ["logs:PutLogEvents"]);
+      assert.deepStrictEqual(asList(s.Resource), [LOG_STREAM]);
+    });
+
+    it("names no resource but its own stream, bucket, key and log stream", () => {
+      assert.deepStrictEqual(new Set(resourcesOf(firehose)), new Set([STREAM, BUCKET, `${BUCKET}/*`, KEY, LOG_STREAM]));
+    });
+  });
+
+  describe("producer and consumer policies", () => {
+    const producer = producerPolicy({ streamArn: STREAM, keyArn: KEY, region: REGION });
+    const consumer = consumerPolicy({ streamArn: STREAM, keyArn: KEY, region: REGION });
+
+    it("lets producers put records and encrypt them with the layer key via Kinesis only", () => {
+      assert.deepStrictEqual(
+        [...actionsOf(producer)].sort(),
+        ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecord", "kinesis:PutRecords", "kms:GenerateDataKey"],
+      );
+      assert.deepStrictEqual(asList(bySid(producer, "PutRecords").Resource), [STREAM]);
+      const kms = bySid(producer, "EncryptRecords");
+      assert.deepStrictEqual(asList(kms.Resource), [KEY]);
+      assert.strictEqual(kms.Condition?.StringEquals?.["kms:ViaService"], `kinesis.${REGION}.amazonaws.com`);
+    });
+
+    it("gives producers no read and consumers no write", () => {
+      assert.ok(!actionsOf(producer).some((a) => /GetRecords|SubscribeToShard|kms:Decrypt/.test(a)));
+      assert.ok(!actionsOf(consumer).some((a) => /PutRecord|GenerateDataKey/.test(a)));
+    });
+
+    it("lets consumers read by polling and by enhanced fan-out on this stream and its consumers only", () => {
+      const read = bySid(consumer, "ReadRecords");
+      assert.deepStrictEqual(asList(read.Resource), [STREAM, `${STREAM}/consumer/*`]);
+      for (const a of ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:SubscribeToShard", "kinesis:RegisterStreamConsumer", "kinesis:DescribeStreamConsumer"]) {
+        assert.ok(asList(read.Action).includes(a), a);
+      }
+      const kms = bySid(consumer, "DecryptRecords");
+      assert.deepStrictEqual(asList(kms.Action), ["kms:Decrypt"]);
+      assert.deepStrictEqual(asList(kms.Resource), [KEY]);
+      assert.strictEqual(kms.Condition?.StringEquals?.["kms:ViaService"], `kinesis.${REGION}.amazonaws.com`);
+    });
+  });
+
+  describe("layer key policy", () => {
+    const groups = ["/aws/kinesisfirehose/lake-ingest-persons", "/aws/kinesisfirehose/lake-ingest-orders"];
+    const key = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: groups });
+
+    it("delegates to IAM in this account: kms:* for the account root, nobody else", () => {
+      const root = bySid(key, "EnableIamPoliciesOfThisAccount");
+      assert.deepStrictEqual(root.Principal, { AWS: `arn:aws:iam::${ACCOUNT}:root` });
+      assert.strictEqual(root.Action, "kms:*");
+      const others = key.Statement.filter((s) => s !== root);
+      assert.ok(!others.some((s) => asList(s.Action).includes("kms:*")));
+    });
+
+    it("lets CloudWatch Logs use the key for exactly this layer's Firehose log groups", () => {
+      const logs = bySid(key, "AllowFirehoseLogGroupsOfThisLayer");
+      assert.deepStrictEqual(logs.Principal, { Service: `logs.${REGION}.amazonaws.com` });
+      assert.deepStrictEqual(logs.Condition, {
+        ArnEquals: {
+          "kms:EncryptionContext:aws:logs:arn": [
+            `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesisfirehose/lake-ingest-orders`,
+            `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesisfirehose/lake-ingest-persons`,
+          ],
+        },
+      });
+    });
+
+    it("does not depend on the order of the segments", () => {
+      const reversed = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: [...groups].reverse() });
+      assert.deepStrictEqual(reversed, key);
+    });
+
+    it("uses the partition it is given", () => {
+      const cn = layerKeyPolicy({ accountId: ACCOUNT, region: "cn-north-1", partition: "aws-cn", logGroupNames: groups });
+      assert.deepStrictEqual(bySid(cn, "EnableIamPoliciesOfThisAccount").Principal, { AWS: `arn:aws-cn:iam::${ACCOUNT}:root` });
+      assert.ok(JSON.stringify(cn).includes("arn:aws-cn:logs:cn-north-1:"));
+    });
+  });
+
+  describe("bucket policy", () => {
+    it("denies every request without TLS on the bucket and its objects", () => {
+      const p = tlsOnlyBucketPolicy(BUCKET);
+      assert.strictEqual(p.Statement.length, 1);
+      const [s] = p.Statement;
+      assert.strictEqual(s.Effect, "Deny");
+      assert.strictEqual(s.Principal, "*");
+      assert.strictEqual(s.Action, "s3:*");
+      assert.deepStrictEqual(asList(s.Resource), [BUCKET, `${BUCKET}/*`]);
+      assert.deepStrictEqual(s.Condition, { Bool: { "aws:SecureTransport": "false" } });
+    });
+  });
+
+  describe("route role", () => {
+    const route = routeRolePolicy({ sourceStreamArn: STREAM, sourceKeyArn: KEY, targetStreamArn: OTHER_STREAM, targetKeyArn: OTHER_KEY, region: REGION });
+
+    it("is assumable by EventBridge Pipes only, on behalf of this account only", () => {
+      const [s] = routeAssumeRolePolicy(ACCOUNT).Statement;
+      assert.deepStrictEqual(s.Principal, { Service: "pipes.amazonaws.com" });
+      assert.deepStrictEqual(s.Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT } });
+    });
+
+    it("reads the source, writes the target, and decrypts/encrypts with the matching layer keys via Kinesis", () => {
+      assert.deepStrictEqual(asList(bySid(route, "ReadSourceStream").Resource), [STREAM]);
+      assert.ok(!asList(bySid(route, "ReadSourceStream").Action).some((a) => a.startsWith("kinesis:Put")));
+      assert.deepStrictEqual(asList(bySid(route, "WriteTargetStream").Resource), [OTHER_STREAM]);
+      assert.ok(asList(bySid(route, "WriteTargetStream").Action).includes("kinesis:PutRecord"));
+      const decrypt = bySid(route, "DecryptSourceStream");
+      assert.deepStrictEqual([asList(decrypt.Action), asList(decrypt.Resource)], [["kms:Decrypt"], [KEY]]);
+      assert.strictEqual(decrypt.Condition?.StringEquals?.["kms:ViaService"], `kinesis.${REGION}.amazonaws.com`);
+      const encrypt = bySid(route, "EncryptTargetStream");
+      assert.deepStrictEqual([asList(encrypt.Action), asList(encrypt.Resource)], [["kms:GenerateDataKey"], [OTHER_KEY]]);
+      assert.strictEqual(encrypt.Condition?.StringEquals?.["kms:ViaService"], `kinesis.${REGION}.amazonaws.com`);
+    });
+  });
+
+  describe("every document follows the rules", () => {
+    const documents: [string, PolicyDocument, boolean][] = [
+      ["firehose trust", firehoseAssumeRolePolicy(ACCOUNT), false],
+      ["firehose role", firehose, false],
+      ["producer", producerPolicy({ streamArn: STREAM, keyArn: KEY, region: REGION }), false],
+      ["consumer", consumerPolicy({ streamArn: STREAM, keyArn: KEY, region: REGION }), false],
+      ["key", layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: ["/aws/kinesisfirehose/x"] }), true],
+      ["bucket", tlsOnlyBucketPolicy(BUCKET), false],
+      ["route trust", routeAssumeRolePolicy(ACCOUNT), false],
+      ["route role", routeRolePolicy({ sourceStreamArn: STREAM, sourceKeyArn: KEY, targetStreamArn: OTHER_STREAM, targetKeyArn: OTHER_KEY, region: REGION }), false],
+    ];
+    for (const [what, document, isKeyPolicy] of documents) {
+      it(`${what}: no violations`, () => {
+        assert.deepStrictEqual(findPolicyViolations(document, { isKeyPolicy }), []);
+      });
+    }
+  });
+});
+
+describe("findPolicyViolations", () => {
+  const allow = (s: Partial<PolicyStatement>): PolicyDocument => ({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "kinesis:GetRecords", Resource: STREAM, ...s }],
+  });
+  const rules = (doc: PolicyDocument | string, isKeyPolicy = false) => findPolicyViolations(doc, { isKeyPolicy }).map((v) => v.rule);
+
+  it("accepts a least-privilege statement", () => {
+    assert.deepStrictEqual(rules(allow({})), []);
+  });
+
+  it("catches a service wildcard action (s3:*)", () => {
+    assert.deepStrictEqual(rules(allow({ Action: ["s3:GetObject", "s3:*"], Resource: BUCKET })), ["wildcard-action"]);
+  });
+
+  it("catches the action *", () => {
+    assert.deepStrictEqual(rules(allow({ Action: "*" })), ["wildcard-action"]);
+  });
+
+  it("catches a partial wildcard action (kms:GenerateDataKey*)", () => {
+    assert.deepStrictEqual(rules(allow({ Action: "kms:GenerateDataKey*", Resource: KEY })), ["wildcard-action"]);
+  });
+
+  it('catches Resource "*" in an Allow, as a string or in a list', () => {
+    assert.deepStrictEqual(rules(allow({ Resource: "*" })), ["wildcard-resource"]);
+    assert.deepStrictEqual(rules(allow({ Resource: [STREAM, "*"] })), ["wildcard-resource"]);
+  });
+
+  it("catches a wildcard hidden in an ARN's account or region", () => {
+    assert.deepStrictEqual(rules(allow({ Resource: "arn:aws:kinesis:*:*:stream/x" })), ["wildcard-arn"]);
+  });
+
+  it("catches NotAction / NotResource in an Allow", () => {
+    assert.deepStrictEqual(rules(allow({ Action: undefined, NotAction: "iam:PassRole" })), ["not-action-or-resource"]);
+    assert.deepStrictEqual(rules(allow({ Resource: undefined, NotResource: STREAM })), ["not-action-or-resource"]);
+  });
+
+  it("catches an Allow to the public", () => {
+    assert.deepStrictEqual(rules(allow({ Principal: "*" })), ["public-principal"]);
+    assert.deepStrictEqual(rules(allow({ Principal: { AWS: "*" } })), ["public-principal"]);
+  });
+
+  it("catches a wrong Version and an empty document", () => {
+    assert.deepStrictEqual(rules({ Version: "2008-10-17", Statement: allow({}).Statement } as unknown as PolicyDocument), ["version"]);
+    assert.deepStrictEqual(rules({ Version: "2012-10-17", Statement: [] }), ["no-statements"]);
+  });
+
+  it("allows kms:* and Resource * only in a key policy, and kms:* only for the account root", () => {
+    const rootAdmin = allow({ Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" });
+    assert.deepStrictEqual(rules(rootAdmin, true), []);
+    assert.deepStrictEqual(rules(rootAdmin, false), ["wildcard-action", "wildcard-resource"]);
+    const roleAdmin = allow({ Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/admin` }, Action: "kms:*", Resource: "*" });
+    assert.deepStrictEqual(rules(roleAdmin, true), ["key-admin-not-root"]);
+    const s3InKeyPolicy = allow({ Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "s3:*", Resource: "*" });
+    assert.deepStrictEqual(rules(s3InKeyPolicy, true), ["wildcard-action"]);
+  });
+
+  it("lets Deny statements use wildcards (they only take access away)", () => {
+    const deny: PolicyDocument = { Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*", Action: "*", Resource: "*" }] };
+    assert.deepStrictEqual(rules(deny), []);
+  });
+
+  it("reads documents given as JSON strings, as resources carry them", () => {
+    assert.deepStrictEqual(rules(JSON.stringify(allow({ Action: "s3:*" }))), ["wildcard-action"]);
+  });
+
+  it("reports every violation with its statement", () => {
+    const doc: PolicyDocument = {
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "Ok", Effect: "Allow", Action: "kinesis:GetRecords", Resource: STREAM },
+        { Sid: "Bad", Effect: "Allow", Action: "s3:*", Resource: "*" },
+      ],
+    };
+    const found = findPolicyViolations(doc);
+    assert.deepStrictEqual(
+      found.map((v) => [v.statement, v.sid, v.rule]),
+      [
+        [1, "Bad", "wildcard-action"],
+        [1, "Bad", "wildcard-resource"],
+      ],
+    );
+  });
+});
+
+describe("route filter translation", () => {
+  const filter = { age: [{ numeric: [">=", 18] }] };
+
+  it("puts the record's fields under data, where Pipes exposes a Kinesis record's parsed JSON", () => {
+    assert.deepStrictEqual(JSON.parse(routeFilterPattern(filter)), { data: { age: [{ numeric: [">=", 18] }] } });
+  });
+
+  it("gives one filter with that pattern, or none when the route has no filter", () => {
+    assert.deepStrictEqual(routeFilterCriteria(filter), { filters: [{ pattern: '{"data":{"age":[{"numeric":[">=",18]}]}}' }] });
+    assert.strictEqual(routeFilterCriteria(undefined), undefined);
+  });
+
+  it("keeps nested patterns nested", () => {
+    const nested = { address: { country: ["NL", "BE"] }, name: [{ prefix: "d" }] };
+    assert.deepStrictEqual(JSON.parse(routeFilterCriteria(nested)!.filters[0].pattern), { data: nested });
+  });
+
+  it("rejects a pattern longer than Pipes accepts", () => {
+    const huge = { name: Array.from({ length: PIPE_PATTERN_MAX_LENGTH }, (_, i) => `n${i}`) };
+    assert.throws(() => routeFilterCriteria(huge), /over the limit of 4096/);
+  });
+
+  it("delivers the original record under its original partition key, starting at the oldest record", () => {
+    assert.deepStrictEqual(ROUTE_TARGET, { partitionKey: "$.partitionKey", inputTemplate: "<$.data>" });
+    assert.strictEqual(ROUTE_STARTING_POSITION, "TRIM_HORIZON");
+  });
+});
