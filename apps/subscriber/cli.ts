@@ -1,0 +1,90 @@
+/**
+ * The subscriber's command line: flags, their validation (one line naming the flag and what is allowed),
+ * and the summary line. Pure, so it is testable without a stream.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { addTargetOptions } from "../lib/target";
+import { StartFrom } from "./shards";
+import { SubscribeSummary } from "./subscriber";
+
+export interface SubscriberFlags {
+  from: StartFrom;
+  max?: number;
+  /** Seconds. */
+  idleTimeout?: number;
+  checkpoint?: string;
+  stream?: string;
+  segment?: string;
+  catalog?: string;
+  endpoint?: string;
+  region?: string;
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/** `trim-horizon`, `latest` or an ISO-8601 time not in the future. */
+export function parseFrom(value: string, now: Date = new Date()): StartFrom {
+  const v = value.trim();
+  const word = v.toLowerCase().replace(/_/g, "-");
+  if (word === "trim-horizon") return { type: "trim-horizon" };
+  if (word === "latest") return { type: "latest" };
+  const at = new Date(v);
+  if (!ISO_8601.test(v) || Number.isNaN(at.getTime())) {
+    throw new InvalidArgumentError("expected trim-horizon, latest or an ISO-8601 time such as 2024-05-01T12:00:00Z.");
+  }
+  if (at.getTime() > now.getTime()) throw new InvalidArgumentError(`${at.toISOString()} is in the future.`);
+  return { type: "at-timestamp", at };
+}
+
+export function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError("expected a whole number of at least 1.");
+  }
+  return n;
+}
+
+export function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(?:\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 86_400 * 365) {
+    throw new InvalidArgumentError("expected a number of seconds greater than 0, e.g. 30 or 0.5.");
+  }
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("subscribe")
+    .description(
+      "Read every shard of a data segment's Kinesis stream and write each record to stdout as one JSON line " +
+        "(logs go to stderr).",
+    )
+    .addOption(
+      new Option("--from <position>", "where shards without a checkpoint start: trim-horizon, latest or an ISO-8601 time")
+        .argParser((v) => parseFrom(v))
+        .default({ type: "latest" } satisfies StartFrom, "latest"),
+    )
+    .addOption(new Option("--max <n>", "stop after N records").argParser(parsePositiveInteger))
+    .addOption(new Option("--idle-timeout <seconds>", "stop when no record arrived for this long").argParser(parseSeconds))
+    .addOption(
+      new Option("--checkpoint <file>", "remember per shard the last record written; a restart resumes after it"),
+    );
+  return addTargetOptions(program).exitOverride();
+}
+
+export function describeFrom(from: StartFrom): string {
+  return from.type === "at-timestamp" ? from.at.toISOString() : from.type;
+}
+
+export function formatSummary(s: SubscribeSummary): string {
+  const reasons: Record<SubscribeSummary["stopReason"], string> = {
+    max: "--max reached",
+    "idle-timeout": "--idle-timeout reached",
+    aborted: "interrupted",
+    "all-shards-ended": "every shard is closed and read",
+    error: "error",
+  };
+  return (
+    `summary: ${s.records} records (${s.bytes} bytes) from ${s.shardsRead} shard(s) in ${(s.durationMs / 1000).toFixed(1)} s; ` +
+    `${s.throttles} throttled and ${s.retries} retried calls; stopped: ${reasons[s.stopReason]}`
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * One shard's reader loop: GetRecords at most every `minGetRecordsIntervalMs` (and within the shard's
+ * read bandwidth), a pause after empty reads, a fresh iterator after the last written record when the
+ * old one expired, and the end of a closed shard reported with its children.
+ */
+import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
+import { sleep } from "../lib/backoff";
+import { classifyError } from "./kinesis-errors";
+import { describePosition, iteratorInput, ShardInfo, StartPosition } from "./shards";
+import type { Subscription } from "./subscriber";
+
+export async function readShard(sub: Subscription, shard: ShardInfo, start: StartPosition): Promise<void> {
+  const opts = sub.options;
+  const minInterval = opts.minGetRecordsIntervalMs ?? 200;
+  const bytesPerSecond = opts.maxBytesPerSecondPerShard ?? 2 * 1024 * 1024;
+  const what = `shard ${shard.id}`;
+  let lastSequenceNumber = start.type === "AFTER_SEQUENCE_NUMBER" ? start.sequenceNumber : undefined;
+  let nextCallAt = 0;
+
+  const newIterator = async (): Promise<string | undefined> => {
+    const position: StartPosition = lastSequenceNumber
+      ? { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber }
+      : start;
+    const out = await sub.retrying(`${what}: GetShardIterator`, () =>
+      sub.client.send(new GetShardIteratorCommand(iteratorInput(sub.streamName, shard.id, position)), {
+        abortSignal: sub.stopSignal,
+      }),
+    );
+    return out?.ShardIterator;
+  };
+
+  let iterator = await newIterator();
+  while (iterator !== undefined && !sub.stopping) {
+    const current: string = iterator;
+    let calledAt = 0;
+    let out: GetRecordsCommandOutput | undefined;
+    try {
+      out = await sub.retrying(`${what}: GetRecords`, async () => {
+        // Every attempt, retries included, keeps to the per-shard call rate.
+        while (!sub.stopping && Date.now() < nextCallAt) await sleep(nextCallAt - Date.now(), sub.stopSignal);
+        if (sub.stopping) throw Object.assign(new Error("stopping"), { name: "AbortError" });
+        calledAt = Date.now();
+        // +1: Date.now() ticks in whole ms, so the call may be stamped 1 ms later than calledAt.
+        nextCallAt = calledAt + minInterval + 1;
+        return sub.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: opts.getRecordsLimit ?? 10_000 }), {
+          abortSignal: sub.stopSignal,
+        });
+      });
+    } catch (err) {
+      if (classifyError(err) !== "expired") throw err;
+      sub.counts.retries += 1;
+      sub.log(
+        `${what}: iterator expired; continuing ${
+          lastSequenceNumber ? describePosition({ type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber }) : `from ${describePosition(start)}`
+        }`,
+      );
+      iterator = await newIterator();
+      continue;
+    }
+    if (!out) return;
+
+    const records = out.Records ?? [];
+    let bytes = 0;
+    for (const record of records) {
+      if (!(await sub.deliver(shard.id, record))) return;
+      lastSequenceNumber = record.SequenceNumber;
+      bytes += record.Data?.length ?? 0;
+    }
+    // Stay within the shard's read bandwidth: a large batch delays the next call.
+    nextCallAt = Math.max(nextCallAt, calledAt + Math.ceil((bytes * 1000) / bytesPerSecond));
+
+    if (!out.NextShardIterator) {
+      const children = (out.ChildShards ?? [])
+        .filter((c) => c.ShardId)
+        .map((c): ShardInfo => ({ id: c.ShardId!, parents: c.ParentShards ?? [shard.id], closed: false }));
+      sub.shardEnded(shard.id, lastSequenceNumber, children);
+      return;
+    }
+    iterator = out.NextShardIterator;
+    if (records.length === 0 && !((out.MillisBehindLatest ?? 0) > 0)) await sleep(opts.emptyReadPauseMs ?? 1_000, sub.stopSignal);
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * The subscriber's core, independent of the CLI: reads every shard of a stream concurrently, parents
+ * before children, within the per-shard read limits, and hands each record to `write` in shard order.
+ */
+import { _Record } from "@aws-sdk/client-kinesis";
+import { BackoffOptions, backoffDelay, sleep } from "../lib/backoff";
+import { CheckpointStore, ShardCheckpoints } from "./checkpoint";
+import { classifyError } from "./kinesis-errors";
+import { readShard } from "./shard-reader";
+import { KinesisSender, listShards, parentsFinished, ShardInfo, StartFrom, startPosition, describePosition } from "./shards";
+
+export type KinesisRecord = _Record;
+export type { StartFrom } from "./shards";
+
+export interface SubscribeOptions {
+  /** Where shards without a checkpoint start. @default { type: "latest" } */
+  from?: StartFrom;
+  /** Saved positions: resume after the last record written; saved periodically and at stop. @default none */
+  checkpoint?: CheckpointStore;
+  /** Stop after exactly this many records were written. @default no limit */
+  max?: number;
+  /** Stop when no record was written for this long. @default no limit */
+  idleTimeoutMs?: number;
+  /** Aborting stops the subscriber cleanly (in-flight writes finish, the checkpoint is saved). */
+  signal?: AbortSignal;
+  /**
+   * Writes one record. Called concurrently for different shards, in sequence-number order within a
+   * shard: the shard's next record waits until the promise resolves (backpressure), and only then does
+   * the checkpoint include this record. A rejection stops the subscriber with that error.
+   */
+  write(record: KinesisRecord): Promise<void> | void;
+  /** Progress and warnings, one line each. @default discard */
+  log?(line: string): void;
+  /** Least time between two GetRecords calls on one shard (AWS allows 5 per second). @default 200 */
+  minGetRecordsIntervalMs?: number;
+  /** Pause after a read that returned nothing and is not behind the tip of the shard. @default 1000 */
+  emptyReadPauseMs?: number;
+  /** How often shards are listed again to discover new ones. @default 10000 */
+  relistIntervalMs?: number;
+  /** How often a changed checkpoint is saved. @default 2000 */
+  checkpointIntervalMs?: number;
+  /** Read bandwidth to stay under per shard (AWS allows 2 MiB/s). @default 2097152 */
+  maxBytesPerSecondPerShard?: number;
+  /** Records per GetRecords call. @default 10000 */
+  getRecordsLimit?: number;
+  /** Consecutive network or 5xx errors tolerated per call before giving up (throttling is retried forever). @default 10 */
+  maxTransientRetries?: number;
+  /** Backoff for throttling and transient errors. @default { baseMs: 100, capMs: 5000 } */
+  backoff?: BackoffOptions;
+}
+
+export type StopReason = "max" | "idle-timeout" | "aborted" | "all-shards-ended" | "error";
+
+export interface SubscribeSummary {
+  /** Records written. */
+  records: number;
+  /** Bytes of record data written. */
+  bytes: number;
+  /** Shards a reader ran on. */
+  shardsRead: number;
+  durationMs: number;
+  /** Throttled calls (backed off and retried). */
+  throttles: number;
+  /** Other retried failures: network errors, 5xx, expired iterators. */
+  retries: number;
+  stopReason: StopReason;
+}
+
+export function subscribe(client: KinesisSender, streamName: string, options: SubscribeOptions): Promise<SubscribeSummary> {
+  return new Subscription(client, streamName, options).run();
+}
+
+/** One run of the subscriber; the state shared by the shard readers. Exported for shard-reader.ts only. */
+export class Subscription {
+  readonly from: StartFrom;
+  readonly log: (line: string) => void;
+  readonly stopSignal: AbortSignal;
+  readonly counts = { records: 0, bytes: 0, throttles: 0, retries: 0 };
+  private readonly stopController = new AbortController();
+  private stopReason?: StopReason;
+  private failure?: unknown;
+  private stoppedResolve!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.stoppedResolve = resolve));
+  private listed = new Map<string, ShardInfo>();
+  private firstListing?: Set<string>;
+  private readonly running = new Set<string>();
+  private readonly finished = new Set<string>();
+  private readonly readers: Promise<void>[] = [];
+  private positions: ShardCheckpoints = {};
+  private dirty = false;
+  private saving: Promise<void> = Promise.resolve();
+  private claimed = 0;
+  private lastRecordAt = Date.now();
+  private relisting?: Promise<void>;
+  private relistAgain = false;
+
+  constructor(
+    readonly client: KinesisSender,
+    readonly streamName: string,
+    readonly options: SubscribeOptions,
+  ) {
+    this.from = options.from ?? { type: "latest" };
+    this.log = options.log ?? (() => undefined);
+    this.stopSignal = this.stopController.signal;
+  }
+
+  get stopping(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  stop(reason: StopReason, error?: unknown): void {
+    if (error !== undefined) this.failure ??= error;
+    if (this.stopReason) return;
+    this.stopReason = error !== undefined ? "error" : reason;
+    this.stopController.abort();
+    this.stoppedResolve();
+  }
+
+  async run(): Promise<SubscribeSummary> {
+    const startedAt = Date.now();
+    const onAbort = () => this.stop("aborted");
+    if (this.options.signal?.aborted) onAbort();
+    this.options.signal?.addEventListener("abort", onAbort, { once: true });
+    let loaded = false;
+    try {
+      if (this.options.checkpoint) {
+        this.positions = { ...(await this.options.checkpoint.load(this.streamName)) };
+        loaded = true;
+      }
+      this.lastRecordAt = Date.now();
+      await this.relist();
+      const loops = [this.relistLoop(), this.checkpointLoop(), this.idleLoop()];
+      await this.stopped;
+      await Promise.allSettled(this.readers);
+      await Promise.allSettled(loops);
+    } catch (err) {
+      this.stop("error", err);
+    } finally {
+      this.options.signal?.removeEventListener("abort", onAbort);
+      if (loaded) await this.saveCheckpoint(true).catch((err) => this.stop("error", err));
+    }
+    if (this.failure !== undefined) throw this.failure;
+    return {
+      ...this.counts,
+      shardsRead: this.readers.length,
+      durationMs: Date.now() - startedAt,
+      stopReason: this.stopReason ?? "error",
+    };
+  }
+
+  /**
+   * Calls `call` until it succeeds: throttling backs off and retries for as long as it lasts, network
+   * errors and 5xx a bounded number of times; anything else is thrown. Undefined once stopping.
+   */
+  async retrying<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+    let throttled = 0;
+    let failed = 0;
+    const maxFailures = this.options.maxTransientRetries ?? 10;
+    for (;;) {
+      if (this.stopping) return undefined;
+      try {
+        return await call();
+      } catch (err) {
+        if (this.stopping) return undefined;
+        const kind = classifyError(err);
+        const name = (err as Error)?.name ?? String(err);
+        if (kind === "throttle") {
+          this.counts.throttles += 1;
+          if (throttled === 0) this.log(`${what}: throttled (${name}); backing off`);
+          await sleep(backoffDelay(throttled++, this.options.backoff), this.stopSignal);
+        } else if (kind === "transient" && failed < maxFailures) {
+          this.counts.retries += 1;
+          this.log(`${what}: ${name}: ${(err as Error)?.message ?? ""}; retrying`);
+          await sleep(backoffDelay(failed++, this.options.backoff), this.stopSignal);
+        } else {
+          throw err;
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes one record unless stopping or `max` is reached; records its position only after `write`
+   * resolved. False when the reader must stop.
+   */
+  async deliver(shardId: string, record: KinesisRecord): Promise<boolean> {
+    const max = this.options.max;
+    if (this.stopping) return false;
+    if (max !== undefined && this.claimed >= max) {
+      this.stop("max");
+      return false;
+    }
+    this.claimed += 1;
+    try {
+      await this.options.write(record);
+    } catch (err) {
+      this.stop("error", err);
+      return false;
+    }
+    this.counts.records += 1;
+    this.counts.bytes += record.Data?.length ?? 0;
+    this.lastRecordAt = Date.now();
+    this.positions[shardId] = { sequenceNumber: record.SequenceNumber };
+    this.dirty = true;
+    if (max !== undefined && this.counts.records >= max) this.stop("max");
+    return true;
+  }
+
+  /** A reader read its shard to the end: remember that, start its children, look for new shards. */
+  shardEnded(shardId: string, lastSequenceNumber: string | undefined, children: ShardInfo[]): void {
+    this.positions[shardId] = lastSequenceNumber ? { sequenceNumber: lastSequenceNumber, ended: true } : { ended: true };
+    this.dirty = true;
+    this.finished.add(shardId);
+    this.log(`shard ${shardId}: read to its end${children.length ? `; children ${children.map((c) => c.id).join(", ")}` : ""}`);
+    for (const child of children) if (!this.listed.has(child.id)) this.listed.set(child.id, child);
+    this.schedule(false);
+    this.relist().catch((err) => this.stop("error", err));
+  }
+
+  /** Lists the shards again (one listing at a time; a request during a listing runs one more). */
+  private relist(): Promise<void> {
+    if (this.relisting) {
+      this.relistAgain = true;
+      return this.relisting;
+    }
+    this.relisting = (async () => {
+      try {
+        do {
+          this.relistAgain = false;
+          const shards = await this.retrying("ListShards", () => listShards(this.client, this.streamName, this.stopSignal));
+          if (!shards) return;
+          this.listed = new Map(shards.map((s) => [s.id, s]));
+          this.firstListing ??= new Set(this.listed.keys());
+          // Only a listing with no newer request pending may conclude that every shard has ended.
+          this.schedule(!this.relistAgain);
+        } while (this.relistAgain && !this.stopping);
+      } finally {
+        this.relisting = undefined; // synchronously with the last check of relistAgain
+      }
+    })();
+    return this.relisting;
+  }
+
+  /** Starts a reader on every listed shard whose parents are finished; optionally stops when every shard ended. */
+  private schedule(mayConclude: boolean): void {
+    const isPending = (id: string) => !this.finished.has(id) && (this.listed.has(id) || this.running.has(id));
+    for (let changed = true; changed && !this.stopping; ) {
+      changed = false;
+      for (const shard of this.listed.values()) {
+        if (this.running.has(shard.id) || this.finished.has(shard.id)) continue;
+        const position = startPosition(shard, this.from, this.positions[shard.id], this.firstListing?.has(shard.id) ?? true);
+        if (position === "skip") {
+          this.finished.add(shard.id);
+          changed = true;
+        } else if (parentsFinished(shard, isPending)) {
+          this.running.add(shard.id);
+          const note = this.options.checkpoint && position.type !== "AFTER_SEQUENCE_NUMBER" ? " (no checkpoint for this shard)" : "";
+          this.log(`shard ${shard.id}: reading from ${describePosition(position)}${note}`);
+          const reader = readShard(this, shard, position)
+            .catch((err) => this.stop("error", err))
+            .finally(() => this.running.delete(shard.id));
+          this.readers.push(reader);
+        }
+      }
+    }
+    if (mayConclude && !this.stopping && this.running.size === 0 && [...this.listed.keys()].every((id) => this.finished.has(id))) {
+      this.log("every shard is closed and read to its end");
+      this.stop("all-shards-ended");
+    }
+  }
+
+  private async relistLoop(): Promise<void> {
+    const interval = this.options.relistIntervalMs ?? 10_000;
+    while (!this.stopping) {
+      await sleep(interval, this.stopSignal);
+      if (!this.stopping) await this.relist().catch((err) => this.stop("error", err));
+    }
+  }
+
+  private async checkpointLoop(): Promise<void> {
+    if (!this.options.checkpoint) return;
+    const interval = this.options.checkpointIntervalMs ?? 2_000;
+    while (!this.stopping) {
+      await sleep(interval, this.stopSignal);
+      if (!this.stopping) await this.saveCheckpoint(false).catch((err) => this.stop("error", err));
+    }
+  }
+
+  private async idleLoop(): Promise<void> {
+    const idle = this.options.idleTimeoutMs;
+    if (idle === undefined) return;
+    while (!this.stopping) {
+      const left = this.lastRecordAt + idle - Date.now();
+      if (left <= 0) {
+        this.log(`no record for ${idle / 1000} s; stopping (--idle-timeout)`);
+        this.stop("idle-timeout");
+        return;
+      }
+      await sleep(left, this.stopSignal);
+    }
+  }
+
+  /** Saves a snapshot of the positions (only records already written); saves never overlap. */
+  private saveCheckpoint(force: boolean): Promise<void> {
+    const store = this.options.checkpoint;
+    if (!store) return Promise.resolve();
+    const next = this.saving.catch(() => undefined).then(async () => {
+      if (!this.dirty && !force) return;
+      this.dirty = false;
+      const snapshot: ShardCheckpoints = JSON.parse(JSON.stringify(this.positions));
+      try {
+        await store.save(this.streamName, snapshot);
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+    });
+    this.saving = next;
+    return next;
+  }
+}

@@ -1,0 +1,443 @@
+/**
+ * The subscriber core against a STUB Kinesis client, for what a real emulator cannot be made to do:
+ * throttling, expired iterators, exact call timing, and checkpoints observed mid-run.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { _Record } from "@aws-sdk/client-kinesis";
+import { FileCheckpointStore } from "../../../apps/subscriber/checkpoint";
+import { subscribe, SubscribeOptions } from "../../../apps/subscriber/subscriber";
+
+interface StubShard {
+  id: string;
+  parents?: string[];
+  closed?: boolean;
+  records: _Record[];
+}
+
+interface Call {
+  name: string;
+  /** 1 for the first call of this name, 2 for the second, ... */
+  n: number;
+  input: any;
+  at: number;
+}
+
+function awsError(name: string): Error {
+  return Object.assign(new Error(`${name} (injected)`), { name });
+}
+
+/** A stream in memory: shards with records, iterators as "shard|index", faults injected per call. */
+class StubKinesis {
+  readonly calls: Call[] = [];
+  /** Returns an error to throw instead of answering this call. */
+  fault: (call: Call) => Error | undefined = () => undefined;
+  /** Records per GetRecords answer at most. */
+  batch = 100;
+
+  constructor(readonly shards: StubShard[]) {}
+
+  async send(command: { constructor: { name: string }; input: any }): Promise<any> {
+    const name = command.constructor.name.replace(/Command$/, "");
+    const call: Call = { name, n: this.calls.filter((c) => c.name === name).length + 1, input: command.input, at: Date.now() };
+    this.calls.push(call);
+    await new Promise((r) => setImmediate(r));
+    const error = this.fault(call);
+    if (error) throw error;
+    const input = command.input;
+    switch (call.name) {
+      case "ListShards": {
+        // Two shards per page, to exercise NextToken.
+        const start = input.NextToken ? Number(input.NextToken) : 0;
+        assert.ok(!(input.NextToken && input.StreamName), "ListShards with NextToken must not name the stream");
+        const page = this.shards.slice(start, start + 2);
+        return {
+          Shards: page.map((s) => ({
+            ShardId: s.id,
+            ParentShardId: s.parents?.[0],
+            AdjacentParentShardId: s.parents?.[1],
+            SequenceNumberRange: { StartingSequenceNumber: "0", EndingSequenceNumber: s.closed ? "99999" : undefined },
+          })),
+          NextToken: start + 2 < this.shards.length ? String(start + 2) : undefined,
+        };
+      }
+      case "GetShardIterator": {
+        const shard = this.shard(input.ShardId);
+        let index = 0;
+        if (input.ShardIteratorType === "LATEST") index = shard.records.length;
+        if (input.ShardIteratorType === "AFTER_SEQUENCE_NUMBER") {
+          index = shard.records.findIndex((r) => r.SequenceNumber === input.StartingSequenceNumber) + 1;
+          assert.ok(index > 0, `unknown sequence number ${input.StartingSequenceNumber}`);
+        }
+        return { ShardIterator: `${shard.id}|${index}` };
+      }
+      case "GetRecords": {
+        const [id, at] = String(input.ShardIterator).split("|");
+        const shard = this.shard(id);
+        const index = Number(at);
+        const records = shard.records.slice(index, index + Math.min(this.batch, input.Limit ?? 10_000));
+        const next = index + records.length;
+        const ended = shard.closed && next >= shard.records.length;
+        const children = this.shards.filter((s) => s.parents?.includes(id));
+        return {
+          Records: records,
+          NextShardIterator: ended ? undefined : `${id}|${next}`,
+          MillisBehindLatest: 0,
+          ChildShards: ended ? children.map((c) => ({ ShardId: c.id, ParentShards: c.parents })) : undefined,
+        };
+      }
+      default:
+        throw new Error(`stub: unexpected ${call.name}`);
+    }
+  }
+
+  shard(id: string): StubShard {
+    const shard = this.shards.find((s) => s.id === id);
+    if (!shard) throw awsError("ResourceNotFoundException");
+    return shard;
+  }
+
+  callsTo(name: string, shardId?: string): Call[] {
+    return this.calls.filter(
+      (c) => c.name === name && (shardId === undefined || (c.input.ShardId ?? String(c.input.ShardIterator).split("|")[0]) === shardId),
+    );
+  }
+}
+
+/** `count` JSON records on shard `n`, with increasing sequence numbers. */
+function records(n: number, count: number): _Record[] {
+  return Array.from({ length: count }, (_, i) => ({
+    SequenceNumber: `49${String(n).padStart(4, "0")}${String(i + 1).padStart(10, "0")}`,
+    PartitionKey: `key-${n}`,
+    Data: Buffer.from(`${JSON.stringify({ shard: n, i })}\n`),
+  }));
+}
+
+const shardId = (n: number) => `shardId-${String(n).padStart(12, "0")}`;
+
+/** Fast timing for the stub: the behaviour under test, not the production pace. */
+const FAST = {
+  minGetRecordsIntervalMs: 1,
+  emptyReadPauseMs: 5,
+  relistIntervalMs: 50,
+  checkpointIntervalMs: 20,
+  backoff: { baseMs: 2, capMs: 10 },
+} satisfies Partial<SubscribeOptions>;
+
+async function run(stub: StubKinesis, options: Partial<SubscribeOptions> = {}) {
+  const out: _Record[] = [];
+  const logs: string[] = [];
+  const summary = await subscribe(stub, "stream-a", {
+    from: { type: "trim-horizon" },
+    ...FAST,
+    write: (r) => {
+      out.push(r);
+    },
+    log: (line) => logs.push(line),
+    ...options,
+  });
+  return { out, logs, summary };
+}
+
+const seqs = (rs: _Record[]) => rs.map((r) => r.SequenceNumber);
+const ofShard = (rs: _Record[], n: number) => rs.filter((r) => r.PartitionKey === `key-${n}`);
+
+describe("subscriber (stub Kinesis)", function () {
+  this.timeout(10_000);
+
+  it("reads every listed shard (all pages) concurrently and stops when all are closed and read", async () => {
+    const shards = [0, 1, 2, 3, 4].map((n) => ({ id: shardId(n), closed: true, records: records(n, 150) }));
+    const stub = new StubKinesis(shards);
+    const { out, summary } = await run(stub);
+    assert.strictEqual(summary.stopReason, "all-shards-ended");
+    assert.strictEqual(summary.shardsRead, 5);
+    for (const n of [0, 1, 2, 3, 4]) assert.deepStrictEqual(seqs(ofShard(out, n)), seqs(shards[n].records));
+    assert.strictEqual(out.length, 750);
+  });
+
+  it("reads a parent to its end before any record of its children; a trimmed (unlisted) parent does not block", async () => {
+    // Children are listed before their parents; shard 5's parent shard 9 is not listed (trimmed).
+    const stub = new StubKinesis([
+      { id: shardId(2), parents: [shardId(0)], records: records(2, 120) },
+      { id: shardId(3), parents: [shardId(0), shardId(1)], records: records(3, 120) },
+      { id: shardId(0), closed: true, records: records(0, 250) },
+      { id: shardId(1), closed: true, records: records(1, 30) },
+      { id: shardId(5), parents: [shardId(9)], records: records(5, 10) },
+    ]);
+    stub.batch = 40;
+    const { out } = await run(stub, { max: 530 });
+    const index = (n: number, which: "first" | "last") => {
+      const positions = out.map((r, i) => (r.PartitionKey === `key-${n}` ? i : -1)).filter((i) => i >= 0);
+      return which === "first" ? positions[0] : positions[positions.length - 1];
+    };
+    assert.strictEqual(out.length, 530);
+    assert.ok(index(0, "last") < index(2, "first"), "shard 2 started before its parent 0 was read to its end");
+    assert.ok(index(0, "last") < index(3, "first"), "shard 3 started before its parent 0 was read to its end");
+    assert.ok(index(1, "last") < index(3, "first"), "shard 3 started before its adjacent parent 1 was read to its end");
+    assert.ok(index(5, "first") < index(0, "last"), "shard 5 waited for a parent that is not listed");
+  });
+
+  it("with from latest: skips shards closed at start, reads open ones from LATEST and later children from TRIM_HORIZON", async () => {
+    const parent: StubShard = { id: shardId(0), records: records(0, 10) };
+    const stub = new StubKinesis([parent, { id: shardId(9), closed: true, records: records(9, 5) }]);
+    const fault = stub.fault;
+    let resharded = false;
+    stub.fault = (call) => {
+      if (call.name === "GetRecords" && !resharded) {
+        // The first read happens: now new records arrive, then the shard is split.
+        resharded = true;
+        parent.records.push(...records(0, 15).slice(10));
+        parent.closed = true;
+        stub.shards.push({ id: shardId(1), parents: [shardId(0)], records: records(1, 7) });
+      }
+      return fault(call);
+    };
+    const { out } = await run(stub, { from: { type: "latest" }, max: 12 });
+    assert.deepStrictEqual(seqs(out), seqs([...parent.records.slice(10), ...stub.shards[2].records]));
+    assert.deepStrictEqual(
+      stub.callsTo("GetShardIterator").map((c) => [c.input.ShardId, c.input.ShardIteratorType]),
+      [
+        [shardId(0), "LATEST"],
+        [shardId(1), "TRIM_HORIZON"],
+      ],
+    );
+  });
+
+  it("backs off on throttling and still delivers every record once, in order", async () => {
+    const shards = [0, 1].map((n) => ({ id: shardId(n), closed: true, records: records(n, 300) }));
+    const stub = new StubKinesis(shards);
+    const names = ["ProvisionedThroughputExceededException", "LimitExceededException", "KMSThrottlingException"];
+    let injected = 0;
+    stub.fault = (call) => {
+      const n = call.n;
+      if (call.name === "GetRecords" && n >= 2 && n < 14) return awsError(names[injected++ % names.length]);
+      if (call.name === "GetShardIterator" && n === 1) return awsError("ProvisionedThroughputExceededException");
+      if (call.name === "ListShards" && n === 1) return awsError("LimitExceededException");
+      return undefined;
+    };
+    const { out, summary } = await run(stub);
+    assert.strictEqual(injected, 12);
+    assert.strictEqual(summary.throttles, 14);
+    for (const n of [0, 1]) assert.deepStrictEqual(seqs(ofShard(out, n)), seqs(shards[n].records));
+    assert.strictEqual(out.length, 600);
+  });
+
+  it("backs off exponentially (capped) while a shard stays throttled", async () => {
+    const stub = new StubKinesis([{ id: shardId(0), closed: true, records: records(0, 5) }]);
+    stub.fault = (call) => (call.name === "GetRecords" && call.n <= 6 ? awsError("ProvisionedThroughputExceededException") : undefined);
+    const { out } = await run(stub, { backoff: { baseMs: 20, capMs: 200, random: () => 0.999 } });
+    assert.strictEqual(out.length, 5);
+    const at = stub.callsTo("GetRecords").map((c) => c.at);
+    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    [19, 39, 79, 159, 199, 199].forEach((least, i) => assert.ok(gaps[i] >= least, `retry ${i + 1} after ${gaps[i]} ms: ${gaps}`));
+    assert.ok(gaps[5] < 400, `backoff not capped: ${gaps}`);
+  });
+
+  it("retries network errors a bounded number of times, then fails", async () => {
+    const stub = new StubKinesis([{ id: shardId(0), closed: true, records: records(0, 50) }]);
+    stub.fault = (call) => (call.name === "GetRecords" ? Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }) : undefined);
+    await assert.rejects(run(stub, { maxTransientRetries: 3 }), /socket hang up/);
+    assert.strictEqual(stub.callsTo("GetRecords").length, 4);
+  });
+
+  it("after ExpiredIteratorException continues AFTER_SEQUENCE_NUMBER of the last record written, without loss or duplicates", async () => {
+    const shard = { id: shardId(0), closed: true, records: records(0, 250) };
+    const stub = new StubKinesis([shard]);
+    stub.fault = (call) =>
+      call.name === "GetRecords" && call.n === 2
+        ? awsError("ExpiredIteratorException")
+        : undefined;
+    const { out, summary } = await run(stub);
+    assert.deepStrictEqual(seqs(out), seqs(shard.records));
+    const iterators = stub.callsTo("GetShardIterator").map((c) => c.input);
+    assert.strictEqual(iterators.length, 2);
+    assert.strictEqual(iterators[1].ShardIteratorType, "AFTER_SEQUENCE_NUMBER");
+    assert.strictEqual(iterators[1].StartingSequenceNumber, shard.records[99].SequenceNumber);
+    assert.strictEqual(summary.retries, 1);
+  });
+
+  it("after ExpiredIteratorException before any record, starts again from the original position", async () => {
+    const shard = { id: shardId(0), closed: true, records: records(0, 20) };
+    const stub = new StubKinesis([shard]);
+    stub.fault = (call) =>
+      call.name === "GetRecords" && call.n === 1
+        ? awsError("ExpiredIteratorException")
+        : undefined;
+    const { out } = await run(stub);
+    assert.deepStrictEqual(seqs(out), seqs(shard.records));
+    assert.deepStrictEqual(
+      stub.callsTo("GetShardIterator").map((c) => c.input.ShardIteratorType),
+      ["TRIM_HORIZON", "TRIM_HORIZON"],
+    );
+  });
+
+  it("never makes more than 5 GetRecords calls per second on a shard, throttle retries included", async () => {
+    // Open shards with nothing to read: the worst case for spinning. Throttling every 3rd call adds retries.
+    const stub = new StubKinesis([0, 1].map((n) => ({ id: shardId(n), records: [] })));
+    stub.fault = (call) =>
+      call.name === "GetRecords" && call.n % 3 === 0
+        ? awsError("ProvisionedThroughputExceededException")
+        : undefined;
+    const { summary } = await run(stub, {
+      minGetRecordsIntervalMs: undefined, // the default under test
+      emptyReadPauseMs: 0,
+      backoff: { baseMs: 1, capMs: 1 },
+      idleTimeoutMs: 1_700,
+    });
+    assert.strictEqual(summary.stopReason, "idle-timeout");
+    for (const n of [0, 1]) {
+      const at = stub.callsTo("GetRecords", shardId(n)).map((c) => c.at);
+      assert.ok(at.length >= 7, `only ${at.length} calls on shard ${n}: the test would prove nothing`);
+      for (let i = 1; i < at.length; i++) assert.ok(at[i] - at[i - 1] >= 200, `calls ${at[i] - at[i - 1]} ms apart: ${at.map((t) => t - at[0])}`);
+      for (let i = 5; i < at.length; i++) assert.ok(at[i] - at[i - 5] >= 1000, "6 calls within one second");
+    }
+  });
+
+  it("pauses after an empty read at the tip of the shard", async () => {
+    const stub = new StubKinesis([{ id: shardId(0), records: [] }]);
+    await run(stub, { minGetRecordsIntervalMs: 1, emptyReadPauseMs: 150, idleTimeoutMs: 700 });
+    const at = stub.callsTo("GetRecords").map((c) => c.at);
+    assert.ok(at.length >= 2 && at.length <= 6, `${at.length} calls in 700 ms`);
+    for (let i = 1; i < at.length; i++) assert.ok(at[i] - at[i - 1] >= 150, `empty reads ${at[i] - at[i - 1]} ms apart`);
+  });
+
+  it("stops on abort, with in-flight writes finished and checkpointed", async () => {
+    const stub = new StubKinesis([{ id: shardId(0), records: records(0, 300) }]);
+    const controller = new AbortController();
+    const file = tempFile();
+    const written: _Record[] = [];
+    const summary = await subscribe(stub, "stream-a", {
+      from: { type: "trim-horizon" },
+      ...FAST,
+      checkpoint: new FileCheckpointStore(file),
+      signal: controller.signal,
+      write: async (r) => {
+        if (written.length === 120) {
+          controller.abort();
+          await new Promise((r) => setTimeout(r, 30));
+        }
+        written.push(r);
+      },
+    });
+    assert.strictEqual(summary.stopReason, "aborted");
+    assert.strictEqual(written.length, 121);
+    assert.deepStrictEqual(readCheckpoint(file).shards, { [shardId(0)]: { sequenceNumber: written[120].SequenceNumber } });
+  });
+});
+
+describe("subscriber checkpoints (stub Kinesis, file store)", function () {
+  this.timeout(10_000);
+
+  it("records a position only after write resolved, saves periodically, and resumes after it", async () => {
+    // 260 records, max 150: shard 1 runs out (60) before max is reached during the slow write below.
+    const shards = [0, 1].map((n) => ({ id: shardId(n), records: records(n, n === 0 ? 200 : 60) }));
+    const file = tempFile();
+    const first: _Record[] = [];
+    let observed: any;
+    await subscribe(new StubKinesis(shards), "stream-a", {
+      from: { type: "trim-horizon" },
+      ...FAST,
+      checkpoint: new FileCheckpointStore(file),
+      max: 150,
+      write: async (r) => {
+        if (r.SequenceNumber === shards[0].records[60].SequenceNumber) {
+          // A slow write: periodic saves happen meanwhile, and must not include this record yet.
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          observed = readCheckpoint(file).shards[shardId(0)];
+        }
+        first.push(r);
+      },
+    });
+    assert.strictEqual(observed?.sequenceNumber, shards[0].records[59].SequenceNumber);
+    assert.strictEqual(first.length, 150);
+    const saved = readCheckpoint(file);
+    for (const n of [0, 1]) {
+      const mine = ofShard(first, n);
+      assert.strictEqual(saved.shards[shardId(n)]?.sequenceNumber, mine[mine.length - 1]?.SequenceNumber);
+    }
+
+    const stub = new StubKinesis(shards);
+    const second = (await run(stub, { checkpoint: new FileCheckpointStore(file), from: { type: "latest" }, idleTimeoutMs: 200 })).out;
+    assert.deepStrictEqual(
+      stub.callsTo("GetShardIterator").map((c) => c.input.ShardIteratorType),
+      ["AFTER_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"],
+    );
+    for (const n of [0, 1]) assert.deepStrictEqual(seqs([...ofShard(first, n), ...ofShard(second, n)]), seqs(shards[n].records));
+  });
+
+  it("skips shards recorded as ended and applies --from only to shards without a checkpoint", async () => {
+    const shards = [
+      { id: shardId(0), closed: true, records: records(0, 10) },
+      { id: shardId(1), parents: [shardId(0)], records: records(1, 10) },
+      { id: shardId(2), records: records(2, 10) },
+    ];
+    const file = tempFile();
+    await new FileCheckpointStore(file).save("stream-a", {
+      [shardId(0)]: { sequenceNumber: shards[0].records[9].SequenceNumber, ended: true },
+      [shardId(1)]: { sequenceNumber: shards[1].records[3].SequenceNumber },
+    });
+    const stub = new StubKinesis(shards);
+    const { out } = await run(stub, { checkpoint: new FileCheckpointStore(file), idleTimeoutMs: 200 });
+    assert.deepStrictEqual(stub.callsTo("GetShardIterator", shardId(0)), []);
+    assert.deepStrictEqual(seqs(ofShard(out, 1)), seqs(shards[1].records.slice(4)));
+    assert.deepStrictEqual(seqs(ofShard(out, 2)), seqs(shards[2].records));
+    assert.deepStrictEqual(readCheckpoint(file).shards[shardId(0)], { sequenceNumber: shards[0].records[9].SequenceNumber, ended: true });
+  });
+
+  it("marks a shard read to its end as ended", async () => {
+    const shards = [{ id: shardId(0), closed: true, records: records(0, 10) }];
+    const file = tempFile();
+    await run(new StubKinesis(shards), { checkpoint: new FileCheckpointStore(file) });
+    assert.deepStrictEqual(readCheckpoint(file).shards, { [shardId(0)]: { sequenceNumber: shards[0].records[9].SequenceNumber, ended: true } });
+  });
+
+  it("refuses a checkpoint of another stream in one line, and leaves it alone", async () => {
+    const file = tempFile();
+    await new FileCheckpointStore(file).save("other-stream", { [shardId(0)]: { sequenceNumber: "1" } });
+    const before = fs.readFileSync(file, "utf8");
+    const stub = new StubKinesis([{ id: shardId(0), records: records(0, 5) }]);
+    await assert.rejects(run(stub, { checkpoint: new FileCheckpointStore(file) }), (err: Error) => {
+      assert.strictEqual(err.name, "UserError");
+      assert.match(err.message, /belongs to stream "other-stream", not "stream-a"/);
+      assert.ok(!err.message.includes("\n"));
+      return true;
+    });
+    assert.strictEqual(fs.readFileSync(file, "utf8"), before);
+    assert.deepStrictEqual(stub.calls, []);
+  });
+
+  it("replaces the file atomically (new inode via rename; the old file is never rewritten in place)", async () => {
+    const file = tempFile();
+    const store = new FileCheckpointStore(file);
+    await store.save("s", { a: { sequenceNumber: "1" } });
+    const before = fs.statSync(file).ino;
+    const oldFd = fs.openSync(file, "r");
+    try {
+      await store.save("s", { a: { sequenceNumber: "2" } });
+      assert.notStrictEqual(fs.statSync(file).ino, before);
+      // The inode the old name pointed to still holds the complete old state.
+      assert.deepStrictEqual(JSON.parse(fs.readFileSync(oldFd, "utf8")).shards, { a: { sequenceNumber: "1" } });
+    } finally {
+      fs.closeSync(oldFd);
+    }
+    assert.deepStrictEqual(await store.load("s"), { a: { sequenceNumber: "2" } });
+    assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), [path.basename(file)]);
+  });
+
+  it("fails in one line on a file that is not a checkpoint", async () => {
+    const file = tempFile();
+    fs.writeFileSync(file, "{not json");
+    await assert.rejects(new FileCheckpointStore(file).load("s"), /is not a subscriber checkpoint/);
+    assert.deepStrictEqual(await new FileCheckpointStore(`${file}.missing`).load("s"), {});
+  });
+});
+
+function tempFile(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "subscriber-ckpt-")), "checkpoint.json");
+}
+
+function readCheckpoint(file: string): { version: number; stream: string; shards: Record<string, any> } {
+  return JSON.parse(fs.readFileSync(file, "utf8"));
+}
