@@ -1,0 +1,76 @@
+/**
+ * The demo's person records, how records are encoded on the wire, and the Kinesis limits the
+ * publisher batches against.
+ */
+import { randomBytes } from "crypto";
+
+/** PutRecords and record size limits of Kinesis Data Streams (stream defaults). */
+export const KINESIS_LIMITS = {
+  /** Records per PutRecords request. */
+  maxRecordsPerRequest: 500,
+  /** Bytes per PutRecords request, data plus partition keys: 5 MiB. */
+  maxBytesPerRequest: 5 * 1024 * 1024,
+  /** Bytes per record, data plus partition key: 1 MiB. */
+  maxRecordBytes: 1024 * 1024,
+  /** Partition keys are 1..256 Unicode characters. */
+  minPartitionKeyLength: 1,
+  maxPartitionKeyLength: 256,
+} as const;
+
+/** A demo record. `id` is unique per record (across runs too) so consumers can de-duplicate. */
+export interface PersonRecord {
+  id: string;
+  name: string;
+  age: number;
+}
+
+/** A run id that sorts by time and does not repeat: `20250101T120000Z-1a2b3c`. */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+/** The i-th demo person of a run: `{"id":"<runId>-<i>","name":"dennis <i>","age":<i>}`. */
+export function personRecord(runId: string, i: number): PersonRecord {
+  return { id: `${runId}-${i}`, name: `dennis ${i}`, age: i };
+}
+
+/** Demo persons 1..count, produced lazily so a million records cost no memory. */
+export function* personRecords(runId: string, count: number): Generator<PersonRecord> {
+  for (let i = 1; i <= count; i++) yield personRecord(runId, i);
+}
+
+/** One JSON object per line (JSON Lines), so the wire-tap's S3 objects can be read line by line. */
+export function encodeRecord(obj: unknown): Uint8Array {
+  return Buffer.from(`${JSON.stringify(obj)}\n`, "utf8");
+}
+
+/** Size Kinesis counts against the record and request limits: data bytes plus partition key bytes. */
+export function recordSize(data: Uint8Array, partitionKey: string): number {
+  return data.byteLength + Buffer.byteLength(partitionKey, "utf8");
+}
+
+/** Why Kinesis would refuse this record outright, or undefined when it is acceptable. */
+export function recordProblem(data: Uint8Array, partitionKey: string, maxRecordBytes: number = KINESIS_LIMITS.maxRecordBytes): string | undefined {
+  const keyLength = [...partitionKey].length;
+  if (keyLength < KINESIS_LIMITS.minPartitionKeyLength || keyLength > KINESIS_LIMITS.maxPartitionKeyLength) {
+    return "InvalidPartitionKey";
+  }
+  if (recordSize(data, partitionKey) > maxRecordBytes) return "RecordTooLarge";
+  return undefined;
+}
+
+/**
+ * The demo's records ready to publish, produced lazily. The partition key is the record id (spreads
+ * evenly over all shards) or, with `keys`, one of `keys` keys "0".."keys-1" in turn.
+ */
+export function* demoRecords(
+  runId: string,
+  count: number,
+  keys?: number,
+): Generator<{ data: Uint8Array; partitionKey: string }> {
+  for (const person of personRecords(runId, count)) {
+    const partitionKey = keys === undefined ? person.id : String((person.age - 1) % keys);
+    yield { data: encodeRecord(person), partitionKey };
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * `npm run publish-demo -- --segment ingest/persons --count 100000`: publishes demo person records
+ * (`{"id":"<run>-<i>","name":"dennis <i>","age":<i>}`, one JSON object per line) and exits 0 only when
+ * every record was delivered.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { EXIT, runMain } from "../lib/errors";
+import { demoRecords, newRunId } from "../lib/records";
+import { addTargetOptions, resolveTarget } from "../lib/target";
+import { publish } from "./publisher";
+import { formatSummary, startProgress, undeliveredReason } from "./report";
+
+interface PublisherFlags {
+  count: number;
+  keys?: number;
+  concurrency: number;
+  stream?: string;
+  segment?: string;
+  catalog?: string;
+  endpoint?: string;
+  region?: string;
+}
+
+/** A commander parser for a whole number in [min, max]. */
+function wholeNumber(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command("publish-demo")
+    .description("Publish demo person records to a data segment's Kinesis stream.")
+    .addOption(new Option("--count <n>", "records to publish").argParser(wholeNumber(1, Number.MAX_SAFE_INTEGER)).default(1000))
+    .addOption(
+      new Option("--keys <n>", "cycle over N partition keys instead of one key per record (the record id)").argParser(
+        wholeNumber(1, 1_000_000_000),
+      ),
+    )
+    .addOption(new Option("--concurrency <n>", "PutRecords requests in flight").argParser(wholeNumber(1, 256)).default(8));
+  return addTargetOptions(program).exitOverride();
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    program.parse(argv);
+  } catch (err) {
+    // commander has already printed the help or a one-line error.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw err;
+  }
+  const flags = program.opts<PublisherFlags>();
+  const target = await resolveTarget(flags, log);
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    log("interrupted: finishing the records already taken; press Ctrl-C again to quit at once");
+    interrupt.abort();
+  };
+  process.once("SIGINT", onSigint);
+  const progress = startProgress(flags.count);
+  try {
+    const runId = newRunId();
+    log(`publishing ${flags.count} records (ids ${runId}-1..${flags.count}) with ${flags.concurrency} requests in flight`);
+    const summary = await publish(target.client, target.streamName, demoRecords(runId, flags.count, flags.keys), {
+      concurrency: flags.concurrency,
+      total: flags.count,
+      onProgress: (sent) => progress.update(sent),
+      signal: interrupt.signal,
+    });
+    progress.stop();
+    process.stderr.write(formatSummary(summary, flags.count));
+    const reason = undeliveredReason(summary, flags.count);
+    if (reason) throw new Error(reason);
+    return EXIT.ok;
+  } finally {
+    progress.stop();
+    process.removeListener("SIGINT", onSigint);
+    await target.close();
+  }
+}
+
+if (require.main === module) runMain(() => main(process.argv));

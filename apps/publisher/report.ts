@@ -1,0 +1,82 @@
+/**
+ * What the publisher shows a person: a progress bar (or a plain line every few seconds when stderr is
+ * not a terminal), one summary block at the end, and the one-line reason when records were lost.
+ */
+import * as cliProgress from "cli-progress";
+import { PublishSummary } from "./publisher";
+
+export interface Progress {
+  update(sent: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on a TTY; otherwise a line "published N of M records (R records/s)" every `intervalMs`.
+ * @param intervalMs @default 5000
+ */
+export function startProgress(total: number, stream: NodeJS.WriteStream = process.stderr, intervalMs = 5_000): Progress {
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { stream, format: "publishing [{bar}] {percentage}% | {value}/{total} records | {duration}s | eta {eta}s", hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0);
+    let running = true;
+    return {
+      update: (sent) => bar.update(sent),
+      stop: () => {
+        if (running) bar.stop();
+        running = false;
+      },
+    };
+  }
+  const started = Date.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const rate = Math.round((sent * 1000) / Math.max(1, Date.now() - started));
+    stream.write(`published ${sent} of ${total} records (${rate} records/s)\n`);
+  }, intervalMs);
+  timer.unref();
+  return {
+    update: (value) => {
+      sent = value;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** "2 ProvisionedThroughputExceededException, 1 RecordTooLarge", most frequent first. */
+export function formatReasons(reasons: Record<string, number>): string {
+  return Object.entries(reasons)
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, count]) => `${count} ${reason}`)
+    .join(", ");
+}
+
+/** The summary block printed at the end of a run. */
+export function formatSummary(summary: PublishSummary, requested: number): string {
+  const lines = [
+    `published ${summary.sent} of ${requested} records in ${(summary.durationMs / 1000).toFixed(1)} s ` +
+      `(${summary.recordsPerSecond} records/s, ${formatBytes(summary.bytes)}, ${summary.requests} requests)`,
+    `  retries: ${summary.retries.resentRecords} records resent, ${summary.retries.throttledRequests} throttled requests`,
+    `  failed: ${summary.failed.count}${summary.failed.count > 0 ? ` (${formatReasons(summary.failed.reasons)})` : ""}`,
+  ];
+  if (summary.interrupted) lines.push(`  interrupted: ${requested - summary.records} records were never sent`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** The one-line reason for a run that lost records, or undefined when every record was delivered. */
+export function undeliveredReason(summary: PublishSummary, requested: number): string | undefined {
+  const missing = requested - summary.sent;
+  if (missing <= 0) return undefined;
+  const reasons = { ...summary.failed.reasons };
+  const notTaken = requested - summary.records;
+  if (notTaken > 0) reasons[summary.interrupted ? "interrupted" : "not produced"] = notTaken;
+  return `${missing} of ${requested} records could not be delivered (${formatReasons(reasons)})`;
+}
