@@ -7,6 +7,11 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as http from "http";
 import * as https from "https";
 
+// On Node 20 the SDK prints a 9-line notice that its 2027 releases will need Node 22. The apps promise
+// one-line stderr messages, and package-lock.json pins the SDK, so the notice is silenced unless the user
+// chose otherwise; README.md recommends Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 export interface ClientOptions {
   /** Endpoint URL; default: AWS_ENDPOINT_URL_KINESIS, then AWS_ENDPOINT_URL, then the regional AWS endpoint. */
   endpoint?: string;

@@ -5,7 +5,7 @@
  */
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
 import { sleep } from "../lib/backoff";
-import { classifyError } from "./kinesis-errors";
+import { classifyError } from "../lib/kinesis-errors";
 import { describePosition, iteratorInput, ShardInfo, StartPosition } from "./shards";
 import type { Subscription } from "./subscriber";
 

@@ -5,7 +5,7 @@
 import { _Record } from "@aws-sdk/client-kinesis";
 import { BackoffOptions, backoffDelay, sleep } from "../lib/backoff";
 import { CheckpointStore, ShardCheckpoints } from "./checkpoint";
-import { classifyError } from "./kinesis-errors";
+import { classifyError } from "../lib/kinesis-errors";
 import { readShard } from "./shard-reader";
 import { KinesisSender, listShards, parentsFinished, ShardInfo, StartFrom, startPosition, describePosition } from "./shards";
 
