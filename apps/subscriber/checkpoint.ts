@@ -2,15 +2,23 @@
  * Where a subscriber remembers, per shard, the last record it wrote, so a restart resumes after it.
  *
  * File format: `{"version":1,"stream":"name","shards":{"shardId-000000000000":{"sequenceNumber":"..."}}}`;
- * a shard read to its end carries `"ended": true` and is skipped on restart.
+ * a shard read to its end carries `"ended": true` and is skipped on restart. A shard whose reader started
+ * but of which no record was written yet carries only its start, `{"start":"trim-horizon"}` or
+ * `{"start":{"atTimestamp":"2024-05-01T12:00:00.000Z"}}`, and a restart reads it from there. Files written
+ * before `start` existed (no such field) load unchanged.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { UserError } from "../lib/errors";
 
+/** Where a shard's reading began (`latest` is saved as the time the run began). */
+export type SavedStart = "trim-horizon" | { atTimestamp: string };
+
 export interface ShardCheckpoint {
   /** Sequence number of the last record written; reading resumes AFTER it. */
   sequenceNumber?: string;
+  /** Where reading began, while no record was written (no sequenceNumber): a restart reads from there. */
+  start?: SavedStart;
   /** The shard was read to its end (it is closed); nothing left to read. */
   ended?: true;
 }
@@ -87,8 +95,14 @@ export function parseCheckpoint(text: string): CheckpointFile | undefined {
     if (!isObject(entry)) return undefined;
     if (entry.sequenceNumber !== undefined && typeof entry.sequenceNumber !== "string") return undefined;
     if (entry.ended !== undefined && entry.ended !== true) return undefined;
+    if (entry.start !== undefined && !isSavedStart(entry.start)) return undefined;
   }
   return data as unknown as CheckpointFile;
+}
+
+function isSavedStart(value: unknown): value is SavedStart {
+  if (value === "trim-horizon") return true;
+  return isObject(value) && typeof value.atTimestamp === "string" && !Number.isNaN(Date.parse(value.atTimestamp));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,26 +1,28 @@
 /**
  * One shard's reader loop: GetRecords at most every `minGetRecordsIntervalMs` (and within the shard's
  * read bandwidth), a pause after empty reads, a fresh iterator after the last written record when the
- * old one expired, and the end of a closed shard reported with its children.
+ * old one expired (or from the shard's origin when none was written yet: never LATEST again, which would
+ * skip what arrived meanwhile), and the end of a closed shard reported with its children.
  */
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
 import { sleep } from "../lib/backoff";
 import { classifyError } from "../lib/kinesis-errors";
-import { describePosition, iteratorInput, ShardInfo, StartPosition } from "./shards";
+import { describePosition, iteratorInput, ShardInfo, ShardStart, StartPosition } from "./shards";
 import type { Subscription } from "./subscriber";
 
-export async function readShard(sub: Subscription, shard: ShardInfo, start: StartPosition): Promise<void> {
+export async function readShard(sub: Subscription, shard: ShardInfo, start: ShardStart): Promise<void> {
   const opts = sub.options;
   const minInterval = opts.minGetRecordsIntervalMs ?? 200;
   const bytesPerSecond = opts.maxBytesPerSecondPerShard ?? 2 * 1024 * 1024;
   const what = `shard ${shard.id}`;
-  let lastSequenceNumber = start.type === "AFTER_SEQUENCE_NUMBER" ? start.sequenceNumber : undefined;
+  let lastSequenceNumber = start.first.type === "AFTER_SEQUENCE_NUMBER" ? start.first.sequenceNumber : undefined;
   let nextCallAt = 0;
 
-  const newIterator = async (): Promise<string | undefined> => {
-    const position: StartPosition = lastSequenceNumber
-      ? { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber }
-      : start;
+  /** Where a new iterator starts after the first: after the last record written, else the shard's origin. */
+  const resumePosition = (): StartPosition =>
+    lastSequenceNumber ? { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber } : start.origin;
+
+  const newIterator = async (position: StartPosition): Promise<string | undefined> => {
     const out = await sub.retrying(`${what}: GetShardIterator`, () =>
       sub.client.send(new GetShardIteratorCommand(iteratorInput(sub.streamName, shard.id, position)), {
         abortSignal: sub.stopSignal,
@@ -29,7 +31,7 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Star
     return out?.ShardIterator;
   };
 
-  let iterator = await newIterator();
+  let iterator = await newIterator(start.first);
   while (iterator !== undefined && !sub.stopping) {
     const current: string = iterator;
     let calledAt = 0;
@@ -49,12 +51,9 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Star
     } catch (err) {
       if (classifyError(err) !== "expired") throw err;
       sub.counts.retries += 1;
-      sub.log(
-        `${what}: iterator expired; continuing ${
-          lastSequenceNumber ? describePosition({ type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber }) : `from ${describePosition(start)}`
-        }`,
-      );
-      iterator = await newIterator();
+      const position = resumePosition();
+      sub.log(`${what}: iterator expired; continuing ${lastSequenceNumber ? "" : "from "}${describePosition(position)}`);
+      iterator = await newIterator(position);
       continue;
     }
     if (!out) return;

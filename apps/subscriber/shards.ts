@@ -3,7 +3,7 @@
  * Pure except for listShards, so the rules are testable without a stream.
  */
 import { GetShardIteratorCommandInput, ListShardsCommand, ListShardsCommandOutput } from "@aws-sdk/client-kinesis";
-import { ShardCheckpoint } from "./checkpoint";
+import { SavedStart, ShardCheckpoint } from "./checkpoint";
 
 /** Anything with the KinesisClient's `send` (the real client, or a stub in tests). */
 export interface KinesisSender {
@@ -21,11 +21,38 @@ export interface ShardInfo {
 /** Where shards without a checkpoint start reading. */
 export type StartFrom = { type: "trim-horizon" } | { type: "latest" } | { type: "at-timestamp"; at: Date };
 
-export type StartPosition =
+/** A position that means the same whenever it is used again: LATEST is not one (it moves with the stream). */
+export type FixedPosition =
   | { type: "TRIM_HORIZON" }
-  | { type: "LATEST" }
   | { type: "AT_TIMESTAMP"; at: Date }
   | { type: "AFTER_SEQUENCE_NUMBER"; sequenceNumber: string };
+
+export type StartPosition = FixedPosition | { type: "LATEST" };
+
+/** Where a shard's reader starts. */
+export interface ShardStart {
+  /** Where the first iterator points: LATEST for `--from latest` (exact by the stream's clock, not ours). */
+  first: StartPosition;
+  /**
+   * Where reading starts over while no record of the shard has been written: after an expired iterator, and
+   * on a restart (saved in the checkpoint as the shard's `start`). `first`, with LATEST pinned to
+   * AT_TIMESTAMP of the moment the run began, so starting over never skips a record written since then.
+   */
+  origin: FixedPosition;
+}
+
+/** Facts about the run that decide where a shard without a saved position starts. */
+export interface StartContext {
+  /** When the run began: `latest` is pinned to it. */
+  startedAt: Date;
+  /** The shard was listed by the run's first ListShards. */
+  inFirstListing: boolean;
+  /**
+   * A parent of the shard is read by this subscriber, in this run or before a restart (it has a position):
+   * the shard continues a lineage being read, so it is read from its beginning, like a child found mid-run.
+   */
+  parentRead: boolean;
+}
 
 /** Every shard of the stream, following NextToken (a call with NextToken must not name the stream). */
 export async function listShards(client: KinesisSender, streamName: string, signal?: AbortSignal): Promise<ShardInfo[]> {
@@ -50,27 +77,42 @@ export async function listShards(client: KinesisSender, streamName: string, sign
 }
 
 /**
- * Where a shard's reader starts, or "skip" when there is nothing to read: a checkpoint wins over `from`;
- * with `latest`, shards closed before the subscriber started are skipped, and shards that appear later
- * (children of a reshard) start at TRIM_HORIZON so no record written after the start is missed.
+ * Where a shard's reader starts, or "skip" when there is nothing to read. A saved position wins over `from`:
+ * after the last record written (AFTER_SEQUENCE_NUMBER), else the saved start of a shard of which no record
+ * was written yet; `from` applies only to shards the checkpoint does not name. With `latest`, shards closed
+ * before the subscriber started are skipped, and shards that appeared later (children of a reshard, also
+ * those found at a restart under a parent that was read) start at TRIM_HORIZON, so no record written after
+ * the start is missed.
  */
 export function startPosition(
   shard: ShardInfo,
   from: StartFrom,
   checkpoint: ShardCheckpoint | undefined,
-  inFirstListing: boolean,
-): StartPosition | "skip" {
+  context: StartContext,
+): ShardStart | "skip" {
+  const fixed = (position: FixedPosition): ShardStart => ({ first: position, origin: position });
   if (checkpoint?.ended) return "skip";
-  if (checkpoint?.sequenceNumber) return { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: checkpoint.sequenceNumber };
+  if (checkpoint?.sequenceNumber) return fixed({ type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: checkpoint.sequenceNumber });
+  if (checkpoint?.start) return fixed(fromSavedStart(checkpoint.start));
   switch (from.type) {
     case "trim-horizon":
-      return { type: "TRIM_HORIZON" };
+      return fixed({ type: "TRIM_HORIZON" });
     case "at-timestamp":
-      return { type: "AT_TIMESTAMP", at: from.at };
+      return fixed({ type: "AT_TIMESTAMP", at: from.at });
     case "latest":
-      if (!inFirstListing) return { type: "TRIM_HORIZON" };
-      return shard.closed ? "skip" : { type: "LATEST" };
+      if (!context.inFirstListing || context.parentRead) return fixed({ type: "TRIM_HORIZON" });
+      if (shard.closed) return "skip";
+      return { first: { type: "LATEST" }, origin: { type: "AT_TIMESTAMP", at: context.startedAt } };
   }
+}
+
+/** The checkpoint's form of a start position. */
+export function toSavedStart(position: Exclude<FixedPosition, { type: "AFTER_SEQUENCE_NUMBER" }>): SavedStart {
+  return position.type === "TRIM_HORIZON" ? "trim-horizon" : { atTimestamp: position.at.toISOString() };
+}
+
+export function fromSavedStart(start: SavedStart): FixedPosition {
+  return start === "trim-horizon" ? { type: "TRIM_HORIZON" } : { type: "AT_TIMESTAMP", at: new Date(start.atTimestamp) };
 }
 
 /**
@@ -93,7 +135,7 @@ export function describePosition(position: StartPosition): string {
     case "AFTER_SEQUENCE_NUMBER":
       return `after sequence number ${position.sequenceNumber}`;
     case "AT_TIMESTAMP":
-      return `at ${position.at.toISOString()}`;
+      return `AT_TIMESTAMP ${position.at.toISOString()}`;
     default:
       return position.type;
   }

@@ -7,7 +7,16 @@ import { BackoffOptions, backoffDelay, sleep } from "../lib/backoff";
 import { CheckpointStore, ShardCheckpoints } from "./checkpoint";
 import { classifyError } from "../lib/kinesis-errors";
 import { readShard } from "./shard-reader";
-import { KinesisSender, listShards, parentsFinished, ShardInfo, StartFrom, startPosition, describePosition } from "./shards";
+import {
+  describePosition,
+  KinesisSender,
+  listShards,
+  parentsFinished,
+  ShardInfo,
+  StartFrom,
+  startPosition,
+  toSavedStart,
+} from "./shards";
 
 export type KinesisRecord = _Record;
 export type { StartFrom } from "./shards";
@@ -15,7 +24,11 @@ export type { StartFrom } from "./shards";
 export interface SubscribeOptions {
   /** Where shards without a checkpoint start. @default { type: "latest" } */
   from?: StartFrom;
-  /** Saved positions: resume after the last record written; saved periodically and at stop. @default none */
+  /**
+   * Saved positions: resume after the last record written; saved periodically and at stop. A shard's start
+   * (`latest` as the time the run began) is saved before its first read, so a restart reads a shard of which
+   * nothing was written yet from that start, not from `from`. @default none
+   */
   checkpoint?: CheckpointStore;
   /** Stop after exactly this many records were written. @default no limit */
   max?: number;
@@ -86,7 +99,10 @@ export class Subscription {
   private readonly running = new Set<string>();
   private readonly finished = new Set<string>();
   private readonly readers: Promise<void>[] = [];
+  /** Per shard read (or named by the checkpoint): its start, or the last record written; what is saved. */
   private positions: ShardCheckpoints = {};
+  /** When run() began: `latest` is pinned to it for starting over (expired iterator, restart). */
+  private startedAt = new Date();
   private dirty = false;
   private saving: Promise<void> = Promise.resolve();
   private claimed = 0;
@@ -118,6 +134,7 @@ export class Subscription {
 
   async run(): Promise<SubscribeSummary> {
     const startedAt = Date.now();
+    this.startedAt = new Date(startedAt);
     const onAbort = () => this.stop("aborted");
     if (this.options.signal?.aborted) onAbort();
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -241,26 +258,49 @@ export class Subscription {
     return this.relisting;
   }
 
-  /** Starts a reader on every listed shard whose parents are finished; optionally stops when every shard ended. */
+  /**
+   * Starts a reader on every listed shard whose parents are finished; optionally stops when every shard ended.
+   * A shard's start is decided only then, as it depends on whether a parent was read.
+   */
   private schedule(mayConclude: boolean): void {
     const isPending = (id: string) => !this.finished.has(id) && (this.listed.has(id) || this.running.has(id));
+    let persisted: Promise<void> | undefined;
     for (let changed = true; changed && !this.stopping; ) {
       changed = false;
       for (const shard of this.listed.values()) {
         if (this.running.has(shard.id) || this.finished.has(shard.id)) continue;
-        const position = startPosition(shard, this.from, this.positions[shard.id], this.firstListing?.has(shard.id) ?? true);
-        if (position === "skip") {
+        if (!parentsFinished(shard, isPending)) continue;
+        const saved = this.positions[shard.id];
+        const start = startPosition(shard, this.from, saved, {
+          startedAt: this.startedAt,
+          inFirstListing: this.firstListing?.has(shard.id) ?? true,
+          parentRead: shard.parents.some((parent) => this.positions[parent] !== undefined),
+        });
+        if (start === "skip") {
           this.finished.add(shard.id);
           changed = true;
-        } else if (parentsFinished(shard, isPending)) {
-          this.running.add(shard.id);
-          const note = this.options.checkpoint && position.type !== "AFTER_SEQUENCE_NUMBER" ? " (no checkpoint for this shard)" : "";
-          this.log(`shard ${shard.id}: reading from ${describePosition(position)}${note}`);
-          const reader = readShard(this, shard, position)
-            .catch((err) => this.stop("error", err))
-            .finally(() => this.running.delete(shard.id));
-          this.readers.push(reader);
+          continue;
         }
+        this.running.add(shard.id);
+        let note = "";
+        if (!saved && start.origin.type !== "AFTER_SEQUENCE_NUMBER") {
+          // Remember the start before the first read: a restart reads this shard from here, not from `from`.
+          this.positions[shard.id] = { start: toSavedStart(start.origin) };
+          this.dirty = true;
+          // One save for every shard started in this call: the snapshot is taken after it returns.
+          persisted ??= this.saveCheckpoint(false);
+          if (this.options.checkpoint) {
+            note = ` (no checkpoint for this shard${start.first.type === "LATEST" ? `; saved as ${describePosition(start.origin)}` : ""})`;
+          }
+        } else if (this.options.checkpoint && !saved?.sequenceNumber) {
+          note = " (the checkpoint's start: no record of this shard written yet)";
+        }
+        this.log(`shard ${shard.id}: reading from ${describePosition(start.first)}${note}`);
+        const reader = (persisted ?? Promise.resolve())
+          .then(() => readShard(this, shard, start))
+          .catch((err) => this.stop("error", err))
+          .finally(() => this.running.delete(shard.id));
+        this.readers.push(reader);
       }
     }
     if (mayConclude && !this.stopping && this.running.size === 0 && [...this.listed.keys()].every((id) => this.finished.has(id))) {
@@ -300,7 +340,7 @@ export class Subscription {
     }
   }
 
-  /** Saves a snapshot of the positions (only records already written); saves never overlap. */
+  /** Saves a snapshot of the positions (starts, and records already written); saves never overlap. */
   private saveCheckpoint(force: boolean): Promise<void> {
     const store = this.options.checkpoint;
     if (!store) return Promise.resolve();

@@ -7,9 +7,17 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { _Record, KinesisClient, ListShardsCommand, PutRecordsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";
+import {
+  _Record,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordsCommand,
+  SplitShardCommand,
+} from "@aws-sdk/client-kinesis";
 import { waitForActive } from "../../apps/lib/streams";
 import { FileCheckpointStore } from "../../apps/subscriber/checkpoint";
+import { KinesisSender } from "../../apps/subscriber/shards";
 import { subscribe, SubscribeOptions } from "../../apps/subscriber/subscriber";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 
@@ -54,6 +62,26 @@ async function collect(client: KinesisClient, stream: string, options: Partial<S
     ...options,
   });
   return { out, summary };
+}
+
+/** A key whose records land on each shard, by the shard's hash key range (MD5 of the key). */
+async function keyPerShard(client: KinesisClient, stream: string): Promise<string[]> {
+  const shards = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards!;
+  return shards.map((shard) => {
+    const [low, high] = [BigInt(shard.HashKeyRange!.StartingHashKey!), BigInt(shard.HashKeyRange!.EndingHashKey!)];
+    for (let i = 0; ; i++) {
+      const hash = BigInt(`0x${createHash("md5").update(`key-${i}`).digest("hex")}`);
+      if (hash >= low && hash <= high) return `key-${i}`;
+    }
+  });
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 function tempFile(): string {
@@ -116,6 +144,62 @@ describe("subscriber on kinesis-local", function () {
     const all = [...ids(first), ...ids(second.out)];
     assert.strictEqual(new Set(all).size, all.length, "duplicates");
     assert.deepStrictEqual(all.sort(), ids(entries.map(toRecord)).sort());
+  });
+
+  it("from latest with a checkpoint: a restart reads every record written after the first start, also on a shard with none written", async () => {
+    const stream = await lake.createStream(lake.uniqueName("sub-latest"), 2);
+    const [keyA, keyB] = await keyPerShard(lake.client, stream);
+    const on = (key: string, prefix: string, n: number): Entry[] =>
+      Array.from({ length: n }, (_, i) => ({ key, body: { id: `${prefix}-${i}`, n: i } }));
+    // Before the first start: never to be read (latest), not even by the restart.
+    const before = [...on(keyA, "before-a", 5), ...on(keyB, "before-b", 5)];
+    await putAll(lake.client, stream, before);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // The first run: shard A gets 3 records, --max 3 stops it; shard B gets records only while the run
+    // stops (during the last write), so none of them is written: B never gets a sequence number.
+    let iterators = 0;
+    const client: KinesisSender = {
+      async send(command, options) {
+        const out = await lake.client.send(command, options);
+        if (command instanceof GetShardIteratorCommand) iterators += 1;
+        return out;
+      },
+    };
+    const file = tempFile();
+    const first: _Record[] = [];
+    const during = [...on(keyB, "during-b", 7), ...on(keyA, "during-a", 4)];
+    const running = subscribe(client, stream, {
+      ...QUICK,
+      checkpoint: new FileCheckpointStore(file),
+      max: 3,
+      idleTimeoutMs: 15_000,
+      write: async (r) => {
+        first.push(r);
+        if (first.length === 3) await putAll(lake.client, stream, during);
+      },
+    });
+    await until(() => iterators === 2, "both shards' iterators");
+    const firstA = on(keyA, "first-a", 3);
+    await putAll(lake.client, stream, firstA);
+    const summary = await running;
+    assert.strictEqual(summary.stopReason, "max");
+    assert.deepStrictEqual(ids(first), firstA.map((e) => e.body.id));
+
+    // Stopped: both shards receive more.
+    const stopped = [...on(keyA, "stopped-a", 6), ...on(keyB, "stopped-b", 8)];
+    await putAll(lake.client, stream, stopped);
+
+    // The restart, again from latest with the same checkpoint: every record written after the first start.
+    const expected = [...during, ...stopped].map((e) => e.body.id as string);
+    const second = await collect(lake.client, stream, {
+      from: { type: "latest" },
+      checkpoint: new FileCheckpointStore(file),
+      max: expected.length,
+      idleTimeoutMs: 5_000, // a skipped record shows as a short count
+    });
+    assert.deepStrictEqual(ids(second.out).sort(), expected.sort());
+    assert.strictEqual(second.summary.stopReason, "max");
   });
 
   it("follows a shard split while reading: nothing lost, per-key order kept, parent read before its children", async () => {

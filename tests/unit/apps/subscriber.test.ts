@@ -67,6 +67,12 @@ class StubKinesis {
         const shard = this.shard(input.ShardId);
         let index = 0;
         if (input.ShardIteratorType === "LATEST") index = shard.records.length;
+        if (input.ShardIteratorType === "AT_TIMESTAMP") {
+          // The first record that arrived at or after the time; records without an arrival time are older.
+          const at = new Date(input.Timestamp).getTime();
+          index = shard.records.findIndex((r) => (r.ApproximateArrivalTimestamp?.getTime() ?? 0) >= at);
+          if (index < 0) index = shard.records.length;
+        }
         if (input.ShardIteratorType === "AFTER_SEQUENCE_NUMBER") {
           index = shard.records.findIndex((r) => r.SequenceNumber === input.StartingSequenceNumber) + 1;
           assert.ok(index > 0, `unknown sequence number ${input.StartingSequenceNumber}`);
@@ -113,6 +119,12 @@ function records(n: number, count: number): _Record[] {
     PartitionKey: `key-${n}`,
     Data: Buffer.from(`${JSON.stringify({ shard: n, i })}\n`),
   }));
+}
+
+/** The records, stamped as arriving now (the stub reads AT_TIMESTAMP by this stamp). */
+function arrived(rs: _Record[]): _Record[] {
+  const now = new Date();
+  return rs.map((r) => ({ ...r, ApproximateArrivalTimestamp: now }));
 }
 
 const shardId = (n: number) => `shardId-${String(n).padStart(12, "0")}`;
@@ -273,6 +285,29 @@ describe("subscriber (stub Kinesis)", function () {
     );
   });
 
+  it("after ExpiredIteratorException before any record with from latest, starts again AT_TIMESTAMP of the run's start, not LATEST", async () => {
+    // Records arrive before the first read, whose iterator turned out expired: LATEST again would skip them.
+    const shard: StubShard = { id: shardId(0), records: records(0, 10) };
+    const stub = new StubKinesis([shard]);
+    const before = Date.now();
+    stub.fault = (call) => {
+      if (call.name !== "GetRecords" || call.n !== 1) return undefined;
+      shard.records.push(...arrived(records(0, 15).slice(10)));
+      return awsError("ExpiredIteratorException");
+    };
+    const { out, logs, summary } = await run(stub, { from: { type: "latest" }, max: 5, idleTimeoutMs: 1_000 });
+    assert.deepStrictEqual(seqs(out), seqs(shard.records.slice(10)), "records that arrived after the start were skipped");
+    assert.strictEqual(summary.stopReason, "max");
+    const iterators = stub.callsTo("GetShardIterator").map((c) => c.input);
+    assert.deepStrictEqual(
+      iterators.map((i) => i.ShardIteratorType),
+      ["LATEST", "AT_TIMESTAMP"],
+    );
+    const at = new Date(iterators[1].Timestamp).getTime();
+    assert.ok(at >= before && at <= stub.callsTo("ListShards")[0].at, "AT_TIMESTAMP is not the moment the run began");
+    assert.ok(logs.some((l) => l.includes(`iterator expired; continuing from AT_TIMESTAMP ${new Date(at).toISOString()}`)), logs.join("\n"));
+  });
+
   it("never makes more than 5 GetRecords calls per second on a shard, throttle retries included", async () => {
     // Open shards with nothing to read: the worst case for spinning. Throttling every 3rd call adds retries.
     const stub = new StubKinesis([0, 1].map((n) => ({ id: shardId(n), records: [] })));
@@ -391,6 +426,124 @@ describe("subscriber checkpoints (stub Kinesis, file store)", function () {
     const file = tempFile();
     await run(new StubKinesis(shards), { checkpoint: new FileCheckpointStore(file) });
     assert.deepStrictEqual(readCheckpoint(file).shards, { [shardId(0)]: { sequenceNumber: shards[0].records[9].SequenceNumber, ended: true } });
+  });
+
+  it("saves each shard's start before its first read (latest as the run's start time) and reads from it on restart", async () => {
+    // Shard 0 gets records after the start; shard 1 gets none before --max stops the run.
+    const shards: StubShard[] = [0, 1].map((n) => ({ id: shardId(n), records: records(n, 5) }));
+    const file = tempFile();
+    const stub = new StubKinesis(shards);
+    let atFirstRead: any;
+    stub.fault = (call) => {
+      if (call.name === "GetRecords" && call.n === 1) {
+        atFirstRead = readCheckpoint(file).shards;
+        shards[0].records.push(...arrived(records(0, 8).slice(5)));
+      }
+      return undefined;
+    };
+    const before = Date.now();
+    const first = await run(stub, { from: { type: "latest" }, checkpoint: new FileCheckpointStore(file), max: 3 });
+    assert.deepStrictEqual(seqs(first.out), seqs(shards[0].records.slice(5)));
+    const startedAt = atFirstRead?.[shardId(1)]?.start?.atTimestamp;
+    assert.ok(startedAt && Date.parse(startedAt) >= before && Date.parse(startedAt) <= stub.calls[0].at, `start saved: ${JSON.stringify(atFirstRead)}`);
+    assert.deepStrictEqual(atFirstRead, { [shardId(0)]: { start: { atTimestamp: startedAt } }, [shardId(1)]: { start: { atTimestamp: startedAt } } });
+    assert.deepStrictEqual(readCheckpoint(file).shards, {
+      [shardId(0)]: { sequenceNumber: shards[0].records[7].SequenceNumber },
+      [shardId(1)]: { start: { atTimestamp: startedAt } },
+    });
+
+    // While stopped, both shards receive records; the restart (again from latest) reads them all.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    shards[0].records.push(...arrived(records(0, 10).slice(8)));
+    shards[1].records.push(...arrived(records(1, 9).slice(5)));
+    const again = new StubKinesis(shards);
+    const second = await run(again, { from: { type: "latest" }, checkpoint: new FileCheckpointStore(file), max: 6, idleTimeoutMs: 500 });
+    assert.deepStrictEqual(
+      again.callsTo("GetShardIterator").map((c) => [c.input.ShardId, c.input.ShardIteratorType, c.input.Timestamp?.toISOString()]),
+      [
+        [shardId(0), "AFTER_SEQUENCE_NUMBER", undefined],
+        [shardId(1), "AT_TIMESTAMP", startedAt],
+      ],
+    );
+    assert.deepStrictEqual(seqs(ofShard(second.out, 0)), seqs(shards[0].records.slice(8)));
+    assert.deepStrictEqual(seqs(ofShard(second.out, 1)), seqs(shards[1].records.slice(5)));
+    assert.ok(second.logs.some((l) => l.includes(`shard ${shardId(1)}: reading from AT_TIMESTAMP ${startedAt}`)), second.logs.join("\n"));
+  });
+
+  it("uses a saved start whatever --from says, and --from only for shards the checkpoint does not name", async () => {
+    const at = new Date(Date.now() - 60_000);
+    const shards: StubShard[] = [0, 1, 2].map((n) => ({ id: shardId(n), records: records(n, 4) }));
+    shards[0].records.push(...arrived(records(0, 7).slice(4)));
+    const file = tempFile();
+    await new FileCheckpointStore(file).save("stream-a", {
+      [shardId(0)]: { start: { atTimestamp: at.toISOString() } },
+      [shardId(1)]: { start: "trim-horizon" },
+    });
+    const stub = new StubKinesis(shards);
+    const before = Date.now();
+    const { out } = await run(stub, { from: { type: "latest" }, checkpoint: new FileCheckpointStore(file), idleTimeoutMs: 300 });
+    assert.deepStrictEqual(
+      stub.callsTo("GetShardIterator").map((c) => [c.input.ShardId, c.input.ShardIteratorType, c.input.Timestamp?.toISOString()]),
+      [
+        [shardId(0), "AT_TIMESTAMP", at.toISOString()],
+        [shardId(1), "TRIM_HORIZON", undefined],
+        [shardId(2), "LATEST", undefined],
+      ],
+    );
+    assert.deepStrictEqual(seqs(ofShard(out, 0)), seqs(shards[0].records.slice(4)));
+    assert.deepStrictEqual(seqs(ofShard(out, 1)), seqs(shards[1].records));
+    assert.deepStrictEqual(ofShard(out, 2), []);
+    const saved = readCheckpoint(file).shards;
+    assert.strictEqual(saved[shardId(0)].sequenceNumber, shards[0].records[6].SequenceNumber);
+    assert.strictEqual(saved[shardId(1)].sequenceNumber, shards[1].records[3].SequenceNumber);
+    const start = Date.parse(saved[shardId(2)].start?.atTimestamp);
+    assert.ok(start >= before && start <= stub.calls[0].at, `shard 2: ${JSON.stringify(saved[shardId(2)])}`);
+  });
+
+  it("on restart from latest, reads children of a parent that was being read from TRIM_HORIZON (also closed ones)", async () => {
+    // The first run stops (--max) while reading the parent, which is then split, and its child split again.
+    const parent: StubShard = { id: shardId(0), records: records(0, 10) };
+    const child: StubShard = { id: shardId(1), parents: [shardId(0)], closed: true, records: records(1, 4) };
+    const grandchild: StubShard = { id: shardId(2), parents: [shardId(1)], records: records(2, 3) };
+    const stub = new StubKinesis([parent]);
+    stub.fault = (call) => {
+      if (call.name === "GetRecords" && call.n === 1) {
+        parent.records.push(...arrived(records(0, 15).slice(10)));
+        parent.closed = true;
+        stub.shards.push(child, grandchild);
+      }
+      return undefined;
+    };
+    const file = tempFile();
+    const first = await run(stub, { from: { type: "latest" }, checkpoint: new FileCheckpointStore(file), max: 2 });
+    assert.deepStrictEqual(seqs(first.out), seqs(parent.records.slice(10, 12)));
+    assert.deepStrictEqual(Object.keys(readCheckpoint(file).shards), [shardId(0)], "children were started");
+
+    const again = new StubKinesis([parent, child, grandchild]);
+    const second = await run(again, { from: { type: "latest" }, checkpoint: new FileCheckpointStore(file), max: 10, idleTimeoutMs: 500 });
+    assert.deepStrictEqual(seqs(second.out), seqs([...parent.records.slice(12), ...child.records, ...grandchild.records]));
+    assert.deepStrictEqual(
+      again.callsTo("GetShardIterator").map((c) => [c.input.ShardId, c.input.ShardIteratorType]),
+      [
+        [shardId(0), "AFTER_SEQUENCE_NUMBER"],
+        [shardId(1), "TRIM_HORIZON"],
+        [shardId(2), "TRIM_HORIZON"],
+      ],
+    );
+  });
+
+  it("loads version 1 files without starts, and refuses a malformed start", async () => {
+    const file = tempFile();
+    const old = { version: 1, stream: "s", shards: { a: { sequenceNumber: "1" }, b: { sequenceNumber: "2", ended: true }, c: { ended: true } } };
+    fs.writeFileSync(file, JSON.stringify(old));
+    assert.deepStrictEqual(await new FileCheckpointStore(file).load("s"), old.shards);
+    const starts = { a: { start: "trim-horizon" }, b: { start: { atTimestamp: "2024-05-01T12:00:00.000Z" } } };
+    fs.writeFileSync(file, JSON.stringify({ version: 1, stream: "s", shards: starts }));
+    assert.deepStrictEqual(await new FileCheckpointStore(file).load("s"), starts);
+    for (const start of ["latest", { atTimestamp: "yesterday" }, { atTimestamp: 5 }, 0]) {
+      fs.writeFileSync(file, JSON.stringify({ version: 1, stream: "s", shards: { a: { start } } }));
+      await assert.rejects(new FileCheckpointStore(file).load("s"), /is not a subscriber checkpoint/, JSON.stringify(start));
+    }
   });
 
   it("refuses a checkpoint of another stream in one line, and leaves it alone", async () => {
