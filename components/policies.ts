@@ -58,15 +58,20 @@ export function logGroupArn(logGroupName: string, region: string, accountId: str
 // Firehose (wire-tap) role
 // ---------------------------------------------------------------------------------------------------
 
-/** Trust policy of a segment's Firehose role: only Firehose, and only on behalf of this account. */
-export function firehoseAssumeRolePolicy(accountId: string): PolicyDocument {
+/** Trust policy letting one AWS service assume a role, only on behalf of this account (confused deputy). */
+function serviceAssumeRolePolicy(sid: string, service: string, accountId: string): PolicyDocument {
   return doc({
-    Sid: "FirehoseAssumesRole",
+    Sid: sid,
     Effect: "Allow",
-    Principal: { Service: "firehose.amazonaws.com" },
+    Principal: { Service: service },
     Action: "sts:AssumeRole",
     Condition: { StringEquals: { "aws:SourceAccount": accountId } },
   });
+}
+
+/** Trust policy of a segment's Firehose role: only Firehose, and only on behalf of this account. */
+export function firehoseAssumeRolePolicy(accountId: string): PolicyDocument {
+  return serviceAssumeRolePolicy("FirehoseAssumesRole", "firehose.amazonaws.com", accountId);
 }
 
 export interface FirehoseRolePolicyArgs {
@@ -286,13 +291,7 @@ export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
 
 /** Trust policy of a route's role: only EventBridge Pipes, and only on behalf of this account. */
 export function routeAssumeRolePolicy(accountId: string): PolicyDocument {
-  return doc({
-    Sid: "PipesAssumesRole",
-    Effect: "Allow",
-    Principal: { Service: "pipes.amazonaws.com" },
-    Action: "sts:AssumeRole",
-    Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-  });
+  return serviceAssumeRolePolicy("PipesAssumesRole", "pipes.amazonaws.com", accountId);
 }
 
 export interface RouteRolePolicyArgs {

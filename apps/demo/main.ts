@@ -4,11 +4,12 @@
  * segment's wire-tap to local storage and each route's filter, publishes demo records, subscribes to
  * them and prints what happened. Exits 0 only when nothing was lost.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import * as fs from "fs";
 import * as path from "path";
 import { segmentNames } from "../../components/naming";
 import { LOCAL_ACCOUNT } from "../lib/catalog";
+import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
 import { localBucketDir, startLocalLake } from "../lib/local-lake";
 import { demoRecords, newRunId, personRecord } from "../lib/records";
@@ -26,14 +27,6 @@ interface DemoFlags {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function wholeNumber(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
-    return n;
-  };
-}
 
 export function buildProgram(): Command {
   return new Command("demo")
@@ -60,12 +53,8 @@ const rate = (n: number, ms: number) => `${Math.round((n * 1000) / Math.max(ms, 
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  try {
-    program.parse(argv);
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    throw err;
-  }
+  const done = parseCommand(program, argv);
+  if (done !== undefined) return done;
   const flags = program.opts<DemoFlags>();
   const started = Date.now();
   const out = path.resolve(flags.out);

@@ -2,9 +2,10 @@
  * `npm run local-lake`: keeps the embedded local lake running until Ctrl-C, so several apps can publish
  * and subscribe at the same time. Prints the two variables that point the apps at it.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, Option } from "commander";
 import * as fs from "fs";
 import * as path from "path";
+import { parseCommand } from "../lib/cli";
 import { EXIT, runMain } from "../lib/errors";
 import { startLocalLake } from "../lib/local-lake";
 
@@ -15,12 +16,8 @@ async function main(argv: string[]): Promise<number> {
     .description("Run the embedded local lake (kinesis-local with the stack's segment streams) until Ctrl-C.")
     .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(process.env.DATALAKE_STACK ?? "dev"))
     .exitOverride();
-  try {
-    program.parse(argv);
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    throw err;
-  }
+  const done = parseCommand(program, argv);
+  if (done !== undefined) return done;
   const { stack } = program.opts<{ stack: string }>();
   const lake = await startLocalLake({ stack, log });
   const catalogFile = path.join(lake.dataDir, "catalog.json");

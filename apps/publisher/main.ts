@@ -3,7 +3,8 @@
  * (`{"id":"<run>-<i>","name":"dennis <i>","age":<i>}`, one JSON object per line) and exits 0 only when
  * every record was delivered.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
+import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain } from "../lib/errors";
 import { demoRecords, newRunId } from "../lib/records";
 import { addTargetOptions, resolveTarget } from "../lib/target";
@@ -19,17 +20,6 @@ interface PublisherFlags {
   catalog?: string;
   endpoint?: string;
   region?: string;
-}
-
-/** A commander parser for a whole number in [min, max]. */
-function wholeNumber(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
-    }
-    return n;
-  };
 }
 
 export function buildProgram(): Command {
@@ -49,13 +39,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  try {
-    program.parse(argv);
-  } catch (err) {
-    // commander has already printed the help or a one-line error.
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    throw err;
-  }
+  const done = parseCommand(program, argv);
+  if (done !== undefined) return done;
   const flags = program.opts<PublisherFlags>();
   const target = await resolveTarget(flags, log);
   const interrupt = new AbortController();

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CommanderError } from "commander";
+import { parseCommand } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
 import { resolveTarget } from "../lib/target";
 import { FileCheckpointStore } from "./checkpoint";
@@ -23,13 +23,8 @@ function checkCheckpointPath(file: string): void {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  try {
-    program.parse(argv);
-  } catch (err) {
-    // commander has already printed the help or a one-line error naming the flag.
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    throw err;
-  }
+  const done = parseCommand(program, argv);
+  if (done !== undefined) return done;
   const flags = program.opts<SubscriberFlags>();
   if (flags.checkpoint !== undefined) checkCheckpointPath(flags.checkpoint);
 
