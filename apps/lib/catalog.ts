@@ -6,6 +6,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { z } from "zod";
+import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry } from "../../components/catalog";
 import { LakeConfig } from "../../components/config";
 import { segmentNames } from "../../components/naming";
 import { UserError } from "./errors";
@@ -20,7 +21,8 @@ export const catalogEntrySchema = z.looseObject({
   kmsKeyArn: z.string().optional(),
   region: z.string().optional(),
 });
-export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
+/** A catalog entry as read from a file: the stack output's fields, of which only `streamName` is required. */
+export type CatalogEntry = Partial<LakeCatalogEntry> & Pick<LakeCatalogEntry, "streamName">;
 export type Catalog = Record<string, CatalogEntry>;
 
 const catalogSchema = z.record(z.string(), catalogEntrySchema);
@@ -87,9 +89,12 @@ export function entryRegion(entry: CatalogEntry): string | undefined {
 /** Account id and region the local lake pretends to be (kinesis-local's defaults). */
 export const LOCAL_ACCOUNT = { accountId: "000000000000", region: "us-east-1" };
 
-/** The catalog the deployed lake would output, for the local lake built from the same topology. */
-export function catalogFromConfig(config: LakeConfig, account = LOCAL_ACCOUNT): Catalog {
-  const catalog: Catalog = {};
+/**
+ * The catalog the deployed lake would output (same entry type as the stack output), for the local lake
+ * built from the same topology.
+ */
+export function catalogFromConfig(config: LakeConfig, account = LOCAL_ACCOUNT): LakeCatalog {
+  const catalog: LakeCatalog = {};
   for (const segment of config.segments) {
     const n = segmentNames(config.name, segment.layer, segment.name, account.accountId);
     const arn = (service: string, resource: string) => `arn:aws:${service}:${account.region}:${account.accountId}:${resource}`;
