@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { patternMatcherProblems } from "./event-pattern";
+import { PIPE_PATTERN_MAX_LENGTH, routeFilterPattern } from "./route-filter";
 import {
   layerNameChecks,
   NAME_PATTERN,
@@ -396,6 +397,14 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
     }
     if (isRecord(route.filter)) {
       problems.push(...patternProblems(route.filter, ["routes", i, "filter"]));
+      const length = routeFilterPattern(route.filter).length;
+      if (length > PIPE_PATTERN_MAX_LENGTH) {
+        problems.push({
+          path: configPath(["routes", i, "filter"]),
+          value: route.filter,
+          message: `the filter is ${length} characters as an EventBridge Pipes pattern, over the limit of ${PIPE_PATTERN_MAX_LENGTH}; simplify it or split the route`,
+        });
+      }
     }
     if (route.from !== route.to) edges.set(route.from, [...(edges.get(route.from) ?? []), route.to]);
   });

@@ -889,3 +889,19 @@ describe("config: route filter matchers", () => {
     assert.strictEqual(parseLakeConfig(ok, ctx).routes.length, 1);
   });
 });
+
+describe("config: route filter size", () => {
+  it("rejects a filter longer than EventBridge Pipes accepts, before deploy", () => {
+    const names = Array.from({ length: 400 }, (_, i) => `person-number-${i}`);
+    const raw = {
+      layers: { ingest: { segments: { persons: {} } }, curated: { segments: { adults: {} } } },
+      routes: [{ from: "ingest/persons", to: "curated/adults", filter: { name: names } }],
+    };
+    assert.throws(
+      () => parseLakeConfig(raw, ctx),
+      (err: Error) => err instanceof LakeConfigError && /routes\[0\]\.filter: the filter is \d+ characters .* limit of 4096/.test(err.message),
+    );
+    raw.routes[0].filter.name = names.slice(0, 10);
+    assert.strictEqual(parseLakeConfig(raw, ctx).routes[0].filter?.name instanceof Array, true);
+  });
+});
