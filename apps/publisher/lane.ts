@@ -23,6 +23,8 @@ export interface Entry {
   deadline?: number;
   /** Error code of the last failed attempt. */
   lastError?: string;
+  /** Records the run had delivered at this entry's first attempt (to tell a stalled stream). */
+  sentBefore?: number;
 }
 
 /** What the lanes of one run share: the client, the settings, and the counters. */
@@ -35,6 +37,8 @@ export interface LaneRun {
   readonly signal: AbortSignal;
   /** True once any request of the run has succeeded. */
   readonly anyDelivered: boolean;
+  /** Records delivered so far. */
+  readonly sent: number;
   request(): void;
   delivered(entries: Entry[]): void;
   failed(entry: Entry, reason: string): void;
@@ -146,7 +150,10 @@ export class Lane {
   private async deliver(batch: Entry[]): Promise<void> {
     const run = this.run;
     const deadline = Date.now() + run.recordTimeoutMs;
-    for (const entry of batch) entry.deadline ??= deadline;
+    for (const entry of batch) {
+      entry.deadline ??= deadline;
+      entry.sentBefore ??= run.sent;
+    }
     let pending = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) {

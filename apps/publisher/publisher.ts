@@ -63,6 +63,14 @@ export interface PublishSummary {
   interrupted: boolean;
 }
 
+/** The stream accepted nothing for a whole record time budget; the run stops instead of retrying on. */
+export class StalledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StalledError";
+  }
+}
+
 /** Counters and the abort switch shared by the lanes of one run. */
 class Run implements LaneRun {
   private readonly controller = new AbortController();
@@ -99,9 +107,20 @@ class Run implements LaneRun {
     for (const entry of entries) this.bytes += entry.data.byteLength;
     this.options.onProgress?.(this.sent, this.options.total);
   }
-  failed(_entry: Entry | undefined, reason: string): void {
+  failed(entry: Entry | undefined, reason: string): void {
     this.failedCount++;
     this.reasons[reason] = (this.reasons[reason] ?? 0) + 1;
+    // Nothing at all was delivered during this record's whole budget while others wait: the stream is
+    // down or misconfigured. Give up now rather than spend a full budget on every remaining batch (hours
+    // for a million records).
+    const waiting = this.records - this.sent - this.failedCount;
+    if (entry?.sentBefore !== undefined && this.sent === entry.sentBefore && waiting > 0) {
+      this.abort(
+        new StalledError(
+          `Kinesis accepted no record for ${Math.round(this.recordTimeoutMs / 1000)} s (last error ${reason}); stopped after delivering ${this.sent} of ${this.records} records taken`,
+        ),
+      );
+    }
   }
   resent(count: number): void {
     this.resentRecords += count;

@@ -201,6 +201,18 @@ describe("publisher: publish()", () => {
     assert.ok(!stub.stored.some((e) => e.data === "poison"));
   });
 
+  it("(c) gives up on a stream that accepts nothing for a whole record budget, instead of trying every batch", async () => {
+    const stub = new StubKinesis(() => ({ throw: throttled() }), () => 1);
+    const started = Date.now();
+    await assert.rejects(
+      publish(stub, "s", records(200_000), { ...fast, recordTimeoutMs: 150, concurrency: 2 }),
+      (err: Error) => err.name === "StalledError" && /accepted no record .*ProvisionedThroughputExceededException.*delivering 0 of/.test(err.message),
+    );
+    // Without the stall rule, 400 batches over 2 lanes would take 200 budgets of 150 ms each (30 s).
+    assert.ok(Date.now() - started < 5_000, `gave up after ${Date.now() - started} ms`);
+    assert.strictEqual(stub.stored.length, 0);
+  });
+
   it("(c) fails an entry at once when its error code will not go away", async () => {
     const stub = new StubKinesis((_, entries) => ({
       fail: entries.flatMap((e, i) => (e.key === "r7" ? [i] : [])),
