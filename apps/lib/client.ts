@@ -59,7 +59,9 @@ export function createKinesisClient(options: ClientOptions = {}, env: NodeJS.Pro
         : undefined,
     requestHandler: new NodeHttpHandler({
       httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets }),
+      // Emulators on this machine (kinesis-local's TLS port) use self-signed certificates; anything that
+      // is not loopback is verified as usual.
+      httpsAgent: new https.Agent({ keepAlive: true, maxSockets, rejectUnauthorized: !isLoopbackEndpoint(endpoint) }),
       connectionTimeout: 5_000,
       requestTimeout: 30_000,
     }),
