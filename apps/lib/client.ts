@@ -13,11 +13,11 @@ import * as https from "https";
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 export interface ClientOptions {
-  /** Endpoint URL; default: AWS_ENDPOINT_URL_KINESIS, then AWS_ENDPOINT_URL, then the regional AWS endpoint. */
+  /** Endpoint URL. @default AWS_ENDPOINT_URL_KINESIS, then AWS_ENDPOINT_URL, then the regional AWS endpoint */
   endpoint?: string;
-  /** Region; default: the SDK's chain (AWS_REGION, profile), or `us-east-1` for a custom endpoint. */
+  /** Region. @default the SDK's chain (AWS_REGION, profile), or "us-east-1" for a custom endpoint */
   region?: string;
-  /** Sockets per host; @default 50 */
+  /** Sockets per host. @default 50 */
   maxSockets?: number;
   /**
    * Attempts per call made by the SDK itself. The apps do their own retrying (resend failed entries,

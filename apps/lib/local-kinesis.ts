@@ -10,11 +10,11 @@ import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { createKinesisClient } from "./client";
 
 export interface LocalKinesisOptions {
-  /** Folder where the emulator persists its streams between runs; none means in memory only. */
+  /** Folder where the emulator persists its streams between runs. @default none: in memory only */
   persistDir?: string;
-  /** How long to wait for the emulator to answer; @default 60000 ms */
+  /** How long to wait for the emulator to answer, in ms. @default 60000 */
   startTimeoutMs?: number;
-  /** Receives the emulator's own output lines; @default discard */
+  /** Receives the emulator's own output lines. @default discard */
   log?: (line: string) => void;
 }
 
