@@ -40,6 +40,7 @@ export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
 
 /** The endpoint the SDK would use from the environment, if any. */
 export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  // `||`, not `??`: an empty variable means "not set", as it does for the SDK.
   return env.AWS_ENDPOINT_URL_KINESIS || env.AWS_ENDPOINT_URL || undefined;
 }
 

@@ -6,7 +6,10 @@ import { UserError } from "../../apps/lib/errors";
 import { resolveTarget, Target } from "../../apps/lib/target";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 
-/** An environment with nothing AWS in it: no region, profile, credentials or endpoint. */
+/**
+ * An environment with nothing AWS in it (no region, profile, credentials or endpoint), plus `extra`.
+ * The SDK itself reads process.env, which tests/helpers/setup.ts has cleared the same way.
+ */
 function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: os.tmpdir(), AWS_EC2_METADATA_DISABLED: "true", ...extra };
 }
@@ -73,6 +76,10 @@ describe("target selection (apps/lib/target.ts)", function () {
     fs.writeFileSync(broken, "{not json");
     await rejectsWith(resolveTarget({ segment: "ingest/persons", catalog: broken }, log, env), /not JSON.*pulumi stack output catalog/);
     await rejectsWith(resolveTarget({ segment: "ingest/persons", catalog: path.join(tmp, "absent.json") }, log, env), /cannot be read/);
+  });
+
+  it("AWS without a region fails in one line naming the fix", async () => {
+    await rejectsWith(resolveTarget({ stream: "s" }, log, bareEnv({ AWS_PROFILE: "nobody" })), /no AWS region configured: set AWS_REGION/);
   });
 
   it("AWS without credentials fails in one line naming the fix", async () => {

@@ -1,0 +1,11 @@
+/**
+ * Loaded by mocha before any test (.mocharc.json): makes the suite hermetic. A developer's AWS settings
+ * must neither change what the tests see nor send them to AWS, and the SDK must never probe the EC2
+ * instance-metadata address (the tests only talk to loopback).
+ */
+for (const name of Object.keys(process.env)) {
+  if (/^(AWS_|KINESIS_STREAM_NAME$|DATALAKE_)/.test(name)) delete process.env[name];
+}
+process.env.AWS_EC2_METADATA_DISABLED = "true";
+process.env.AWS_CONFIG_FILE = "/nonexistent/aws-config";
+process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/aws-credentials";
