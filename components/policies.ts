@@ -54,6 +54,26 @@ export function logGroupArn(logGroupName: string, region: string, accountId: str
   return `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}`;
 }
 
+/** Reading a stream by polling: what Firehose and route pipes need on their source. */
+const STREAM_POLL_ACTIONS = [
+  "kinesis:DescribeStream",
+  "kinesis:DescribeStreamSummary",
+  "kinesis:GetShardIterator",
+  "kinesis:GetRecords",
+  "kinesis:ListShards",
+];
+
+/** Writing a stream: what producers and route pipes need on their target. */
+const STREAM_WRITE_ACTIONS = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary", "kinesis:ListShards"];
+
+/** KMS use through Kinesis only, and only for this stream's records. */
+function streamKeyCondition(a: { streamArn: string; region: string }): ConditionBlock {
+  return {
+    StringEquals: { "kms:ViaService": viaService("kinesis", a.region) },
+    StringLike: { "kms:EncryptionContext:aws:kinesis:arn": a.streamArn },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Firehose (wire-tap) role
 // ---------------------------------------------------------------------------------------------------
@@ -92,13 +112,7 @@ export function firehoseRolePolicy(a: FirehoseRolePolicyArgs): PolicyDocument {
     {
       Sid: "ReadSourceStream",
       Effect: "Allow",
-      Action: [
-        "kinesis:DescribeStream",
-        "kinesis:DescribeStreamSummary",
-        "kinesis:GetShardIterator",
-        "kinesis:GetRecords",
-        "kinesis:ListShards",
-      ],
+      Action: STREAM_POLL_ACTIONS,
       Resource: a.streamArn,
     },
     {
@@ -119,10 +133,7 @@ export function firehoseRolePolicy(a: FirehoseRolePolicyArgs): PolicyDocument {
       Effect: "Allow",
       Action: "kms:Decrypt",
       Resource: a.keyArn,
-      Condition: {
-        StringEquals: { "kms:ViaService": viaService("kinesis", a.region) },
-        StringLike: { "kms:EncryptionContext:aws:kinesis:arn": a.streamArn },
-      },
+      Condition: streamKeyCondition(a),
     },
     {
       Sid: "EncryptDestinationObjects",
@@ -155,18 +166,13 @@ export interface StreamAccessArgs {
   region: string;
 }
 
-const streamKeyCondition = (a: StreamAccessArgs): ConditionBlock => ({
-  StringEquals: { "kms:ViaService": viaService("kinesis", a.region) },
-  StringLike: { "kms:EncryptionContext:aws:kinesis:arn": a.streamArn },
-});
-
 /** What a publisher needs to write to one segment (attach to the publisher's role or user). */
 export function producerPolicy(a: StreamAccessArgs): PolicyDocument {
   return doc(
     {
       Sid: "PutRecords",
       Effect: "Allow",
-      Action: ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary", "kinesis:ListShards"],
+      Action: STREAM_WRITE_ACTIONS,
       Resource: a.streamArn,
     },
     {
@@ -310,13 +316,7 @@ export function routeRolePolicy(a: RouteRolePolicyArgs): PolicyDocument {
     {
       Sid: "ReadSourceStream",
       Effect: "Allow",
-      Action: [
-        "kinesis:DescribeStream",
-        "kinesis:DescribeStreamSummary",
-        "kinesis:GetRecords",
-        "kinesis:GetShardIterator",
-        "kinesis:ListShards",
-      ],
+      Action: STREAM_POLL_ACTIONS,
       Resource: a.sourceStreamArn,
     },
     {
@@ -324,12 +324,12 @@ export function routeRolePolicy(a: RouteRolePolicyArgs): PolicyDocument {
       Effect: "Allow",
       Action: "kms:Decrypt",
       Resource: a.sourceKeyArn,
-      Condition: streamKeyCondition({ streamArn: a.sourceStreamArn, keyArn: a.sourceKeyArn, region: a.region }),
+      Condition: streamKeyCondition({ streamArn: a.sourceStreamArn, region: a.region }),
     },
     {
       Sid: "WriteTargetStream",
       Effect: "Allow",
-      Action: ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary", "kinesis:ListShards"],
+      Action: STREAM_WRITE_ACTIONS,
       Resource: a.targetStreamArn,
     },
     {
@@ -337,7 +337,7 @@ export function routeRolePolicy(a: RouteRolePolicyArgs): PolicyDocument {
       Effect: "Allow",
       Action: "kms:GenerateDataKey",
       Resource: a.targetKeyArn,
-      Condition: streamKeyCondition({ streamArn: a.targetStreamArn, keyArn: a.targetKeyArn, region: a.region }),
+      Condition: streamKeyCondition({ streamArn: a.targetStreamArn, region: a.region }),
     },
   );
 }
