@@ -7,13 +7,11 @@
 import { Command, Option } from "commander";
 import * as fs from "fs";
 import * as path from "path";
-import { segmentNames } from "../../components/naming";
-import { LOCAL_ACCOUNT } from "../lib/catalog";
 import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
 import { localBucketDir, startLocalLake } from "../lib/local-lake";
 import { demoRecords, newRunId, personRecord } from "../lib/records";
-import { PROJECT_DIR } from "../lib/topology";
+import { localStackName, PROJECT_DIR } from "../lib/topology";
 import { publish } from "../publisher/publisher";
 import { subscribe } from "../subscriber/subscriber";
 import { LocalRouter } from "./router";
@@ -33,7 +31,7 @@ export function buildProgram(): Command {
     .description("Run the whole data lake locally: emulator, publish, subscribe, routes, wire-tap, summary.")
     .addOption(new Option("--count <n>", "demo records to publish").argParser(wholeNumber(1, 1_000_000)).default(5000))
     .addOption(new Option("--segment <address>", "segment to publish to (default: the first segment of the topology)"))
-    .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(process.env.DATALAKE_STACK ?? "dev"))
+    .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(localStackName()))
     .addOption(new Option("--out <dir>", "folder for the local wire-tap output").default(path.join(PROJECT_DIR, ".datalake", "demo")))
     .exitOverride();
 }
@@ -73,8 +71,8 @@ async function main(argv: string[]): Promise<number> {
     // Wire-taps: one local "Firehose" per segment, writing the S3 object layout under <out>/s3/<bucket>/.
     const taps = new Map<string, LocalWireTap>();
     for (const segment of config.segments) {
-      const names = segmentNames(config.name, segment.layer, segment.name, LOCAL_ACCOUNT.accountId);
-      const tap = new LocalWireTap(segment, names.deliveryStreamName, localBucketDir(out, config, segment.layer, segment.name));
+      const names = catalog[segment.address];
+      const tap = new LocalWireTap(segment, names.deliveryStreamName, localBucketDir(out, names.bucketName));
       taps.set(segment.address, tap);
       background.push(
         subscribe(client, names.streamName, {
@@ -152,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
     }
     for (const segment of config.segments) {
       const tap = taps.get(segment.address)!;
-      const bucketDir = localBucketDir(out, config, segment.layer, segment.name);
+      const bucketDir = localBucketDir(out, catalog[segment.address].bucketName);
       const stored = readWireTapRecords(bucketDir).length;
       const expected = expectedTapped(segment.address);
       const where = path.relative(process.cwd(), bucketDir) || bucketDir;

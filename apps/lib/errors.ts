@@ -19,15 +19,20 @@ export const EXIT = {
   usage: 2,
 } as const;
 
+/** The fix for a missing region or missing credentials, the same wherever it is detected. */
+export const NO_REGION = "no AWS region configured: set AWS_REGION (or pass --region), or use --endpoint for an emulator";
+export const NO_CREDENTIALS =
+  "no AWS credentials found: configure them (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use --endpoint for an emulator";
+
 /** Maps well-known AWS SDK errors to a sentence that names the cause and the fix; undefined when unknown. */
 export function describeAwsError(err: unknown): string | undefined {
   if (!(err instanceof Error)) return undefined;
   const name = err.name;
   if (name === "CredentialsProviderError" || /Could not load credentials/i.test(err.message)) {
-    return "no AWS credentials found: configure them (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or pass --endpoint for a local emulator";
+    return NO_CREDENTIALS;
   }
   if (/Region is missing/i.test(err.message)) {
-    return "no AWS region configured: set AWS_REGION (or pass --region)";
+    return NO_REGION;
   }
   if (name === "ResourceNotFoundException") {
     return `stream not found: ${err.message}`;

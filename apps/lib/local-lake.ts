@@ -7,8 +7,8 @@ import { KinesisClient } from "@aws-sdk/client-kinesis";
 import * as fs from "fs";
 import * as path from "path";
 import { LakeConfig } from "../../components/config";
-import { segmentNames } from "../../components/naming";
-import { Catalog, catalogFromConfig, LOCAL_ACCOUNT } from "./catalog";
+import type { Catalog } from "../../components/catalog";
+import { catalogFromConfig } from "./catalog";
 import { createKinesisClient } from "./client";
 import { UserError } from "./errors";
 import { startLocalKinesis } from "./local-kinesis";
@@ -37,9 +37,9 @@ export interface LocalLake {
   stop(): Promise<void>;
 }
 
-/** Local folder standing in for a segment's S3 bucket. */
-export function localBucketDir(dataDir: string, config: LakeConfig, layer: string, segment: string): string {
-  return path.join(dataDir, "s3", segmentNames(config.name, layer, segment, LOCAL_ACCOUNT.accountId).bucketName);
+/** Local folder standing in for an S3 bucket (a catalog entry's `bucketName`). */
+export function localBucketDir(dataDir: string, bucketName: string): string {
+  return path.join(dataDir, "s3", bucketName);
 }
 
 function isAlive(pid: number): boolean {

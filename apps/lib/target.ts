@@ -10,8 +10,10 @@ import { Command, Option } from "commander";
 import * as path from "path";
 import { Catalog, catalogFromPulumi, CATALOG_HINT, entryRegion, lookupSegment, readCatalogFile } from "./catalog";
 import { createKinesisClient, endpointFromEnv } from "./client";
-import { describeAwsError, UserError } from "./errors";
+import { describeAwsError, NO_CREDENTIALS, NO_REGION, UserError } from "./errors";
+import { NAME_PATTERN, parseAddress } from "../../components/naming";
 import { startLocalLake } from "./local-lake";
+import { localStackName } from "./topology";
 
 export interface TargetOptions {
   /** Stream name; wins over everything else. */
@@ -66,7 +68,8 @@ export function awsTargetConfigured(opts: TargetOptions, env: NodeJS.ProcessEnv 
 }
 
 function validateAddress(segment: string): void {
-  if (!/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/.test(segment)) {
+  const address = parseAddress(segment);
+  if (!address || !NAME_PATTERN.test(address.layer) || !NAME_PATTERN.test(address.segment)) {
     throw new UserError(`--segment "${segment}" is not a segment address; use "layer/segment", e.g. ingest/persons`);
   }
 }
@@ -84,14 +87,12 @@ async function checkAwsSetup(client: KinesisClient): Promise<void> {
   try {
     await client.config.region();
   } catch {
-    throw new UserError("no AWS region configured: set AWS_REGION (or pass --region), or use --endpoint for an emulator");
+    throw new UserError(NO_REGION);
   }
   try {
     await client.config.credentials();
   } catch {
-    throw new UserError(
-      "no AWS credentials found: configure them (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use --endpoint for an emulator",
-    );
+    throw new UserError(NO_CREDENTIALS);
   }
 }
 
@@ -119,7 +120,7 @@ export async function resolveTarget(
   if (!stream && opts.segment) validateAddress(opts.segment);
 
   if (!awsTargetConfigured(opts, env)) {
-    const lake = await startLocalLake({ log, dataDir: env.DATALAKE_LOCAL_DIR, stack: env.DATALAKE_STACK });
+    const lake = await startLocalLake({ log, dataDir: env.DATALAKE_LOCAL_DIR, stack: localStackName(env) });
     try {
       let streamName: string;
       let why: string;

@@ -8,13 +8,14 @@ import * as path from "path";
 import { parseCommand } from "../lib/cli";
 import { EXIT, runMain } from "../lib/errors";
 import { startLocalLake } from "../lib/local-lake";
+import { localStackName } from "../lib/topology";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("local-lake")
     .description("Run the embedded local lake (kinesis-local with the stack's segment streams) until Ctrl-C.")
-    .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(process.env.DATALAKE_STACK ?? "dev"))
+    .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(localStackName()))
     .exitOverride();
   const done = parseCommand(program, argv);
   if (done !== undefined) return done;
