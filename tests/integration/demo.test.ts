@@ -1,11 +1,12 @@
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readWireTapRecords } from "../../apps/demo/wire-tap";
+import { runApp } from "../helpers/run-app";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+/** No AWS account configured at all. */
+const NO_AWS = { PATH: process.env.PATH, HOME: os.tmpdir() };
 
 describe("npm run demo (the demo's own path, no AWS)", function () {
   this.timeout(180_000);
@@ -13,15 +14,10 @@ describe("npm run demo (the demo's own path, no AWS)", function () {
   before(() => (out = fs.mkdtempSync(path.join(os.tmpdir(), "datalake-demo-"))));
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
-  it("publishes, subscribes, routes and wire-taps the dev topology with nothing lost", () => {
+  it("publishes, subscribes, routes and wire-taps the dev topology with nothing lost", async () => {
     const count = 1500;
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/demo/main.ts", "--count", String(count), "--out", out], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, HOME: os.tmpdir(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      timeout: 170_000,
-    });
-    assert.strictEqual(run.status, 0, `demo failed:\n${run.stdout}\n${run.stderr}`);
+    const run = await runApp("apps/demo/main.ts", ["--count", String(count), "--out", out], NO_AWS);
+    assert.strictEqual(run.code, 0, `demo failed:\n${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, new RegExp(`subscribed\\s+${count} distinct records from \\d+ shards: 0 lost, 0 duplicates`));
     assert.match(run.stdout, /result\s+OK/);
 
@@ -43,14 +39,9 @@ describe("npm run demo (the demo's own path, no AWS)", function () {
     assert.ok(adults.every((r) => r.age >= 18));
   });
 
-  it("an unknown segment is one line on stderr and a non-zero exit", () => {
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/demo/main.ts", "--segment", "ingest/nope", "--out", out], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, HOME: os.tmpdir(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      timeout: 120_000,
-    });
-    assert.notStrictEqual(run.status, 0);
+  it("an unknown segment is one line on stderr and a non-zero exit", async () => {
+    const run = await runApp("apps/demo/main.ts", ["--segment", "ingest/nope", "--out", out], NO_AWS);
+    assert.notStrictEqual(run.code, 0);
     const errors = run.stderr.split("\n").filter((l) => l.startsWith("error:"));
     assert.strictEqual(errors.length, 1, run.stderr);
     assert.match(errors[0], /unknown segment "ingest\/nope"; known segments: .*ingest\/persons/);

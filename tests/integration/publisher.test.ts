@@ -4,13 +4,10 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
-import { spawn } from "child_process";
-import * as path from "path";
 import { demoRecords, newRunId, PersonRecord } from "../../apps/lib/records";
 import { publish } from "../../apps/publisher/publisher";
 import { useLocalKinesis } from "../helpers/local-kinesis";
-
-const PROJECT_DIR = path.resolve(__dirname, "../..");
+import { runApp } from "../helpers/run-app";
 
 /** Every record of every shard, from TRIM_HORIZON to the tip, grouped by shard. */
 async function readAll(client: KinesisClient, streamName: string): Promise<Map<string, PersonRecord[]>> {
@@ -36,27 +33,7 @@ async function readAll(client: KinesisClient, streamName: string): Promise<Map<s
   return byShard;
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/publisher/main.ts", ...args], {
-      cwd: PROJECT_DIR,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], env: NodeJS.ProcessEnv) => runApp("apps/publisher/main.ts", args, env);
 
 describe("publisher against kinesis-local", function () {
   this.timeout(120_000);

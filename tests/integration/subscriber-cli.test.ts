@@ -3,27 +3,12 @@
  * flag errors in one line with exit status 2.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
-import * as path from "path";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { useLocalKinesis } from "../helpers/local-kinesis";
+import { AppRun, runApp } from "../helpers/run-app";
 
-const ROOT = path.resolve(__dirname, "../..");
-
-function runSubscriber(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/subscriber/main.ts", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, KINESIS_STREAM_NAME: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function runSubscriber(args: string[], env: NodeJS.ProcessEnv): Promise<AppRun> {
+  return runApp("apps/subscriber/main.ts", args, { ...process.env, KINESIS_STREAM_NAME: "", ...env });
 }
 
 describe("subscriber CLI on kinesis-local", function () {
