@@ -16,7 +16,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, PutRecordCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { Command, Option } from "commander";
 import { createKinesisClient } from "../apps/lib/client";
-import { startLocalKinesis } from "../apps/lib/local-kinesis";
+import { startLocalKinesis } from "../local/kinesis";
 import { demoRecords, encodeRecord, newRunId, personRecord } from "../apps/lib/records";
 import { ensureStream } from "../apps/lib/streams";
 import { publish, PutRecordsSender } from "../apps/publisher/publisher";

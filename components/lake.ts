@@ -3,9 +3,9 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Catalog, CatalogEntry } from "./catalog";
-import { LakeConfig } from "./config";
-import { layerNames, parseAddress, routeNames } from "./naming";
+import { Catalog, CatalogEntry } from "../model/catalog";
+import { LakeConfig } from "../model/config";
+import { layerNames, parseAddress, routeNames } from "../model/naming";
 import { DataLayer } from "./layer";
 import { DataRoute } from "./route";
 import { DataSegment } from "./segment";

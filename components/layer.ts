@@ -3,9 +3,9 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { LayerConfig } from "./config";
-import { layerNames, segmentNames } from "./naming";
-import { layerKeyPolicy } from "./policies";
+import { LayerConfig } from "../model/config";
+import { layerNames, segmentNames } from "../model/naming";
+import { layerKeyPolicy } from "../model/policies";
 import { DataSegment } from "./segment";
 import { lakeTags, Tags } from "./tags";
 

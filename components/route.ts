@@ -4,9 +4,9 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { RouteConfig } from "./config";
-import { routeNames } from "./naming";
-import { routeAssumeRolePolicy, routeRolePolicy } from "./policies";
+import { RouteConfig } from "../model/config";
+import { routeNames } from "../model/naming";
+import { routeAssumeRolePolicy, routeRolePolicy } from "../model/policies";
 import { ROUTE_STARTING_POSITION, ROUTE_TARGET, routeFilterCriteria } from "./route-filter";
 import { lakeTags, Tags } from "./tags";
 

@@ -5,15 +5,15 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { SegmentConfig } from "./config";
-import { segmentNames, WIRE_TAP_LAYOUT } from "./naming";
+import { SegmentConfig } from "../model/config";
+import { segmentNames, WIRE_TAP_LAYOUT } from "../model/naming";
 import {
   consumerPolicy,
   firehoseAssumeRolePolicy,
   firehoseRolePolicy,
   producerPolicy,
   tlsOnlyBucketPolicy,
-} from "./policies";
+} from "../model/policies";
 import { lakeTags, Tags } from "./tags";
 
 /** Days CloudWatch keeps a segment's Firehose delivery-error log. */

@@ -3,7 +3,7 @@
  * into a `pulumi.RunError`, which the CLI prints as the message alone (no stack trace).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LakeConfig, LakeConfigError, parseLakeConfig, ParseContext } from "./config";
+import { LakeConfig, LakeConfigError, parseLakeConfig, ParseContext } from "../model/config";
 
 /** Validates a raw `datalake:lake` value; a `LakeConfigError` becomes a `pulumi.RunError` with the same message. */
 export function loadLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {

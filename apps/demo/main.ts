@@ -9,13 +9,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
-import { localBucketDir, startLocalLake } from "../lib/local-lake";
+import { localBucketDir, startLocalLake } from "../../local/lake";
 import { demoRecords, newRunId, personRecord } from "../lib/records";
 import { localStackName, PROJECT_DIR } from "../lib/topology";
 import { publish } from "../publisher/publisher";
 import { subscribe } from "../subscriber/subscriber";
-import { LocalRouter } from "./router";
-import { LocalWireTap, readWireTapRecords } from "./wire-tap";
+import { LocalRouter } from "../../local/router";
+import { LocalWireTap, readWireTapRecords } from "../../local/firehose";
 
 interface DemoFlags {
   count: number;

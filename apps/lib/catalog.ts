@@ -6,9 +6,9 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { z } from "zod";
-import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry } from "../../components/catalog";
-import { LakeConfig } from "../../components/config";
-import { segmentNames } from "../../components/naming";
+import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry } from "../../model/catalog";
+import { LakeConfig } from "../../model/config";
+import { segmentNames } from "../../model/naming";
 import { UserError } from "./errors";
 
 export const catalogEntrySchema = z.looseObject({

@@ -11,8 +11,8 @@ import * as path from "path";
 import { Catalog, catalogFromPulumi, CATALOG_HINT, entryRegion, lookupSegment, readCatalogFile } from "./catalog";
 import { createKinesisClient, endpointFromEnv } from "./client";
 import { describeAwsError, NO_CREDENTIALS, NO_REGION, UserError } from "./errors";
-import { NAME_PATTERN, parseAddress } from "../../components/naming";
-import { startLocalLake } from "./local-lake";
+import { NAME_PATTERN, parseAddress } from "../../model/naming";
+import { startLocalLake } from "../../local/lake";
 import { localStackName } from "./topology";
 
 export interface TargetOptions {

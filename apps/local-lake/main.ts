@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseCommand } from "../lib/cli";
 import { EXIT, runMain } from "../lib/errors";
-import { startLocalLake } from "../lib/local-lake";
+import { startLocalLake } from "../../local/lake";
 import { localStackName } from "../lib/topology";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

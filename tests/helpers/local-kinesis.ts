@@ -6,7 +6,7 @@
  */
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { createKinesisClient } from "../../apps/lib/client";
-import { LocalKinesis, startLocalKinesis } from "../../apps/lib/local-kinesis";
+import { LocalKinesis, startLocalKinesis } from "../../local/kinesis";
 import { ensureStream } from "../../apps/lib/streams";
 
 export interface LocalKinesisFixture {

@@ -13,8 +13,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import type { Catalog } from "../../components/catalog";
-import type { LakeConfig } from "../../components/config";
+import type { Catalog } from "../../model/catalog";
+import type { LakeConfig } from "../../model/config";
 import type { DataLake } from "../../components/lake";
 
 export const ACCOUNT_ID = "123456789012";

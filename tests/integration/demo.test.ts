@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readWireTapRecords } from "../../apps/demo/wire-tap";
+import { readWireTapRecords } from "../../local/firehose";
 import { runApp } from "../helpers/run-app";
 
 /** No AWS account configured at all. */

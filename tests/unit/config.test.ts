@@ -8,7 +8,7 @@ import {
   defaultLakeName,
   LakeConfigError,
   parseLakeConfig,
-} from "../../components/config";
+} from "../../model/config";
 
 const ctx = { project: "datalake", stack: "dev" };
 

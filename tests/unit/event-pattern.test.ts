@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { matchesPattern, patternMatcherProblems } from "../../components/event-pattern";
+import { matchesPattern, patternMatcherProblems } from "../../model/event-pattern";
 
 describe("event-pattern: EventBridge content filtering for routes", () => {
   const adults = { age: [{ numeric: [">=", 18] }] };

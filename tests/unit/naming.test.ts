@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { COMPRESSION_FORMATS, parseLakeConfig } from "../../components/config";
+import { COMPRESSION_FORMATS, parseLakeConfig } from "../../model/config";
 import {
   ACCOUNT_ID_LENGTH,
   COMPRESSION_EXTENSION,
@@ -18,7 +18,7 @@ import {
   segmentNames,
   WIRE_TAP_LAYOUT,
   wireTapObjectKey,
-} from "../../components/naming";
+} from "../../model/naming";
 
 const ACCOUNT = "123456789012";
 

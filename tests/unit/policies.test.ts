@@ -14,7 +14,7 @@ import {
   routeAssumeRolePolicy,
   routeRolePolicy,
   tlsOnlyBucketPolicy,
-} from "../../components/policies";
+} from "../../model/policies";
 import {
   PIPE_PATTERN_MAX_LENGTH,
   ROUTE_STARTING_POSITION,

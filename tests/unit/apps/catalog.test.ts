@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { catalogFromConfig, entryRegion, lookupSegment, parseCatalog } from "../../../apps/lib/catalog";
 import { UserError } from "../../../apps/lib/errors";
 import { loadStackTopology } from "../../../apps/lib/topology";
-import { CATALOG_REQUIRED_FIELDS } from "../../../components/catalog";
+import { CATALOG_REQUIRED_FIELDS } from "../../../model/catalog";
 
 describe("catalog (apps/lib/catalog.ts)", () => {
   it("the local lake's catalog has every field of the stack output, under the deployed physical names", () => {

@@ -3,7 +3,7 @@
  * encryption at rest everywhere, least-privilege policy documents, and layer isolation.
  */
 import * as assert from "assert";
-import { findPolicyViolations } from "../../../components/policies";
+import { findPolicyViolations } from "../../../model/policies";
 import { ACCOUNT_ID, buildLake, LakeRun, policyOf, RecordedResource, stackTopology, TYPES } from "../../helpers/pulumi-mocks";
 
 /** Every ARN written anywhere in a policy document (resources and condition values). */

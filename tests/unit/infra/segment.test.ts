@@ -2,8 +2,8 @@
  * One data segment's resources and their settings, under Pulumi mocks.
  */
 import * as assert from "assert";
-import { DEFAULTS } from "../../../components/config";
-import { WIRE_TAP_LAYOUT } from "../../../components/naming";
+import { DEFAULTS } from "../../../model/config";
+import { WIRE_TAP_LAYOUT } from "../../../model/naming";
 import { ABORT_INCOMPLETE_UPLOADS_DAYS, NONCURRENT_VERSION_DAYS, WIRE_TAP_LOG_RETENTION_DAYS } from "../../../components/segment";
 import { ACCOUNT_ID, buildLake, LakeRun, policyOf, RecordedResource, TYPES, valueOf } from "../../helpers/pulumi-mocks";
 

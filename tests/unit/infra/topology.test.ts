@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { CATALOG_REQUIRED_FIELDS } from "../../../components/catalog";
+import { CATALOG_REQUIRED_FIELDS } from "../../../model/catalog";
 import { loadLakeConfig, readStackLakeConfig } from "../../../components/stack-config";
 import {
   ACCOUNT_ID,

@@ -7,8 +7,8 @@ import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { SegmentConfig } from "../../components/config";
-import { wireTapObjectKey } from "../../components/naming";
+import { SegmentConfig } from "../model/config";
+import { wireTapObjectKey } from "../model/naming";
 
 export interface WireTapStats {
   records: number;

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
-import { createKinesisClient } from "./client";
+import { createKinesisClient } from "../apps/lib/client";
 
 export interface LocalKinesisOptions {
   /** Folder where the emulator persists its streams between runs. @default none: in memory only */

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { patternMatcherProblems } from "./event-pattern";
-import { PIPE_PATTERN_MAX_LENGTH, routeFilterPattern } from "./route-filter";
+import { PIPE_PATTERN_MAX_LENGTH, routeFilterPattern } from "../components/route-filter";
 import {
   layerNameChecks,
   NAME_PATTERN,

@@ -4,10 +4,10 @@
  * target segment's stream.
  */
 import { KinesisClient } from "@aws-sdk/client-kinesis";
-import { RouteConfig } from "../../components/config";
-import { matchesPattern } from "../../components/event-pattern";
-import { publish, PublishRecord } from "../publisher/publisher";
-import { subscribe, SubscribeSummary } from "../subscriber/subscriber";
+import { RouteConfig } from "../model/config";
+import { matchesPattern } from "../model/event-pattern";
+import { publish, PublishRecord } from "../apps/publisher/publisher";
+import { subscribe, SubscribeSummary } from "../apps/subscriber/subscriber";
 
 export interface RouterStats {
   /** Records read from the source. */

@@ -6,14 +6,14 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import * as fs from "fs";
 import * as path from "path";
-import { LakeConfig } from "../../components/config";
-import type { Catalog } from "../../components/catalog";
-import { catalogFromConfig } from "./catalog";
-import { createKinesisClient } from "./client";
-import { UserError } from "./errors";
-import { startLocalKinesis } from "./local-kinesis";
-import { ensureStream } from "./streams";
-import { loadStackTopology, localStackName, PROJECT_DIR } from "./topology";
+import { LakeConfig } from "../model/config";
+import type { Catalog } from "../model/catalog";
+import { catalogFromConfig } from "../apps/lib/catalog";
+import { createKinesisClient } from "../apps/lib/client";
+import { UserError } from "../apps/lib/errors";
+import { startLocalKinesis } from "./kinesis";
+import { ensureStream } from "../apps/lib/streams";
+import { loadStackTopology, localStackName, PROJECT_DIR } from "../apps/lib/topology";
 
 export interface LocalLakeOptions {
   /** Stack whose topology to use. @default DATALAKE_STACK, then "dev" */
