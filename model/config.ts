@@ -40,13 +40,38 @@ export const DEFAULTS = {
   compression: "GZIP" as CompressionFormat,
 };
 
+/** Alarm defaults (issue 10); see model/alarms.ts for what each alarm watches. */
+export const ALARM_DEFAULTS = {
+  enabled: true,
+  /** Consumer lag alarm: the oldest unread record reached this share of the retention (data expires at 100%). */
+  iteratorAgePercentOfRetention: 50,
+  /** Wire-tap freshness alarm: the buffer interval plus this margin. */
+  freshnessMarginSeconds: 300,
+};
+
 /** AWS ranges enforced here instead of at deploy time. */
 export const RANGES = {
   shards: { min: 1, max: 4096 },
   retentionHours: { min: 24, max: 8760 },
   bufferSeconds: { min: 0, max: 900 },
   bufferMiB: { min: 1, max: 128 },
+  iteratorAgePercentOfRetention: { min: 1, max: 99 },
+  freshnessMarginSeconds: { min: 60, max: 86400 },
 };
+
+export interface AlarmsConfig {
+  /** Declare this segment's alarms. @default true */
+  enabled: boolean;
+  /** Iterator-age alarm threshold as a share of the stream's retention. @default 50 */
+  iteratorAgePercentOfRetention: number;
+  /** Wire-tap freshness alarm threshold: `bufferSeconds` plus this margin. @default 300 */
+  freshnessMarginSeconds: number;
+}
+
+export interface AlertsConfig {
+  /** E-mail address subscribed to the lake's alarm topic (the owner must confirm it). @default none */
+  email: string | undefined;
+}
 
 export interface WireTapConfig {
   /** Firehose buffering interval in seconds. @default 300 */
@@ -69,6 +94,8 @@ export interface SegmentConfig {
   /** Stream retention in hours. @default 24 */
   retentionHours: number;
   wireTap: WireTapConfig;
+  /** The segment's CloudWatch alarms. */
+  alarms: AlarmsConfig;
 }
 
 export interface LayerConfig {
@@ -94,6 +121,8 @@ export interface LakeConfig {
   /** Every segment of every layer, in config order. */
   segments: SegmentConfig[];
   routes: RouteConfig[];
+  /** Where alarm notifications go besides the lake's SNS topic. */
+  alerts: AlertsConfig;
 }
 
 /** One thing wrong with the config: where, what was given, and what is allowed. */
@@ -127,6 +156,29 @@ const wireTapSchema = z.strictObject(
   { error: "wireTap must be a map of bufferSeconds, bufferMiB and compression" },
 );
 
+const alarmsSchema = z.strictObject(
+  {
+    enabled: z.boolean({ error: "enabled must be true or false" }).optional(),
+    iteratorAgePercentOfRetention: intIn(
+      "iteratorAgePercentOfRetention",
+      RANGES.iteratorAgePercentOfRetention.min,
+      RANGES.iteratorAgePercentOfRetention.max,
+    ).optional(),
+    freshnessMarginSeconds: intIn("freshnessMarginSeconds", RANGES.freshnessMarginSeconds.min, RANGES.freshnessMarginSeconds.max).optional(),
+  },
+  { error: "alarms must be a map of enabled, iteratorAgePercentOfRetention and freshnessMarginSeconds" },
+);
+
+const alertsSchema = z.strictObject(
+  {
+    email: z
+      .string({ error: "email must be a string" })
+      .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { error: "email must be an e-mail address like oncall@example.com" })
+      .optional(),
+  },
+  { error: "alerts must be a map with email" },
+);
+
 const segmentSchema = z.strictObject(
   {
     mode: z.enum(CAPACITY_MODES, { error: `mode must be "provisioned" or "on-demand"` }).optional(),
@@ -134,8 +186,9 @@ const segmentSchema = z.strictObject(
     retentionHours: intIn("retentionHours", RANGES.retentionHours.min, RANGES.retentionHours.max).optional(),
     // `wireTap:` with every setting commented out reads as null: same as leaving it out.
     wireTap: wireTapSchema.nullable().optional(),
+    alarms: alarmsSchema.nullable().optional(),
   },
-  { error: "a segment's settings must be a map of mode, shards, retentionHours and wireTap (or {} for the defaults)" },
+  { error: "a segment's settings must be a map of mode, shards, retentionHours and wireTap, and optionally alarms (or {} for the defaults)" },
 );
 
 const layerSchema = z.strictObject(
@@ -161,6 +214,7 @@ const lakeSchema = z.strictObject(
     layers: z.record(z.string(), layerSchema, { error: "layers must be a map of layer name to { segments: ... }" }),
     // `routes:` with every route commented out reads as null: same as no routes.
     routes: z.array(routeSchema, { error: "routes must be a list of { from, to, filter }" }).nullable().optional(),
+    alerts: alertsSchema.nullable().optional(),
   },
   { error: "the topology must be a map of layers (and optionally name and routes)" },
 );
@@ -216,8 +270,10 @@ function allowedKeys(path: ReadonlyArray<PropertyKey>): string[] {
   const depth = named.length;
   if (depth === 0) return Object.keys(lakeSchema.shape);
   if (named[0] === "routes") return Object.keys(routeSchema.shape); // routes[i]
+  if (named[0] === "alerts") return Object.keys(alertsSchema.shape); // alerts
   if (depth === 2) return Object.keys(layerSchema.shape); // layers.<layer>
   if (depth === 4) return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
+  if (named[4] === "alarms") return Object.keys(alarmsSchema.shape); // layers.<layer>.segments.<segment>.alarms
   return Object.keys(wireTapSchema.shape); // layers.<layer>.segments.<segment>.wireTap
 }
 
@@ -507,6 +563,11 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
           bufferMiB: segRaw?.wireTap?.bufferMiB ?? DEFAULTS.bufferMiB,
           compression: segRaw?.wireTap?.compression ?? DEFAULTS.compression,
         },
+        alarms: {
+          enabled: segRaw?.alarms?.enabled ?? ALARM_DEFAULTS.enabled,
+          iteratorAgePercentOfRetention: segRaw?.alarms?.iteratorAgePercentOfRetention ?? ALARM_DEFAULTS.iteratorAgePercentOfRetention,
+          freshnessMarginSeconds: segRaw?.alarms?.freshnessMarginSeconds ?? ALARM_DEFAULTS.freshnessMarginSeconds,
+        },
       };
     }),
   }));
@@ -520,5 +581,6 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
       to: r.to,
       filter: r.filter,
     })),
+    alerts: { email: lake.alerts?.email },
   };
 }

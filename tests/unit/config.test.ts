@@ -121,6 +121,7 @@ describe("parseLakeConfig", () => {
           shards: 2,
           retentionHours: 24,
           wireTap: { bufferSeconds: 300, bufferMiB: 64, compression: "GZIP" },
+          alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
         },
         {
           layer: "ingest",
@@ -130,6 +131,7 @@ describe("parseLakeConfig", () => {
           shards: undefined,
           retentionHours: 168,
           wireTap: { bufferSeconds: 60, bufferMiB: 5, compression: "GZIP" },
+          alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
         },
         {
           layer: "curated",
@@ -139,6 +141,7 @@ describe("parseLakeConfig", () => {
           shards: 1,
           retentionHours: 24,
           wireTap: { bufferSeconds: 300, bufferMiB: 64, compression: "GZIP" },
+          alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
         },
       ]);
       assert.deepEqual(cfg.routes, [
@@ -383,7 +386,7 @@ config:
       const error = rejects(raw);
       assert.match(
         problemAt(error, `${CONFIG_KEY}.layers.ingest.segments.wireTap.shard`).message,
-        /allowed keys here are mode, shards, retentionHours, wireTap; did you mean "shards"/,
+        /allowed keys here are mode, shards, retentionHours, wireTap, alarms; did you mean "shards"/,
       );
       assert.match(problemAt(error, `${CONFIG_KEY}.layers.ingest.segments.wireTap`).message, /segment name must use/);
     });
