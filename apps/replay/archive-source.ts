@@ -1,0 +1,80 @@
+/**
+ * Where replay reads a segment's archive: which catalog names the segment's bucket, and whether that
+ * bucket is on S3 or is the local lake's folder. In the order:
+ *   1. `--archive-dir DIR` or DATALAKE_ARCHIVE_DIR: a folder holding one folder per bucket (the local
+ *      lake's `<dataDir>/s3`), for a lake started with `npm run local-lake`;
+ *   2. with no AWS target configured: the embedded local lake's folder (DATALAKE_LOCAL_DIR or .datalake/local);
+ *   3. otherwise the segment's bucket on S3.
+ */
+import * as path from "path";
+import { ArchiveStore, LocalArchiveStore } from "../../local/archive";
+import { Catalog, catalogFromConfig, catalogFromPulumi, CATALOG_HINT, CatalogEntry, entryRegion, lookupSegment, readCatalogFile } from "../lib/catalog";
+import { UserError } from "../lib/errors";
+import { awsTargetConfigured, TargetOptions } from "../lib/target";
+import { loadStackTopology, localStackName, PROJECT_DIR } from "../lib/topology";
+import { S3ArchiveStore } from "./s3-archive";
+
+export interface ArchiveSource {
+  store: ArchiveStore;
+  /** The source segment's catalog entry. */
+  entry: CatalogEntry;
+  catalog: Catalog;
+  /** One line for the log: which archive, and why. */
+  description: string;
+  close(): void;
+}
+
+export interface ArchiveSourceOptions extends TargetOptions {
+  /** Folder of bucket folders. @default DATALAKE_ARCHIVE_DIR, else the local lake's or S3 */
+  archiveDir?: string;
+}
+
+/** The local lake's folder of buckets: `<DATALAKE_LOCAL_DIR or .datalake/local>/s3`. */
+export function localArchiveRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.resolve(env.DATALAKE_LOCAL_DIR ?? path.join(PROJECT_DIR, ".datalake", "local")), "s3");
+}
+
+function localCatalog(env: NodeJS.ProcessEnv): { catalog: Catalog; source: string } {
+  const stack = localStackName(env);
+  return { catalog: catalogFromConfig(loadStackTopology(stack)), source: `the local lake (Pulumi.${stack}.yaml)` };
+}
+
+function awsCatalog(opts: TargetOptions, env: NodeJS.ProcessEnv): { catalog: Catalog; source: string } {
+  const file = opts.catalog ?? env.DATALAKE_CATALOG;
+  if (file) return { catalog: readCatalogFile(file), source: `catalog ${file}` };
+  const fromCli = catalogFromPulumi();
+  if (fromCli) return { catalog: fromCli, source: "the current Pulumi stack's catalog" };
+  throw new UserError(`no catalog to find the archive of --segment; ${CATALOG_HINT}`);
+}
+
+export function resolveArchiveSource(segment: string, opts: ArchiveSourceOptions, env: NodeJS.ProcessEnv = process.env): ArchiveSource {
+  const dir = opts.archiveDir ?? env.DATALAKE_ARCHIVE_DIR;
+  const local = !awsTargetConfigured(opts, env);
+  if (dir || local) {
+    const { catalog, source } = opts.catalog || env.DATALAKE_CATALOG ? awsCatalog(opts, env) : localCatalog(env);
+    const entry = lookupSegment(catalog, segment, source);
+    if (!entry.bucketName) throw new UserError(`the catalog entry of ${segment} in ${source} has no bucketName; use the stack's catalog output`);
+    const root = dir ? path.resolve(dir) : localArchiveRoot(env);
+    const bucketDir = path.join(root, entry.bucketName);
+    return {
+      store: new LocalArchiveStore(bucketDir),
+      entry,
+      catalog,
+      description: `archive: ${path.relative(process.cwd(), bucketDir) || "."} (${dir ? "--archive-dir" : "the local lake"}), segment ${segment} from ${source}`,
+      close: () => undefined,
+    };
+  }
+  const { catalog, source } = awsCatalog(opts, env);
+  const entry = lookupSegment(catalog, segment, source);
+  if (!entry.bucketName) throw new UserError(`the catalog entry of ${segment} in ${source} has no bucketName; use the stack's catalog output`);
+  const store = new S3ArchiveStore(entry.bucketName, {
+    region: opts.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? entryRegion(entry),
+  });
+  return {
+    store,
+    entry,
+    catalog,
+    description: `archive: s3://${entry.bucketName} (segment ${segment} from ${source})`,
+    close: () => store.close(),
+  };
+}

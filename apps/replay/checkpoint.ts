@@ -1,0 +1,89 @@
+/**
+ * The replay checkpoint: which replay it belongs to, and the position (object key, records of it done)
+ * up to which every record is confirmed delivered. Saved atomically (temporary file, fsync, rename) after
+ * every delivered batch, so a replay killed at any moment resumes after the last confirmed batch and
+ * re-sends at most the batch that was in flight.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { UserError } from "../lib/errors";
+
+/** What makes two replays the same replay: a checkpoint only resumes the replay it was written for. */
+export interface ReplayIdentity {
+  segment: string;
+  into: string;
+  from: string;
+  to: string;
+  filter: string | null;
+  keyField: string | null;
+}
+
+export interface ReplayPosition {
+  /** The object the last confirmed record came from. */
+  key: string;
+  /** Records of that object handled (delivered or filtered out), counting from its first line. */
+  index: number;
+}
+
+export interface ReplayCheckpoint {
+  version: 1;
+  replay: ReplayIdentity;
+  /** Undefined before the first confirmed batch. */
+  position?: ReplayPosition;
+  /** Records confirmed delivered so far, over every run of this replay. */
+  published: number;
+  /** Set when the whole window was replayed. */
+  completedAt?: string;
+}
+
+/** Default file for a replay: `<dir>/<segment>-to-<into>-<hash of the identity>.json`. */
+export function defaultCheckpointFile(dir: string, id: ReplayIdentity): string {
+  const hash = createHash("sha256").update(JSON.stringify(id)).digest("hex").slice(0, 12);
+  const slug = (s: string) => s.replace(/[^a-z0-9-]/gi, "_");
+  return path.join(dir, `${slug(id.segment)}-to-${slug(id.into)}-${hash}.json`);
+}
+
+function sameIdentity(a: ReplayIdentity, b: ReplayIdentity): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The checkpoint in `file` for this replay; a fresh one when the file does not exist. */
+export function loadCheckpoint(file: string, id: ReplayIdentity): ReplayCheckpoint {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, replay: id, published: 0 };
+    throw new UserError(`cannot read the replay checkpoint ${file} (${(err as NodeJS.ErrnoException).code}); fix its permissions or pass another --checkpoint`);
+  }
+  let value: ReplayCheckpoint;
+  try {
+    value = JSON.parse(text) as ReplayCheckpoint;
+  } catch {
+    throw new UserError(`the replay checkpoint ${file} is not JSON; delete it to replay the window from the start`);
+  }
+  if (value?.version !== 1 || !value.replay) {
+    throw new UserError(`${file} is not a replay checkpoint; pass another --checkpoint`);
+  }
+  if (!sameIdentity(value.replay, id)) {
+    throw new UserError(
+      `the replay checkpoint ${file} belongs to another replay (${value.replay.segment} -> ${value.replay.into}, ${value.replay.from} .. ${value.replay.to}); pass another --checkpoint, or --restart to overwrite it`,
+    );
+  }
+  return value;
+}
+
+/** Writes the checkpoint so that a crash leaves either the old or the new one, never a torn file. */
+export function saveCheckpoint(file: string, checkpoint: ReplayCheckpoint): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, "w");
+  try {
+    fs.writeSync(fd, `${JSON.stringify(checkpoint, null, 2)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
