@@ -26,6 +26,10 @@ export const TYPES = {
   lake: "datalake:lake:Lake",
   layer: "datalake:lake:Layer",
   segment: "datalake:lake:Segment",
+  streamPart: "datalake:lake:Stream",
+  bucketPart: "datalake:lake:Bucket",
+  wireTap: "datalake:lake:WireTap",
+  consumerPart: "datalake:lake:Consumer",
   route: "datalake:lake:Route",
   stream: "aws:kinesis/stream:Stream",
   firehose: "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
@@ -44,6 +48,8 @@ export const TYPES = {
   key: "aws:kms/key:Key",
   alias: "aws:kms/alias:Alias",
   pipe: "aws:pipes/pipe:Pipe",
+  streamConsumer: "aws:kinesis/streamConsumer:StreamConsumer",
+  streamResourcePolicy: "aws:kinesis/resourcePolicy:ResourcePolicy",
 } as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -65,9 +71,24 @@ export interface RecordedResource {
   parent: string | undefined;
   /** URNs of the resources it depends on (`dependsOn` plus the resources its inputs come from). */
   dependencies: string[];
+  /** URNs its `aliases` option stands for (computed as the mock monitor computes URNs). */
+  aliases: string[];
+  /** The `retainOnDelete` resource option. */
+  retainOnDelete: boolean;
+  /** The `protect` resource option. */
+  protect: boolean;
 }
 
-const partitionArn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${resource}`;
+/** The partition `getPartition` answers in the current run (`startMockRun({ partition })`). */
+let partition: { partition: string; dnsSuffix: string } = { partition: "aws", dnsSuffix: "amazonaws.com" };
+/** Partitions a test may ask for, as `aws.getPartition` describes them. */
+export const PARTITIONS = {
+  aws: { partition: "aws", dnsSuffix: "amazonaws.com" },
+  "aws-cn": { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn" },
+  "aws-us-gov": { partition: "aws-us-gov", dnsSuffix: "amazonaws.com" },
+} as const;
+
+const partitionArn = (service: string, resource: string) => `arn:${partition.partition}:${service}:${REGION}:${ACCOUNT_ID}:${resource}`;
 
 /** A realistic id and state for a resource, by type (physical names come from the `name`/`bucket` inputs). */
 function mockState(type: string, name: string, inputs: Props): { id: string; state: Props } {
@@ -105,6 +126,10 @@ function mockState(type: string, name: string, inputs: Props): { id: string; sta
       };
     case TYPES.pipe:
       return { id: physical, state: { ...inputs, name: physical, arn: partitionArn("pipes", `pipe/${physical}`) } };
+    case TYPES.streamConsumer: {
+      const arn = `${inputs.streamArn}/consumer/${physical}:1700000000`;
+      return { id: arn, state: { ...inputs, name: physical, arn } };
+    }
     default: {
       const service = type.split(":")[1]?.split("/")[0] ?? "unknown";
       return { id: `${name}-id`, state: { ...inputs, arn: partitionArn(service, name) } };
@@ -120,7 +145,7 @@ function mockCall(token: string): Props {
     case "aws:index/getRegion:getRegion":
       return { name: REGION, region: REGION, id: REGION, description: "Europe (Ireland)", endpoint: `ec2.${REGION}.amazonaws.com` };
     case "aws:index/getPartition:getPartition":
-      return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+      return { ...partition, reverseDnsPrefix: partition.dnsSuffix.split(".").reverse().join("."), id: partition.partition };
     default:
       throw new Error(`pulumi-mocks: unexpected invoke ${token}; add it to mockCall`);
   }
@@ -135,15 +160,25 @@ export class MockRun {
   recordNew(type: string, name: string, custom: boolean, inputs: Props, id: string | undefined, state: Props): void {
     const key = `${type}::${name}`;
     if (this.byKey.has(key)) throw new Error(`pulumi-mocks: two resources of type ${type} are named ${name}`);
-    const r: RecordedResource = { type, name, custom, inputs, state, id, urn: "", parent: undefined, dependencies: [] };
+    const r: RecordedResource = {
+      ...{ type, name, custom, inputs, state, id, urn: "", parent: undefined, dependencies: [] },
+      ...{ aliases: [], retainOnDelete: false, protect: false },
+    };
     this.byKey.set(key, r);
     this.resources.push(r);
   }
 
   /** @internal called by the monitor wrapper once the URN is known */
-  recordRegistration(type: string, name: string, urn: string, parent: string | undefined, dependencies: string[]): void {
+  recordRegistration(
+    type: string,
+    name: string,
+    urn: string,
+    parent: string | undefined,
+    dependencies: string[],
+    options: { aliases?: string[]; retainOnDelete?: boolean; protect?: boolean } = {},
+  ): void {
     const r = this.byKey.get(`${type}::${name}`);
-    if (r) Object.assign(r, { urn, parent, dependencies });
+    if (r) Object.assign(r, { urn, parent, dependencies, ...options });
   }
 
   /** Every resource of a type. */
@@ -192,9 +227,12 @@ let current: MockRun | undefined;
  * Installs fresh mocks and returns the run that records what the program registers next.
  * The project is "datalake" and the stack "test" unless given.
  */
-export async function startMockRun(opts: { project?: string; stack?: string } = {}): Promise<MockRun> {
+export async function startMockRun(
+  opts: { project?: string; stack?: string; partition?: keyof typeof PARTITIONS } = {},
+): Promise<MockRun> {
   const run = new MockRun();
   current = run;
+  partition = PARTITIONS[opts.partition ?? "aws"];
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -221,11 +259,34 @@ export async function startMockRun(opts: { project?: string; stack?: string } = 
     register(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
       if (!err && resp) {
         const parent: string = req.getParent(); // "" at the stack root
-        run.recordRegistration(req.getType(), req.getName(), resp.getUrn(), parent === "" ? undefined : parent, req.getDependenciesList());
+        const options = {
+          aliases: aliasUrns(req, opts.project ?? PROJECT, opts.stack ?? "test"),
+          retainOnDelete: req.getRetainondelete() === true,
+          protect: req.getProtect() === true,
+        };
+        run.recordRegistration(req.getType(), req.getName(), resp.getUrn(), parent === "" ? undefined : parent, req.getDependenciesList(), options);
       }
       callback(err, resp);
     });
   return run;
+}
+
+/**
+ * The URNs a registration's aliases stand for, computed as the mock monitor computes URNs (the parent's
+ * own type, then `$`, then the type). A spec that leaves name, type or parent out keeps the resource's own.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function aliasUrns(req: any, project: string, stack: string): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return (req.getAliasesList() as any[]).map((alias) => {
+    if (alias.hasUrn()) return alias.getUrn() as string;
+    const spec = alias.getSpec();
+    const type: string = spec.getType() || req.getType();
+    const name: string = spec.getName() || req.getName();
+    const parentUrn: string = spec.getNoparent() ? "" : spec.getParenturn() || req.getParent();
+    const qualified = parentUrn ? `${parentUrn.split("::")[2].split("$").pop()}$${type}` : type;
+    return `urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::${qualified}::${name}`;
+  });
 }
 
 /** Waits until every registration and output of the current run has settled. */
@@ -259,10 +320,13 @@ export interface LakeRun extends MockRun {
  * Parses a raw `datalake:lake` value as `index.ts` does, builds the lake under fresh mocks and waits
  * until every resource is registered and the catalog is resolved.
  */
-export async function buildLake(raw: unknown, opts: { project?: string; stack?: string } = {}): Promise<LakeRun> {
+export async function buildLake(
+  raw: unknown,
+  opts: { project?: string; stack?: string; partition?: keyof typeof PARTITIONS } = {},
+): Promise<LakeRun> {
   const project = opts.project ?? PROJECT;
   const stack = opts.stack ?? "test";
-  const run = await startMockRun({ project, stack });
+  const run = await startMockRun({ project, stack, partition: opts.partition });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadLakeConfig } = require("../../components/stack-config") as typeof import("../../components/stack-config");
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -31,12 +31,21 @@ describe("DataSegment", function () {
   const under = (logicalName: string, type: string) => run.only(segment(logicalName), type);
   const layerKeyArn = (layer: string): string => run.only(run.get(TYPES.layer, layer), TYPES.key).state.arn;
 
-  it("declares its children under itself, named after it", () => {
+  it("declares its children under itself, named after it, one component per AWS part", () => {
     for (const name of ["ingest-persons", "ingest-orders", "curated-adults"]) {
-      const children = run.childrenOf(segment(name));
-      assert.ok(children.length >= 14, `${name} has ${children.length} children`);
-      for (const c of children) assert.ok(c.name.startsWith(`${name}-`), `${c.name} is not named after ${name}`);
-      const types = new Set(children.map((c) => c.type));
+      const descendants = run.descendantsOf(segment(name));
+      assert.ok(descendants.length >= 17, `${name} has ${descendants.length} descendants`);
+      for (const c of descendants) assert.ok(c.name.startsWith(`${name}-`), `${c.name} is not named after ${name}`);
+      const parts = run.childrenOf(segment(name)).filter((c) => !c.custom).map((c) => `${c.type} ${c.name}`).sort();
+      assert.deepStrictEqual(parts, [
+        `${TYPES.bucketPart} ${name}-bucket`,
+        `${TYPES.streamPart} ${name}-stream`,
+        `${TYPES.wireTap} ${name}-firehose`,
+      ]);
+      for (const part of run.childrenOf(segment(name)).filter((c) => !c.custom)) {
+        for (const c of run.childrenOf(part)) assert.ok(c.name === part.name || c.name.startsWith(`${part.name}-`), c.name);
+      }
+      const types = new Set(descendants.map((c) => c.type));
       for (const t of [TYPES.stream, TYPES.firehose, TYPES.bucket, TYPES.logGroup, TYPES.role, TYPES.rolePolicy, TYPES.policy]) {
         assert.ok(types.has(t), `${name} has no ${t}`);
       }
