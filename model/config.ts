@@ -3,8 +3,10 @@
  * that run before any resource is declared. Pure: no Pulumi, no AWS, so the apps and tests use it as is.
  */
 import { z } from "zod";
+import { DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
 import { patternMatcherProblems } from "./event-pattern";
-import { PIPE_PATTERN_MAX_LENGTH, routeFilterPattern } from "../components/route-filter";
+import { FILTER_PATTERN_MAX_LENGTH, routeFilterPattern } from "./processor/filter";
+import { processorKeysAt, processorRouteConfig, ProcessorRouteConfig, processorRouteProblems, processorRouteShape } from "./processor/config-schema";
 import {
   layerNameChecks,
   NAME_PATTERN,
@@ -94,6 +96,8 @@ export interface SegmentConfig {
   /** Stream retention in hours. @default 24 */
   retentionHours: number;
   wireTap: WireTapConfig;
+  /** Columns of the segment's archive table (JSON field -> type), in order. @default {"id":"string","name":"string","age":"int"} (the demo record) */
+  schema: SegmentSchema;
   /** The segment's CloudWatch alarms. */
   alarms: AlarmsConfig;
 }
@@ -103,7 +107,8 @@ export interface LayerConfig {
   segments: SegmentConfig[];
 }
 
-export interface RouteConfig {
+/** A route: a stream processor from one segment to another (transform, aggregate, failure, startAt: see model/processor). */
+export interface RouteConfig extends ProcessorRouteConfig {
   /** Route name; @default "<fromLayer>-<fromSegment>-to-<toLayer>-<toSegment>" */
   name: string;
   /** Source segment address. */
@@ -186,6 +191,8 @@ const segmentSchema = z.strictObject(
     retentionHours: intIn("retentionHours", RANGES.retentionHours.min, RANGES.retentionHours.max).optional(),
     // `wireTap:` with every setting commented out reads as null: same as leaving it out.
     wireTap: wireTapSchema.nullable().optional(),
+    // Column names and types are checked with the topology (model/archive.ts schemaProblems).
+    schema: z.record(z.string(), z.unknown(), { error: "schema must be a map of column name to type" }).optional(),
     alarms: alarmsSchema.nullable().optional(),
   },
   { error: "a segment's settings must be a map of mode, shards, retentionHours and wireTap, and optionally alarms (or {} for the defaults)" },
@@ -204,8 +211,9 @@ const routeSchema = z.strictObject(
     from: z.string({ error: 'from must be a segment address "layer/segment"' }),
     to: z.string({ error: 'to must be a segment address "layer/segment"' }),
     filter: z.record(z.string(), z.unknown(), { error: "filter must be an EventBridge pattern object" }).optional(),
+    ...processorRouteShape,
   },
-  { error: "each route must be a map of from, to and optionally name and filter" },
+  { error: "each route must be a map of from, to and optionally name, filter, transform, aggregate, failure, batchSize and startAt" },
 );
 
 const lakeSchema = z.strictObject(
@@ -269,7 +277,7 @@ function allowedKeys(path: ReadonlyArray<PropertyKey>): string[] {
   const named = path.filter((p) => typeof p === "string") as string[];
   const depth = named.length;
   if (depth === 0) return Object.keys(lakeSchema.shape);
-  if (named[0] === "routes") return Object.keys(routeSchema.shape); // routes[i]
+  if (named[0] === "routes") return processorKeysAt(named[1]) ?? Object.keys(routeSchema.shape); // routes[i](.transform|aggregate|failure)
   if (named[0] === "alerts") return Object.keys(alertsSchema.shape); // alerts
   if (depth === 2) return Object.keys(layerSchema.shape); // layers.<layer>
   if (depth === 4) return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
@@ -401,6 +409,12 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
       } else if (!badSeg && !bad) {
         stems.set(stem, address);
       }
+      if (isRecord(segRaw.schema)) {
+        const schema = segRaw.schema;
+        for (const [column, message] of schemaProblems(schema)) {
+          problems.push({ path: configPath([...segPath, "schema", ...(column ? [column] : [])]), value: column ? schema[column] : schema, message });
+        }
+      }
       if (segRaw.mode === "on-demand" && segRaw.shards !== undefined) {
         problems.push({
           path: configPath([...segPath, "shards"]),
@@ -454,13 +468,16 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
     if (isRecord(route.filter)) {
       problems.push(...patternProblems(route.filter, ["routes", i, "filter"]));
       const length = routeFilterPattern(route.filter).length;
-      if (length > PIPE_PATTERN_MAX_LENGTH) {
+      if (length > FILTER_PATTERN_MAX_LENGTH) {
         problems.push({
           path: configPath(["routes", i, "filter"]),
           value: route.filter,
-          message: `the filter is ${length} characters as an EventBridge Pipes pattern, over the limit of ${PIPE_PATTERN_MAX_LENGTH}; simplify it or split the route`,
+          message: `the filter is ${length} characters as a Lambda filter pattern, over the limit of ${FILTER_PATTERN_MAX_LENGTH}; simplify it or split the route`,
         });
       }
+    }
+    for (const [below, value, message] of processorRouteProblems(route as Record<string, unknown>)) {
+      problems.push({ path: configPath(["routes", i, ...below]), value, message });
     }
     if (route.from !== route.to) edges.set(route.from, [...(edges.get(route.from) ?? []), route.to]);
   });
@@ -563,6 +580,7 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
           bufferMiB: segRaw?.wireTap?.bufferMiB ?? DEFAULTS.bufferMiB,
           compression: segRaw?.wireTap?.compression ?? DEFAULTS.compression,
         },
+        schema: (segRaw?.schema as SegmentSchema | undefined) ?? { ...DEFAULT_SCHEMA },
         alarms: {
           enabled: segRaw?.alarms?.enabled ?? ALARM_DEFAULTS.enabled,
           iteratorAgePercentOfRetention: segRaw?.alarms?.iteratorAgePercentOfRetention ?? ALARM_DEFAULTS.iteratorAgePercentOfRetention,
@@ -580,6 +598,7 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
       from: r.from,
       to: r.to,
       filter: r.filter,
+      ...processorRouteConfig(r),
     })),
     alerts: { email: lake.alerts?.email },
   };

@@ -18,7 +18,9 @@ export const LIMITS = {
   bucketName: 63,
   roleName: 64,
   policyName: 128,
-  pipeName: 64,
+  functionName: 64,
+  queueName: 80,
+  consumerName: 128,
   logGroupName: 512,
   kmsAlias: 256,
 } as const;
@@ -79,8 +81,15 @@ export function layerNames(lake: string, layer: string): LayerNames {
 
 export interface RouteNames {
   logicalName: string;
-  pipeName: string;
+  /** The processor's Lambda function. */
+  functionName: string;
   roleName: string;
+  /** The processor's dead-letter queue (SQS). */
+  queueName: string;
+  /** The processor's enhanced fan-out consumer on the source stream. */
+  consumerName: string;
+  /** The function's own log group (the name Lambda would use by default). */
+  logGroupName: string;
 }
 
 /** Default route name when the config gives none: `<fromLayer>-<fromSegment>-to-<toLayer>-<toSegment>`. */
@@ -91,8 +100,11 @@ export function defaultRouteName(from: string, to: string): string {
 export function routeNames(lake: string, route: string): RouteNames {
   return {
     logicalName: `route-${route}`,
-    pipeName: `${lake}-${route}`,
+    functionName: `${lake}-${route}`,
     roleName: `${lake}-${route}-route`,
+    queueName: `${lake}-${route}-dlq`,
+    consumerName: `${lake}-${route}`,
+    logGroupName: `/aws/lambda/${lake}-${route}`,
   };
 }
 
@@ -123,8 +135,10 @@ export function layerNameChecks(lake: string, layer: string): NameCheck[] {
 export function routeNameChecks(lake: string, route: string): NameCheck[] {
   const n = routeNames(lake, route);
   return [
-    { what: "EventBridge pipe name", name: n.pipeName, limit: LIMITS.pipeName },
+    { what: "Lambda function name", name: n.functionName, limit: LIMITS.functionName },
     { what: "IAM role name", name: n.roleName, limit: LIMITS.roleName },
+    { what: "SQS queue name", name: n.queueName, limit: LIMITS.queueName },
+    { what: "Kinesis stream consumer name", name: n.consumerName, limit: LIMITS.consumerName },
   ];
 }
 

@@ -147,11 +147,14 @@ describe("naming", () => {
       assert.ok(NAME_PATTERN.test(name));
     });
 
-    it("names a route's pipe and role after the lake and route", () => {
+    it("names a route's function, role, queue, consumer and log group after the lake and route", () => {
       assert.deepEqual(routeNames("acme-dev", "persons-to-adults"), {
         logicalName: "route-persons-to-adults",
-        pipeName: "acme-dev-persons-to-adults",
+        functionName: "acme-dev-persons-to-adults",
         roleName: "acme-dev-persons-to-adults-route",
+        queueName: "acme-dev-persons-to-adults-dlq",
+        consumerName: "acme-dev-persons-to-adults",
+        logGroupName: "/aws/lambda/acme-dev-persons-to-adults",
       });
     });
 
@@ -167,7 +170,8 @@ describe("naming", () => {
       assert.equal(LIMITS.deliveryStreamName, 64);
       assert.equal(LIMITS.bucketName, 63);
       assert.equal(LIMITS.roleName, 64);
-      assert.equal(LIMITS.pipeName, 64);
+      assert.equal(LIMITS.functionName, 64);
+      assert.equal(LIMITS.queueName, 80);
       assert.equal(LIMITS.kmsAlias, 256);
       assert.equal(ACCOUNT_ID_LENGTH, 12);
     });
@@ -224,14 +228,14 @@ describe("naming", () => {
       assert.ok(over(check(seg(118), "Kinesis stream name")));
     });
 
-    // pipe "acme-dev-<route>" = 9 + route; role = 15 + route
+    // function "acme-dev-<route>" = 9 + route; role = 15 + route
     const route = (n: number) => routeNameChecks("acme-dev", "r".repeat(n));
 
-    it("passes an EventBridge pipe name of exactly 64 and fails 65", () => {
-      const at = check(route(55), "EventBridge pipe name");
+    it("passes a Lambda function name of exactly 64 and fails 65", () => {
+      const at = check(route(55), "Lambda function name");
       assert.equal(at.name.length, 64);
       assert.ok(!over(at));
-      assert.ok(over(check(route(56), "EventBridge pipe name")));
+      assert.ok(over(check(route(56), "Lambda function name")));
     });
 
     it("passes a route IAM role name of exactly 64 and fails 65", () => {

@@ -1,0 +1,240 @@
+/**
+ * The processor's handler: the one implementation of a route's logic. Deployed as the route's Lambda
+ * function (see lambda.ts) and run by the local lake (local/processor.ts) on the same events.
+ *
+ * Input: a Kinesis event exactly as Lambda's event source mapping delivers it (records already filtered
+ * by the mapping's filter criteria). Output: Lambda's partial batch response (`batchItemFailures`, item
+ * identifier = sequence number), plus `state` for tumbling windows.
+ *
+ * - Forwarding (no transform): each record's ORIGINAL bytes, under its ORIGINAL partition key.
+ * - Transform: the record's JSON object projected (transform.ts); a record that is not a JSON object is
+ *   a poison record: it would fail on every retry, so it goes straight to the dead-letter queue with
+ *   its data, and the shard moves on.
+ * - Aggregate: folds records into the window state; on the window's final invocation writes one record
+ *   per group (aggregate.ts).
+ * - PutRecords entries that fail are resent, exactly those, at most `maxPutAttempts` times in all;
+ *   records still undelivered are reported as batch item failures, so Lambda retries them (bounded by
+ *   the mapping's retry and age settings) and then sends their batch to the on-failure destination.
+ */
+import type { KinesisStreamRecord } from "aws-lambda";
+import { addRecord, readState, resultPartitionKey, WindowState, windowResults } from "./aggregate";
+import { ProcessorSpec } from "./spec";
+import { parseJsonObject, PoisonRecordError, transformRecord } from "./transform";
+
+/** A Kinesis event as Lambda delivers it; the tumbling-window fields only when the mapping has a window. */
+export interface ProcessorEvent {
+  Records: KinesisStreamRecord[];
+  window?: { start: string; end: string };
+  state?: Record<string, unknown>;
+  shardId?: string;
+  eventSourceARN?: string;
+  isFinalInvokeForWindow?: boolean;
+  isWindowTerminatedEarly?: boolean;
+}
+
+export interface ProcessorResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+  /** Only for tumbling windows: Lambda treats a windowed response without `state` as a failure. */
+  state?: Record<string, unknown>;
+}
+
+/** A record for the target stream. */
+export interface TargetRecord {
+  data: Uint8Array;
+  partitionKey: string;
+}
+
+/** Per entry, in request order: no errorCode when Kinesis stored it. */
+export interface PutResult {
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/** One PutRecords request (at most 500 entries, 5 MiB) to the target stream; throws when the request fails. */
+export type PutRecordsFn = (records: TargetRecord[]) => Promise<PutResult[]>;
+
+/** What a poison record's dead-letter message holds: enough to find it, read it and replay it. */
+export interface DeadLetterMessage {
+  kind: "poison-record";
+  route: string;
+  from: string;
+  to: string;
+  reason: string;
+  eventSourceARN: string;
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  approximateArrivalTimestamp: number;
+  /** The record's bytes, base64, exactly as published. */
+  dataBase64: string;
+}
+
+/** Sends one message to the processor's own dead-letter queue; throws when it could not. */
+export type DeadLetterFn = (message: DeadLetterMessage) => Promise<void>;
+
+export interface HandlerDeps {
+  spec: ProcessorSpec;
+  putRecords: PutRecordsFn;
+  /** @default none: poison records are reported as batch item failures instead */
+  deadLetter?: DeadLetterFn;
+  /** PutRecords attempts per entry, the first included. @default 4 */
+  maxPutAttempts?: number;
+  /** Pause before resend n (1-based). @default 100 ms * 2^(n-1) */
+  backoffMs?: (attempt: number) => number;
+  /** @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** One line per notable event. @default console.log */
+  log?: (line: string) => void;
+}
+
+/** PutRecords limits: entries and bytes (data + partition keys) per request. */
+export const PUT_RECORDS_LIMITS = { records: 500, bytes: 5 * 1024 * 1024 };
+
+const shardOf = (r: KinesisStreamRecord): string => r.eventID.split(":")[0];
+
+export class UndeliveredError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UndeliveredError";
+  }
+}
+
+export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Promise<ProcessorResponse> {
+  const { spec } = deps;
+  const maxAttempts = deps.maxPutAttempts ?? 4;
+  const backoff = deps.backoffMs ?? ((n: number) => 100 * 2 ** (n - 1));
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const log = deps.log ?? ((line: string) => console.log(line));
+
+  /** Writes records to the target; returns the indexes that could not be delivered. */
+  async function deliver(records: TargetRecord[]): Promise<Set<number>> {
+    const undelivered = new Set<number>();
+    for (const chunk of chunks(records)) {
+      let pending = chunk;
+      for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
+        if (attempt > 1) await sleep(backoff(attempt - 1));
+        let results: PutResult[];
+        try {
+          results = await deps.putRecords(pending.map((i) => records[i]));
+        } catch (err) {
+          log(`route ${spec.route}: PutRecords to ${spec.to} failed (attempt ${attempt} of ${maxAttempts}): ${(err as Error).message}`);
+          continue;
+        }
+        const failed = pending.filter((_, k) => results[k]?.errorCode !== undefined || results[k] === undefined);
+        if (failed.length > 0) {
+          const first = results.find((r) => r?.errorCode);
+          log(`route ${spec.route}: ${failed.length} of ${pending.length} records not stored by ${spec.to} (attempt ${attempt} of ${maxAttempts}; ${first?.errorCode ?? "no result"})`);
+        }
+        pending = failed;
+      }
+      for (const i of pending) undelivered.add(i);
+    }
+    return undelivered;
+  }
+
+  /** Sends a poison record to the dead-letter queue; false when that is not possible. */
+  async function deadLetter(record: KinesisStreamRecord, reason: string): Promise<boolean> {
+    if (!deps.deadLetter) return false;
+    try {
+      await deps.deadLetter({
+        kind: "poison-record",
+        route: spec.route,
+        from: spec.from,
+        to: spec.to,
+        reason,
+        eventSourceARN: record.eventSourceARN,
+        shardId: shardOf(record),
+        sequenceNumber: record.kinesis.sequenceNumber,
+        partitionKey: record.kinesis.partitionKey,
+        approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp,
+        dataBase64: record.kinesis.data,
+      });
+      log(`route ${spec.route}: record ${record.kinesis.sequenceNumber} of ${shardOf(record)} sent to the dead-letter queue: ${reason}`);
+      return true;
+    } catch (err) {
+      log(`route ${spec.route}: cannot send record ${record.kinesis.sequenceNumber} to the dead-letter queue: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  async function forward(event: ProcessorEvent): Promise<ProcessorResponse> {
+    const out: TargetRecord[] = [];
+    const sourceOf: number[] = [];
+    const failures = new Set<number>();
+    for (const [i, record] of event.Records.entries()) {
+      const data = Buffer.from(record.kinesis.data, "base64");
+      if (!spec.transform) {
+        out.push({ data, partitionKey: record.kinesis.partitionKey });
+        sourceOf.push(i);
+        continue;
+      }
+      try {
+        out.push({ data: transformRecord(data, spec.transform), partitionKey: record.kinesis.partitionKey });
+        sourceOf.push(i);
+      } catch (err) {
+        if (!(err instanceof PoisonRecordError)) throw err;
+        if (!(await deadLetter(record, err.message))) failures.add(i);
+      }
+    }
+    for (const k of await deliver(out)) failures.add(sourceOf[k]);
+    return {
+      batchItemFailures: [...failures].sort((a, b) => a - b).map((i) => ({ itemIdentifier: event.Records[i].kinesis.sequenceNumber })),
+    };
+  }
+
+  async function aggregate(event: ProcessorEvent): Promise<ProcessorResponse> {
+    const agg = spec.aggregate!;
+    const state: WindowState = readState(event.state);
+    const batchItemFailures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      let value;
+      try {
+        value = parseJsonObject(Buffer.from(record.kinesis.data, "base64"));
+      } catch (err) {
+        if (!(err instanceof PoisonRecordError)) throw err;
+        if (await deadLetter(record, err.message)) continue;
+        // Stop here: Lambda re-delivers from this record, so folding later ones would count them twice.
+        batchItemFailures.push({ itemIdentifier: record.kinesis.sequenceNumber });
+        break;
+      }
+      addRecord(state, value, agg);
+    }
+    if (event.isFinalInvokeForWindow && batchItemFailures.length === 0) {
+      const window = event.window ?? { start: "", end: "" };
+      const results = windowResults(state, window, agg).map((r) => ({
+        data: Buffer.from(JSON.stringify(r) + "\n", "utf8"),
+        partitionKey: resultPartitionKey(r.key as Record<string, never>, agg),
+      }));
+      const undelivered = await deliver(results);
+      if (undelivered.size > 0) {
+        // A function error: Lambda retries the final invocation with the same state (bounded by the
+        // mapping's retry settings), so the window's results are not lost to one failed request.
+        throw new UndeliveredError(`route ${spec.route}: ${undelivered.size} window results for ${window.start}..${window.end} not stored by ${spec.to}`);
+      }
+      log(`route ${spec.route}: window ${window.start}..${window.end}${event.isWindowTerminatedEarly ? " (terminated early)" : ""} of ${event.shardId ?? "?"}: ${results.length} results`);
+      return { state: {}, batchItemFailures };
+    }
+    return { state: state as unknown as Record<string, unknown>, batchItemFailures };
+  }
+
+  return async (event) => (spec.aggregate ? aggregate(event) : forward(event));
+}
+
+/** Indexes of `records` split into PutRecords-sized requests (in order). */
+export function chunks(records: TargetRecord[]): number[][] {
+  const out: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  records.forEach((r, i) => {
+    const size = r.data.length + Buffer.byteLength(r.partitionKey, "utf8");
+    if (current.length > 0 && (current.length >= PUT_RECORDS_LIMITS.records || bytes + size > PUT_RECORDS_LIMITS.bytes)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(i);
+    bytes += size;
+  });
+  if (current.length > 0) out.push(current);
+  return out;
+}

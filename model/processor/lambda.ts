@@ -1,0 +1,52 @@
+/**
+ * The Lambda entry point of every processor (bundled by components/processor-package.ts): wires the
+ * pure handler to the AWS SDK. The route's spec is baked into the package as `spec.json`; the target
+ * stream and the dead-letter queue come from the function's environment.
+ *
+ * Environment: TARGET_STREAM_NAME, DEAD_LETTER_QUEUE_URL.
+ */
+import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import * as fs from "fs";
+import * as path from "path";
+import { createHandler, DeadLetterMessage, ProcessorEvent, ProcessorResponse } from "./handler";
+import { ProcessorSpec } from "./spec";
+
+/** SQS's message size limit we hold to (the long-standing 256 KiB; larger poison records go the ESM way). */
+export const DEAD_LETTER_MAX_BYTES = 256 * 1024;
+
+// Every call has a deadline: connect 3 s, answer 10 s; the SDK retries transport errors 3 times.
+const requestHandler = () => new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 10_000 });
+
+let handler: ((event: ProcessorEvent) => Promise<ProcessorResponse>) | undefined;
+
+function build(): (event: ProcessorEvent) => Promise<ProcessorResponse> {
+  const spec = JSON.parse(fs.readFileSync(path.join(__dirname, "spec.json"), "utf8")) as ProcessorSpec;
+  const streamName = process.env.TARGET_STREAM_NAME;
+  const queueUrl = process.env.DEAD_LETTER_QUEUE_URL;
+  if (!streamName) throw new Error("TARGET_STREAM_NAME is not set");
+  const kinesis = new KinesisClient({ requestHandler: requestHandler(), maxAttempts: 3 });
+  const sqs = new SQSClient({ requestHandler: requestHandler(), maxAttempts: 3 });
+  return createHandler({
+    spec,
+    putRecords: async (records) => {
+      const out = await kinesis.send(
+        new PutRecordsCommand({ StreamName: streamName, Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }),
+      );
+      return (out.Records ?? []).map((r) => ({ errorCode: r.ErrorCode, errorMessage: r.ErrorMessage }));
+    },
+    deadLetter: queueUrl
+      ? async (message: DeadLetterMessage) => {
+          const body = JSON.stringify(message);
+          if (Buffer.byteLength(body) > DEAD_LETTER_MAX_BYTES) throw new Error(`the message would be ${Buffer.byteLength(body)} bytes, over SQS's ${DEAD_LETTER_MAX_BYTES}`);
+          await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+        }
+      : undefined,
+  });
+}
+
+export async function handle(event: ProcessorEvent): Promise<ProcessorResponse> {
+  handler ??= build();
+  return handler(event);
+}
