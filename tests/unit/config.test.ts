@@ -11,6 +11,13 @@ import {
 } from "../../model/config";
 
 const ctx = { project: "datalake", stack: "dev" };
+/** What parseLakeConfig adds to a route that sets none of the processor keys. */
+const PROCESSOR_DEFAULTS = {
+  transform: undefined,
+  aggregate: undefined,
+  failure: { maximumRetryAttempts: 3, maximumRecordAgeInSeconds: 3600, bisectBatchOnFunctionError: true, batchSize: 100 },
+  startAt: { type: "trim-horizon", explicit: false },
+};
 
 /** The example topology of DESIGN.md, as Pulumi hands it over after decoding the stack YAML. */
 const DESIGN_EXAMPLE_YAML = `
@@ -150,6 +157,7 @@ describe("parseLakeConfig", () => {
           from: "ingest/persons",
           to: "curated/adults",
           filter: { age: [{ numeric: [">=", 18] }] },
+          ...PROCESSOR_DEFAULTS,
         },
       ]);
     });
@@ -264,8 +272,8 @@ config:
         { name: "orders-to-adults", from: "ingest/orders", to: "curated/adults", filter: { kind: ["adult"] } },
       ];
       assert.deepEqual(parseLakeConfig(raw, ctx).routes, [
-        { name: "ingest-persons-to-curated-adults", from: "ingest/persons", to: "curated/adults", filter: undefined },
-        { name: "orders-to-adults", from: "ingest/orders", to: "curated/adults", filter: { kind: ["adult"] } },
+        { name: "ingest-persons-to-curated-adults", from: "ingest/persons", to: "curated/adults", filter: undefined, ...PROCESSOR_DEFAULTS },
+        { name: "orders-to-adults", from: "ingest/orders", to: "curated/adults", filter: { kind: ["adult"] }, ...PROCESSOR_DEFAULTS },
       ]);
     });
 
@@ -746,9 +754,9 @@ config:
         });
       });
 
-      it("rejects a route whose EventBridge pipe name is one over 64", () => {
+      it("rejects a route whose Lambda function name is one over 64", () => {
         const error = rejects(route(r(52)));
-        const pipe = error.problems.find((p) => p.message.startsWith("EventBridge pipe name"));
+        const pipe = error.problems.find((p) => p.message.startsWith("Lambda function name"));
         assert.ok(pipe, error.message);
         assert.equal(pipe.path, routePath);
         assert.equal(pipe.value, `datalake-dev-${r(52)}`);
@@ -894,7 +902,7 @@ describe("config: route filter matchers", () => {
 });
 
 describe("config: route filter size", () => {
-  it("rejects a filter longer than EventBridge Pipes accepts, before deploy", () => {
+  it("rejects a filter longer than Lambda's filter criteria accept, before deploy", () => {
     const names = Array.from({ length: 400 }, (_, i) => `person-number-${i}`);
     const raw = {
       layers: { ingest: { segments: { persons: {} } }, curated: { segments: { adults: {} } } },
