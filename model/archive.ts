@@ -64,7 +64,7 @@ export function workgroupName(lake: string): string {
 // ---------------------------------------------------------------------------------------------------
 
 /** Folder of every delivered object in a segment's bucket (the part of the prefix before any expression). */
-export const ARCHIVE_DATA_PREFIX = WIRE_TAP_LAYOUT.prefix.slice(0, WIRE_TAP_LAYOUT.prefix.indexOf("!{"));
+export const ARCHIVE_DATA_PREFIX = WIRE_TAP_LAYOUT.prefix.slice(0, WIRE_TAP_LAYOUT.prefix.lastIndexOf("/", WIRE_TAP_LAYOUT.prefix.indexOf("!{")) + 1);
 
 /** Compression of an object, from its file extension (what Firehose appends for each format). */
 export type ObjectCompression = "GZIP" | "UNCOMPRESSED" | "UNSUPPORTED";
