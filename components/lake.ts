@@ -5,10 +5,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Catalog, CatalogEntry } from "../model/catalog";
 import { LakeConfig } from "../model/config";
-import { layerNames, parseAddress, routeNames } from "../model/naming";
+import { layerNames, parseAddress, routeNames, segmentNames } from "../model/naming";
 import { DataLayer } from "./layer";
 import { DataRoute } from "./route";
 import { DataSegment } from "./segment";
+import { defaultProcessorNames, processorAlarms, ProcessorMetricNames, segmentAlarms } from "../model/alarms";
+import { DataAlarms } from "./alarms";
+import { DataAlerts } from "./alerts";
+import { DataDashboard } from "./dashboard";
 import { Tags } from "./tags";
 
 export interface DataLakeArgs extends LakeConfig {
@@ -97,6 +101,35 @@ export class DataLake extends pulumi.ComponentResource {
           }),
         );
     });
+    // --- operations: one alarm topic, alarms per segment and processor, one dashboard (issue 10) ----
+    const alerts = new DataAlerts(
+      "alerts",
+      { lakeName: args.name, email: args.alerts?.email, accountId, region, partition, tags: args.tags },
+      { parent: this },
+    );
+    for (const s of args.segments) {
+      new DataAlarms(
+        `${segmentNames(args.name, s.layer, s.name, "").logicalName}-alarms`,
+        { alarms: segmentAlarms(args.name, s), topicArn: alerts.topicArn, where: { lake: args.name, layer: s.layer, segment: s.address }, tags: args.tags },
+        // Under their segment: adding or removing a segment adds or removes its alarms and nothing else.
+        { parent: segment(s.address) },
+      );
+    }
+    // The processors' function and queue names, computed the way the processor component names them.
+    const processors: ProcessorMetricNames[] = args.routes.map((r) => ({
+      route: r.name,
+      source: args.segments.find((s) => s.address === r.from)!,
+      ...defaultProcessorNames(args.name, r.name),
+    }));
+    for (const p of processors) {
+      new DataAlarms(
+        `${routeNames(args.name, p.route).logicalName}-alarms`,
+        { alarms: processorAlarms(args.name, p), topicArn: alerts.topicArn, where: { lake: args.name, route: p.route }, tags: args.tags },
+        { parent: this.routes[p.route] },
+      );
+    }
+    new DataDashboard("dashboard", { config: args, region, processors }, { parent: this });
+
     this.catalog = pulumi.all(entries).apply((list) => Object.fromEntries(list.map((e) => [e.address, e])));
     this.lakeName = pulumi.output(args.name);
     this.registerOutputs({ lakeName: this.lakeName, catalog: this.catalog });

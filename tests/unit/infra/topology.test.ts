@@ -97,8 +97,10 @@ describe("lake topology", function () {
       assert.ok(d.added.length >= 15, `only ${d.added.length} resources added`);
       // The only existing resource that changes is the layer's key: its policy now also lets CloudWatch
       // Logs use the key for the new segment's log group (an in-place update, never a replacement).
+      // So does the lake's dashboard, which draws every segment (an in-place update of its body).
       const ingestKey = grown.get(TYPES.key, "ingest-key");
-      assert.deepStrictEqual(d.changed, [ingestKey.urn]);
+      const dashboard = grown.get("aws:cloudwatch/dashboard:Dashboard", "dashboard-dashboard");
+      assert.deepStrictEqual(d.changed, [dashboard.urn, ingestKey.urn]);
       const groups = (run: LakeRun) =>
         JSON.parse(run.get(TYPES.key, "ingest-key").inputs.policy).Statement[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"];
       assert.deepStrictEqual(
@@ -114,7 +116,7 @@ describe("lake topology", function () {
       const d = diff(base, shrunk);
       assert.deepStrictEqual(d.added, []);
       assert.deepStrictEqual(d.removed, subtree(base, "ingest-orders"));
-      assert.deepStrictEqual(d.changed, [base.get(TYPES.key, "ingest-key").urn]);
+      assert.deepStrictEqual(d.changed, [base.get("aws:cloudwatch/dashboard:Dashboard", "dashboard-dashboard").urn, base.get(TYPES.key, "ingest-key").urn]);
       assert.deepStrictEqual(d.reparented, []);
     });
 
