@@ -40,6 +40,9 @@ export function describeAwsError(err: unknown): string | undefined {
   if (name === "AccessDeniedException" || name === "UnrecognizedClientException") {
     return `access denied by Kinesis (${err.message}); check that your role has the segment's producer or consumer policy attached`;
   }
+  if (name === "TimeoutError") {
+    return `${err.message.split("\n")[0]}; check that the endpoint (--endpoint, AWS_ENDPOINT_URL_KINESIS) is up and reachable`;
+  }
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
     return `cannot reach the Kinesis endpoint (${code}): check --endpoint / AWS_ENDPOINT_URL_KINESIS`;

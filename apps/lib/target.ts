@@ -6,11 +6,12 @@
  * The endpoint follows the AWS SDK: --endpoint, AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, else AWS.
  */
 import { DescribeStreamSummaryCommand, KinesisClient, ResourceNotFoundException } from "@aws-sdk/client-kinesis";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import * as path from "path";
 import { Catalog, catalogFromPulumi, CATALOG_HINT, entryRegion, lookupSegment, readCatalogFile } from "./catalog";
-import { createKinesisClient, endpointFromEnv } from "./client";
+import { createKinesisClient, DEFAULT_CALL_TIMEOUT_MS, endpointFromEnv, isLoopbackEndpoint } from "./client";
 import { describeAwsError, NO_CREDENTIALS, NO_REGION, UserError } from "./errors";
+import { classifyError } from "./kinesis-errors";
 import { NAME_PATTERN, parseAddress } from "../../model/naming";
 import { startLocalLake } from "../../local/lake";
 import { localStackName } from "./topology";
@@ -26,6 +27,10 @@ export interface TargetOptions {
   endpoint?: string;
   /** AWS region. @default the SDK's (AWS_REGION, profile), or the region in the catalog's stream ARN */
   region?: string;
+  /** Use the embedded local lake even when AWS settings are present. @default false */
+  local?: boolean;
+  /** Deadline of each Kinesis call in seconds (SDK retries included). @default 30 */
+  callTimeout?: number;
 }
 
 export interface Target {
@@ -46,7 +51,43 @@ export function addTargetOptions(cmd: Command): Command {
     .addOption(new Option("--segment <address>", 'segment address "layer/segment", resolved through the catalog'))
     .addOption(new Option("--catalog <file>", "catalog JSON from `pulumi stack output catalog --json` (env DATALAKE_CATALOG)"))
     .addOption(new Option("--endpoint <url>", "Kinesis endpoint URL (env AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL)"))
-    .addOption(new Option("--region <region>", "AWS region (env AWS_REGION)"));
+    .addOption(new Option("--region <region>", "AWS region (env AWS_REGION)"))
+    .addOption(new Option("--local", "use the embedded local lake even when AWS settings are present").conflicts(["endpoint", "region", "catalog"]))
+    .addOption(
+      new Option("--call-timeout <seconds>", "deadline of each Kinesis call; a call with no answer by then fails and is retried within the app's budget")
+        .argParser(parseCallTimeout)
+        .default(DEFAULT_CALL_TIMEOUT_MS / 1000),
+    );
+}
+
+function parseCallTimeout(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(?:\.\d+)?$/.test(value.trim()) || !(n >= 0.1) || n > 3600) {
+    throw new InvalidArgumentError("expected a number of seconds from 0.1 to 3600, e.g. 30.");
+  }
+  return n;
+}
+
+/**
+ * The endpoint as a URL the SDK accepts. `127.0.0.1:4567` (no scheme) is taken as `http://` on this machine
+ * (emulators); anywhere else the user is told to add the scheme, instead of a misleading SDK error.
+ */
+export function normalizeEndpoint(endpoint: string | undefined, source: string): string | undefined {
+  if (endpoint === undefined) return undefined;
+  const value = endpoint.trim();
+  if (/^https?:\/\//i.test(value)) {
+    try {
+      new URL(value);
+      return value;
+    } catch {
+      throw new UserError(`${source} "${endpoint}" is not a URL; use e.g. https://kinesis.eu-west-1.amazonaws.com or http://127.0.0.1:4567`);
+    }
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new UserError(`${source} "${endpoint}" must start with http:// or https://`);
+  }
+  if (isLoopbackEndpoint(`http://${value}`)) return `http://${value}`;
+  throw new UserError(`${source} "${endpoint}" has no scheme; use https://${value} (or http://${value} for an emulator on plain HTTP)`);
 }
 
 /** True when anything points at AWS or an emulator; otherwise the apps use the embedded local lake. */
@@ -104,6 +145,8 @@ async function checkStream(client: KinesisClient, streamName: string, where: str
     if (err instanceof ResourceNotFoundException || (err as Error).name === "ResourceNotFoundException") {
       throw new UserError(`stream "${streamName}" not found at ${where}${hint}`);
     }
+    // Unreachable or frozen endpoints are failures (exit 1), not usage errors; runMain words them.
+    if (classifyError(err) === "transient") throw err;
     const known = describeAwsError(err);
     if (known) throw new UserError(known);
     throw err;
@@ -119,7 +162,7 @@ export async function resolveTarget(
   const streamSource = opts.stream ? "--stream" : "KINESIS_STREAM_NAME";
   if (!stream && opts.segment) validateAddress(opts.segment);
 
-  if (!awsTargetConfigured(opts, env)) {
+  if (opts.local || !awsTargetConfigured(opts, env)) {
     const lake = await startLocalLake({ log, dataDir: env.DATALAKE_LOCAL_DIR, stack: localStackName(env) });
     try {
       let streamName: string;
@@ -159,8 +202,12 @@ export async function resolveTarget(
     throw new UserError("no stream chosen: pass --segment layer/segment (with a catalog) or --stream NAME, or set KINESIS_STREAM_NAME");
   }
 
-  const endpoint = opts.endpoint ?? endpointFromEnv(env);
-  const client = createKinesisClient({ endpoint, region }, env);
+  const endpoint = normalizeEndpoint(
+    opts.endpoint ?? endpointFromEnv(env),
+    opts.endpoint !== undefined ? "--endpoint" : env.AWS_ENDPOINT_URL_KINESIS ? "AWS_ENDPOINT_URL_KINESIS" : "AWS_ENDPOINT_URL",
+  );
+  const callTimeoutMs = Math.round((opts.callTimeout ?? DEFAULT_CALL_TIMEOUT_MS / 1000) * 1000);
+  const client = createKinesisClient({ endpoint, region, callTimeoutMs }, env);
   try {
     await checkAwsSetup(client);
     const where = endpoint ?? `AWS region ${await client.config.region()}`;

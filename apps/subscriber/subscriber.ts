@@ -4,7 +4,7 @@
  */
 import { _Record } from "@aws-sdk/client-kinesis";
 import { BackoffOptions, backoffDelay, sleep } from "../lib/backoff";
-import { CheckpointStore, ShardCheckpoints } from "./checkpoint";
+import { CheckpointStore, ShardCheckpoint, ShardCheckpoints } from "./checkpoint";
 import { classifyError } from "../lib/kinesis-errors";
 import { readShard } from "./shard-reader";
 import {
@@ -41,7 +41,15 @@ export interface SubscribeOptions {
    * shard: the shard's next record waits until the promise resolves (backpressure), and only then does
    * the checkpoint include this record. A rejection stops the subscriber with that error.
    */
-  write(record: KinesisRecord): Promise<void> | void;
+  write(record: KinesisRecord): Promise<number | void> | number | void;
+  /**
+   * Output bytes that may have been accepted by `write` without reaching the reader's logic (a pipe's
+   * buffer plus the reader's own): the checkpoint only covers a record once this many bytes were written
+   * after it (`write` must resolve with the bytes it wrote), so a restart re-delivers at most this much and
+   * never skips a record a closed reader may not have consumed. A shard's end is covered the same way.
+   * @default 0 (the checkpoint covers every record once `write` resolved)
+   */
+  holdBackBytes?: number;
   /** Progress and warnings, one line each. @default discard */
   log?(line: string): void;
   /** Least time between two GetRecords calls on one shard (AWS allows 5 per second). @default 200 */
@@ -58,6 +66,12 @@ export interface SubscribeOptions {
   getRecordsLimit?: number;
   /** Consecutive network or 5xx errors tolerated per call before giving up (throttling is retried forever). @default 10 */
   maxTransientRetries?: number;
+  /**
+   * Longest time one call may keep failing with network errors, timeouts or 5xx before the subscriber gives
+   * up (exit 1), whatever `maxTransientRetries` allows; with the client's call deadline this bounds how long
+   * a frozen endpoint can hold the subscriber. @default 120000
+   */
+  transientBudgetMs?: number;
   /** Backoff for throttling and transient errors. @default { baseMs: 100, capMs: 5000 } */
   backoff?: BackoffOptions;
 }
@@ -77,6 +91,15 @@ export interface SubscribeSummary {
   /** Other retried failures: network errors, 5xx, expired iterators. */
   retries: number;
   stopReason: StopReason;
+}
+
+/** A call kept failing with network errors, timeouts or 5xx beyond the retry bounds: the subscriber stops (exit 1). */
+export class GaveUpError extends Error {
+  constructor(what: string, attempts: number, failingForMs: number, readonly cause: unknown) {
+    const last = cause instanceof Error ? `${cause.name}: ${cause.message.split("\n")[0]}` : String(cause);
+    super(`${what} failed ${attempts} times in a row over ${(failingForMs / 1000).toFixed(0)} s; giving up (last error ${last})`);
+    this.name = "GaveUpError";
+  }
 }
 
 export function subscribe(client: KinesisSender, streamName: string, options: SubscribeOptions): Promise<SubscribeSummary> {
@@ -107,6 +130,10 @@ export class Subscription {
   private saving: Promise<void> = Promise.resolve();
   private claimed = 0;
   private lastRecordAt = Date.now();
+  /** Output bytes written so far, and the positions not yet covered by `holdBackBytes` of later output. */
+  private outputOffset = 0;
+  private readonly unconfirmed: Array<{ endOffset: number; shardId: string; position: ShardCheckpoint }> = [];
+  private unconfirmedHead = 0;
   private relisting?: Promise<void>;
   private relistAgain = false;
 
@@ -172,7 +199,9 @@ export class Subscription {
   async retrying<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
     let throttled = 0;
     let failed = 0;
+    let failingSince: number | undefined;
     const maxFailures = this.options.maxTransientRetries ?? 10;
+    const budgetMs = this.options.transientBudgetMs ?? 120_000;
     for (;;) {
       if (this.stopping) return undefined;
       try {
@@ -185,10 +214,15 @@ export class Subscription {
           this.counts.throttles += 1;
           if (throttled === 0) this.log(`${what}: throttled (${name}); backing off`);
           await sleep(backoffDelay(throttled++, this.options.backoff), this.stopSignal);
-        } else if (kind === "transient" && failed < maxFailures) {
+        } else if (kind === "transient") {
+          failingSince ??= Date.now();
+          const failingFor = Date.now() - failingSince;
+          if (failed >= maxFailures || failingFor >= budgetMs) {
+            throw new GaveUpError(what, failed + 1, failingFor, err);
+          }
           this.counts.retries += 1;
           this.log(`${what}: ${name}: ${(err as Error)?.message ?? ""}; retrying`);
-          await sleep(backoffDelay(failed++, this.options.backoff), this.stopSignal);
+          await sleep(Math.min(backoffDelay(failed++, this.options.backoff), Math.max(0, budgetMs - failingFor)), this.stopSignal);
         } else {
           throw err;
         }
@@ -208,8 +242,9 @@ export class Subscription {
       return false;
     }
     this.claimed += 1;
+    let written: number | void;
     try {
-      await this.options.write(record);
+      written = await this.options.write(record);
     } catch (err) {
       this.stop("error", err);
       return false;
@@ -217,21 +252,40 @@ export class Subscription {
     this.counts.records += 1;
     this.counts.bytes += record.Data?.length ?? 0;
     this.lastRecordAt = Date.now();
-    this.positions[shardId] = { sequenceNumber: record.SequenceNumber };
-    this.dirty = true;
+    this.outputOffset += typeof written === "number" ? written : 0;
+    this.advance(shardId, { sequenceNumber: record.SequenceNumber });
     if (max !== undefined && this.counts.records >= max) this.stop("max");
     return true;
   }
 
   /** A reader read its shard to the end: remember that, start its children, look for new shards. */
   shardEnded(shardId: string, lastSequenceNumber: string | undefined, children: ShardInfo[]): void {
-    this.positions[shardId] = lastSequenceNumber ? { sequenceNumber: lastSequenceNumber, ended: true } : { ended: true };
-    this.dirty = true;
+    this.advance(shardId, lastSequenceNumber ? { sequenceNumber: lastSequenceNumber, ended: true } : { ended: true });
     this.finished.add(shardId);
     this.log(`shard ${shardId}: read to its end${children.length ? `; children ${children.map((c) => c.id).join(", ")}` : ""}`);
     for (const child of children) if (!this.listed.has(child.id)) this.listed.set(child.id, child);
     this.schedule(false);
     this.relist().catch((err) => this.stop("error", err));
+  }
+
+  /**
+   * Moves a shard's saved position forward once the output written after it covers `holdBackBytes`
+   * (at once when it is 0). Positions become saveable in output order, so a shard never gets ahead of
+   * a record of its own that is still held back.
+   */
+  private advance(shardId: string, position: ShardCheckpoint): void {
+    const holdBack = this.options.holdBackBytes ?? 0;
+    this.unconfirmed.push({ endOffset: this.outputOffset, shardId, position });
+    while (this.unconfirmedHead < this.unconfirmed.length && this.unconfirmed[this.unconfirmedHead].endOffset + holdBack <= this.outputOffset) {
+      const next = this.unconfirmed[this.unconfirmedHead++];
+      this.positions[next.shardId] = next.position;
+      this.dirty = true;
+    }
+    // Drop confirmed entries in bulk (amortised O(1) per record).
+    if (this.unconfirmedHead > 1024 && this.unconfirmedHead * 2 > this.unconfirmed.length) {
+      this.unconfirmed.splice(0, this.unconfirmedHead);
+      this.unconfirmedHead = 0;
+    }
   }
 
   /** Lists the shards again (one listing at a time; a request during a listing runs one more). */

@@ -25,6 +25,7 @@ describe("subscriber CLI flags", () => {
       max: 10,
       idleTimeout: 2.5,
       checkpoint: "c.json",
+      callTimeout: 30,
     });
   });
 

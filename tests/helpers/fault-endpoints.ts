@@ -1,0 +1,99 @@
+/**
+ * Loopback endpoints that misbehave the way real networks do, for fault tests with real processes:
+ *   - a silent server: accepts every connection and never answers (a stalled load balancer);
+ *   - a refusing port: nothing listens there (ECONNREFUSED);
+ *   - a freezable proxy: forwards to a real endpoint until `freeze()`, then goes silent on every open
+ *     and new connection (a suspended emulator in the middle of a run).
+ */
+import * as net from "net";
+
+export interface FaultEndpoint {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+function listen(server: net.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
+  });
+}
+
+function closer(server: net.Server, sockets: Set<net.Socket>): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+}
+
+/** Accepts connections, reads whatever comes, answers nothing. */
+export async function startSilentServer(): Promise<FaultEndpoint> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("data", () => undefined);
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  const port = await listen(server);
+  return { endpoint: `http://127.0.0.1:${port}`, close: closer(server, sockets) };
+}
+
+/** A loopback port on which nothing listens (bound once, then released). */
+export async function refusingEndpoint(): Promise<string> {
+  const server = net.createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+export interface FreezableProxy extends FaultEndpoint {
+  /** From now on nothing is forwarded in either direction, and new connections get no answer. */
+  freeze(): void;
+  readonly frozen: boolean;
+}
+
+/** A TCP proxy to `target` (`http://host:port`) that can be frozen. */
+export async function startFreezableProxy(target: string): Promise<FreezableProxy> {
+  const url = new URL(target);
+  const sockets = new Set<net.Socket>();
+  let frozen = false;
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on("error", () => undefined);
+    client.on("close", () => sockets.delete(client));
+    if (frozen) {
+      client.on("data", () => undefined);
+      return;
+    }
+    const upstream = net.connect(Number(url.port), url.hostname);
+    sockets.add(upstream);
+    upstream.on("error", () => client.destroy());
+    upstream.on("close", () => sockets.delete(upstream));
+    client.on("data", (chunk) => {
+      if (!frozen) upstream.write(chunk);
+    });
+    upstream.on("data", (chunk) => {
+      if (!frozen) client.write(chunk);
+    });
+    client.on("end", () => {
+      if (!frozen) upstream.end();
+    });
+    upstream.on("end", () => {
+      if (!frozen) client.end();
+    });
+  });
+  const port = await listen(server);
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: closer(server, sockets),
+    freeze: () => {
+      frozen = true;
+    },
+    get frozen() {
+      return frozen;
+    },
+  };
+}
