@@ -7,6 +7,7 @@ import { Catalog, CatalogEntry } from "../model/catalog";
 import { LakeConfig } from "../model/config";
 import { layerNames, parseAddress, routeNames, segmentNames } from "../model/naming";
 import { DataLayer } from "./layer";
+import { QueryWorkgroup } from "./query-workgroup";
 import { DataRoute } from "./route";
 import { DataSegment } from "./segment";
 import { defaultProcessorNames, processorAlarms, ProcessorMetricNames, segmentAlarms } from "../model/alarms";
@@ -35,11 +36,15 @@ export class DataLake extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
+    // The archive's Athena workgroup comes first: every segment's reader policy names it.
+    const query = new QueryWorkgroup("archive-query", { lakeName: args.name, accountId, region, partition, tags: args.tags }, { parent: this });
+    const queryArgs = { workgroupArn: query.workgroupArn, resultsBucketArn: query.resultsBucketArn, resultsKeyArn: query.resultsKeyArn };
+
     this.layers = {};
     for (const layer of args.layers) {
       this.layers[layer.name] = new DataLayer(
         layerNames(args.name, layer.name).logicalName,
-        { layer, lakeName: args.name, accountId, region, partition, tags: args.tags },
+        { layer, lakeName: args.name, accountId, region, partition, tags: args.tags, query: queryArgs },
         { parent: this },
       );
     }
@@ -84,9 +89,11 @@ export class DataLake extends pulumi.ComponentResource {
           seg.consumerPolicyArn,
           seg.kmsKeyArn,
           region,
+          this.layers[s.layer].tables[s.name].readerPolicyArn,
+          this.layers[s.layer].tables[s.name].qualifiedName,
         ])
         .apply(
-          ([streamName, streamArn, deliveryStreamName, bucketName, producerPolicyArn, consumerPolicyArn, kmsKeyArn, r]): CatalogEntry => ({
+          ([streamName, streamArn, deliveryStreamName, bucketName, producerPolicyArn, consumerPolicyArn, kmsKeyArn, r, readerPolicyArn, tableName]): CatalogEntry => ({
             address: s.address,
             layer: s.layer,
             segment: s.name,
@@ -98,6 +105,8 @@ export class DataLake extends pulumi.ComponentResource {
             consumerPolicyArn,
             kmsKeyArn,
             region: r,
+            readerPolicyArn,
+            tableName,
           }),
         );
     });

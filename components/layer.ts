@@ -7,6 +7,7 @@ import { LayerConfig } from "../model/config";
 import { layerNames, segmentNames } from "../model/naming";
 import { layerKeyPolicy } from "../model/policies";
 import { DataSegment } from "./segment";
+import { ArchiveDatabase, ArchiveTable } from "./table";
 import { lakeTags, Tags } from "./tags";
 
 /** Days a scheduled key deletion waits, the maximum AWS allows: time to notice and cancel a mistake. */
@@ -25,12 +26,24 @@ export interface DataLayerArgs {
   partition?: pulumi.Input<string>;
   /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
   tags?: Tags;
+  /**
+   * The lake's Athena workgroup and its results location: with it, the layer gets a Glue database and each
+   * segment a Glue table and a reader policy (components/table.ts).
+   * @default undefined (no tables)
+   */
+  query?: {
+    workgroupArn: pulumi.Input<string>;
+    resultsBucketArn: pulumi.Input<string>;
+    resultsKeyArn: pulumi.Input<string>;
+  };
 }
 
 export class DataLayer extends pulumi.ComponentResource {
   readonly layerName: string;
   /** The layer's segments, keyed by segment name (not address). */
   readonly segments: Record<string, DataSegment>;
+  /** The segments' Glue tables and reader policies, keyed by segment name; empty without `query`. */
+  readonly tables: Record<string, ArchiveTable>;
   readonly keyArn: pulumi.Output<string>;
   readonly keyAlias: pulumi.Output<string>;
 
@@ -76,6 +89,33 @@ export class DataLayer extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+    }
+    this.tables = {};
+    if (args.query) {
+      const database = new ArchiveDatabase(`${name}-archive`, { lakeName: args.lakeName, layer: layer.name }, { parent: this });
+      for (const segment of layer.segments) {
+        const seg = this.segments[segment.name];
+        this.tables[segment.name] = new ArchiveTable(
+          `${segmentNames(args.lakeName, layer.name, segment.name, "").logicalName}-archive`,
+          {
+            lakeName: args.lakeName,
+            layer: layer.name,
+            segment: segment.name,
+            schema: segment.schema,
+            databaseName: database.databaseName,
+            bucketName: seg.bucketName,
+            bucketArn: seg.bucketArn,
+            kmsKeyArn: key.arn,
+            accountId: args.accountId,
+            region: args.region,
+            partition: args.partition,
+            ...args.query,
+            tags: args.tags,
+          },
+          // Under its segment: adding or removing a segment adds or removes its table and nothing else.
+          { parent: seg },
+        );
+      }
     }
     this.registerOutputs({ keyArn: this.keyArn, keyAlias: this.keyAlias });
   }

@@ -194,7 +194,9 @@ describe("lake topology", function () {
           assert.strictEqual(entry.bucketName, `datalake-${stack}-${layer}-${segment}-${ACCOUNT_ID}`);
           assert.strictEqual(entry.kmsKeyArn, stream.inputs.kmsKeyId);
           const policyArns = run.descendantsOf(seg).filter((r) => r.type === TYPES.policy).map((p) => p.state.arn).sort();
-          assert.deepStrictEqual([entry.consumerPolicyArn, entry.producerPolicyArn].sort(), policyArns);
+          assert.deepStrictEqual([entry.consumerPolicyArn, entry.producerPolicyArn, entry.readerPolicyArn].sort(), policyArns);
+          assert.ok(entry.readerPolicyArn.endsWith("-reader"));
+          assert.strictEqual(entry.tableName, `datalake_${stack}_${layer}.${segment.replace(/-/g, "_")}`);
           assert.ok(entry.producerPolicyArn.endsWith("-producer") && entry.consumerPolicyArn.endsWith("-consumer"));
         }
         assert.strictEqual(run.ofType(TYPES.pipe).length, 1);

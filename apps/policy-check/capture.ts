@@ -1,0 +1,163 @@
+/**
+ * Runs the Pulumi program (index.ts) for a stack under Pulumi's mocks and captures every resource it
+ * declares with its inputs, its parent and mocked outputs (ARNs derived from the names), the way
+ * tests/helpers/pulumi-mocks.ts does for the tests. Nothing reaches the cloud or the Pulumi engine.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { UserError } from "../lib/errors";
+import type { CapturedResource } from "./evaluate";
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+const PROJECT = "datalake";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Props = Record<string, any>;
+
+/** ARNs and ids a provider would return, derived from the resource's names (enough for the rules). */
+function mockOutputs(type: string, name: string, inputs: Props, region: string): { id: string; state: Props } {
+  const [, mod] = type.split(":");
+  const service = (mod ?? "unknown").split("/")[0];
+  const arn = (resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT_ID}:${resource}`;
+  const physical: string = inputs.name ?? name;
+  switch (type) {
+    case "aws:kinesis/stream:Stream":
+      return { id: physical, state: { arn: arn(`stream/${physical}`), name: physical } };
+    case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+      return { id: physical, state: { arn: `arn:aws:firehose:${region}:${MOCK_ACCOUNT_ID}:deliverystream/${physical}`, name: physical } };
+    case "aws:s3/bucket:Bucket":
+    case "aws:s3/bucketV2:BucketV2": {
+      const bucket: string = inputs.bucket ?? `${name}-bucket`;
+      return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
+    }
+    case "aws:iam/role:Role":
+      return { id: physical, state: { name: physical, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${physical}` } };
+    case "aws:iam/policy:Policy":
+      return { id: physical, state: { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:policy/${physical}` } };
+    case "aws:kms/key:Key":
+      return { id: `${name}-id`, state: { keyId: `${name}-id`, arn: arn(`key/${name}-id`) } };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { id: physical, state: { name: physical, arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${physical}` } };
+    case "aws:cloudwatch/logStream:LogStream":
+      return { id: physical, state: { name: physical, arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${inputs.logGroupName}:log-stream:${physical}` } };
+    case "aws:sqs/queue:Queue":
+      return { id: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${physical}`, state: { name: physical, arn: `arn:aws:sqs:${region}:${MOCK_ACCOUNT_ID}:${physical}` } };
+    case "aws:lambda/function:Function":
+      return { id: physical, state: { name: physical, arn: `arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:function:${physical}` } };
+    default:
+      return { id: `${name}-id`, state: { arn: arn(physical) } };
+  }
+}
+
+function invokeResult(token: string, region: string): Props {
+  switch (token) {
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/policy-check`, userId: "AIDAPOLICYCHECK", id: MOCK_ACCOUNT_ID };
+    case "aws:index/getRegion:getRegion":
+      return { name: region, region, id: region };
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+    default:
+      return {};
+  }
+}
+
+/** The config of `Pulumi.<stack>.yaml` in `dir`, as Pulumi passes it to the program (objects as JSON). */
+export function readStackConfig(dir: string, stack: string): Record<string, string> {
+  const file = path.join(dir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    const known = fs.readdirSync(dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+    throw new UserError(`--stack ${stack}: no ${path.basename(file)} in ${dir}; stacks here: ${known.join(", ") || "none"}`);
+  }
+  let parsed: { config?: Record<string, unknown> };
+  try {
+    parsed = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  } catch (err) {
+    throw new UserError(`${file} is not valid YAML (${(err as Error).message.split("\n")[0]})`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed.config ?? {})) {
+    out[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+/**
+ * Runs `program` (a module path, default the project's index.ts) for `stack` under mocks and returns
+ * every resource it declared. Must run once per process: Pulumi's runtime state is global.
+ */
+export async function captureStack(opts: { dir: string; stack: string; program?: string }): Promise<CapturedResource[]> {
+  const config = readStackConfig(opts.dir, opts.stack);
+  const region = config["aws:region"] ?? "us-east-1";
+  const captured = new Map<string, CapturedResource>();
+  const pending: { type: string; name: string; inputs: Props; outputs: Props }[] = [];
+  pulumi.runtime.setAllConfig(config);
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const inputs = args.inputs as Props;
+        const custom = args.custom ?? true;
+        const { id, state } = custom ? mockOutputs(args.type, args.name, inputs, region) : { id: "", state: {} };
+        pending.push({ type: args.type, name: args.name, inputs, outputs: { ...inputs, ...state, id } });
+        return { id, state: { ...inputs, ...state } };
+      },
+      call(args) {
+        return invokeResult(args.token, region);
+      },
+    },
+    PROJECT,
+    opts.stack,
+    false,
+  );
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
+    register(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
+      if (!err && resp) {
+        const type: string = req.getType();
+        const name: string = req.getName();
+        const parent: string = req.getParent();
+        const found = pending.find((p) => p.type === type && p.name === name);
+        captured.set(resp.getUrn(), {
+          type,
+          name,
+          urn: resp.getUrn(),
+          parent: parent === "" ? undefined : parent,
+          inputs: found?.inputs ?? {},
+          outputs: found?.outputs ?? {},
+        });
+      }
+      callback(err, resp);
+    });
+
+  const program = opts.program ?? path.join(opts.dir, "index.ts");
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(program);
+  } catch (err) {
+    if (err instanceof pulumi.RunError) throw new UserError(err.message);
+    throw err;
+  }
+  await settle(() => captured.size);
+  // Inputs resolve after registration: attach them now that everything settled.
+  for (const r of captured.values()) {
+    const found = pending.find((p) => p.type === r.type && p.name === r.name);
+    if (found) Object.assign(r, { inputs: found.inputs, outputs: found.outputs });
+  }
+  return [...captured.values()];
+}
+
+/** Waits until no new resource appears between event-loop turns (bounded). */
+async function settle(count: () => number): Promise<void> {
+  const waitForRPCs = (pulumi.runtime as any).waitForRPCs as (() => Promise<void>) | undefined;
+  let last = -1;
+  for (let i = 0; i < 200; i++) {
+    if (waitForRPCs) await waitForRPCs();
+    await new Promise((r) => setImmediate(r));
+    if (count() === last) return;
+    last = count();
+  }
+  throw new Error("policy-check: the program kept declaring resources; gave up after 200 rounds");
+}
