@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SegmentConfig } from "../model/config";
 import { SegmentNames, WIRE_TAP_LAYOUT } from "../model/naming";
 import { firehoseAssumeRolePolicy, firehoseRolePolicy } from "../model/policies";
+import { WIRE_TAP_DELIMITER_PROCESSOR } from "../model/archive";
 import { movedChild } from "./moved";
 import { Tags } from "./tags";
 
@@ -100,6 +101,9 @@ export class WireTap extends pulumi.ComponentResource {
           errorOutputPrefix: WIRE_TAP_LAYOUT.errorOutputPrefix,
           kmsKeyArn: keyArn,
           cloudwatchLoggingOptions: { enabled: true, logGroupName: logGroup.name, logStreamName: logStream.name },
+          // Every record becomes one line whoever the producer is (Athena, replay and `query` read lines).
+          // The processor's default delimiter is a new line; no parameter is needed (model/archive.ts).
+          processingConfiguration: { enabled: true, processors: [{ type: WIRE_TAP_DELIMITER_PROCESSOR }] },
         },
         tags,
       },

@@ -9,6 +9,9 @@ import * as path from "path";
 import * as zlib from "zlib";
 import { SegmentConfig } from "../model/config";
 import { wireTapObjectKey } from "../model/naming";
+import { RECORD_DELIMITER } from "../model/archive";
+
+const DELIMITER = Buffer.from(RECORD_DELIMITER, "utf8");
 
 export interface WireTapStats {
   records: number;
@@ -36,9 +39,10 @@ export class LocalWireTap {
     this.timer.unref();
   }
 
+  /** Buffers one record followed by the delimiter, as Firehose's `AppendDelimiterToRecord` does (always appended). */
   add(data: Uint8Array): void {
-    this.buffer.push(Buffer.from(data));
-    this.buffered += data.byteLength;
+    this.buffer.push(Buffer.from(data), DELIMITER);
+    this.buffered += data.byteLength + DELIMITER.byteLength;
     this.stats.records += 1;
     this.stats.bytes += data.byteLength;
     if (this.buffered >= this.segment.wireTap.bufferMiB * 1024 * 1024) this.flush();

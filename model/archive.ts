@@ -14,6 +14,9 @@ import { COMPRESSION_EXTENSION, WIRE_TAP_LAYOUT } from "./naming";
  */
 export const RECORD_DELIMITER = "\n";
 
+/** The Firehose processor that appends `RECORD_DELIMITER` to every record before delivery to S3. */
+export const WIRE_TAP_DELIMITER_PROCESSOR = "AppendDelimiterToRecord";
+
 /** Archive column types a segment's `schema` may use (Glue/Athena type names). */
 export const COLUMN_TYPES = ["string", "int", "bigint", "double", "boolean"] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];

@@ -18,6 +18,10 @@ export interface CatalogEntry {
   consumerPolicyArn: string;
   /** The layer's KMS key, which encrypts the stream and the bucket. */
   kmsKeyArn: string;
+  /** Managed policy to attach to readers of this segment's archive (S3 objects, Glue table, Athena workgroup). */
+  readerPolicyArn: string;
+  /** The segment's archive table as Athena SQL names it: `<lake>_<layer>.<segment>` (`-` becomes `_`). */
+  tableName: string;
   region: string;
 }
 

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry } from "../../model/catalog";
 import { LakeConfig } from "../../model/config";
 import { segmentNames } from "../../model/naming";
+import { archiveDatabaseName, archiveTableName } from "../../model/archive";
 import { UserError } from "./errors";
 
 export const catalogEntrySchema = z.looseObject({
@@ -19,6 +20,8 @@ export const catalogEntrySchema = z.looseObject({
   producerPolicyArn: z.string().optional(),
   consumerPolicyArn: z.string().optional(),
   kmsKeyArn: z.string().optional(),
+  readerPolicyArn: z.string().optional(),
+  tableName: z.string().optional(),
   region: z.string().optional(),
 });
 /** A catalog entry as read from a file: the stack output's fields, of which only `streamName` is required. */
@@ -109,6 +112,8 @@ export function catalogFromConfig(config: LakeConfig, account = LOCAL_ACCOUNT): 
       producerPolicyArn: `arn:aws:iam::${account.accountId}:policy/${n.producerPolicyName}`,
       consumerPolicyArn: `arn:aws:iam::${account.accountId}:policy/${n.consumerPolicyName}`,
       kmsKeyArn: arn("kms", `alias/${config.name}/${segment.layer}`),
+      readerPolicyArn: `arn:aws:iam::${account.accountId}:policy/${config.name}-${segment.layer}-${segment.name}-reader`,
+      tableName: `${archiveDatabaseName(config.name, segment.layer)}.${archiveTableName(segment.name)}`,
       region: account.region,
     };
   }

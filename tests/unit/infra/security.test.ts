@@ -42,14 +42,15 @@ for (const stack of ["dev", "prod"]) {
       }
       // Nothing encryptable exists outside the segments.
       assert.strictEqual(run.ofType(TYPES.stream).length, segments().length);
-      assert.strictEqual(run.ofType(TYPES.bucket).length, segments().length);
+      // Plus the lake's Athena query results bucket, encrypted with a key of its own (components/query-workgroup.ts).
+      assert.strictEqual(run.ofType(TYPES.bucket).length, segments().length + 1);
       assert.strictEqual(run.ofType(TYPES.logGroup).length, segments().length);
     });
 
     it("gives each layer its own rotating key, which no other layer uses", () => {
       const layers = run.ofType(TYPES.layer);
       // The lake's alarm topic has a key of its own (components/alerts.ts); every other key is a layer's.
-      const keys = run.ofType(TYPES.key).filter((k) => k.name !== "alerts-key");
+      const keys = run.ofType(TYPES.key).filter((k) => k.name !== "alerts-key" && k.name !== "archive-query-results-key");
       assert.strictEqual(keys.length, layers.length);
       assert.strictEqual(new Set(keys.map((k) => k.state.arn)).size, keys.length);
       for (const layer of layers) {
@@ -83,7 +84,8 @@ for (const stack of ["dev", "prod"]) {
       const nLayers = run.config.layers.length;
       // 2 managed policies, role + role policy + bucket policy per segment; role + policy per route; a key per
       // layer, and the alarm topic's key.
-      assert.strictEqual(documents.length, 5 * nSegments + 2 * nRoutes + nLayers + 1);
+      // A reader policy per segment; the query results bucket's policy and key (components/table.ts, query-workgroup.ts).
+      assert.strictEqual(documents.length, 6 * nSegments + 2 * nRoutes + nLayers + 1 + 2);
       const problems = documents.flatMap(({ what, doc, isKeyPolicy }) =>
         findPolicyViolations(doc as never, { isKeyPolicy }).map((v) => `${what}: ${v.message}`),
       );
