@@ -44,7 +44,17 @@ export class DataLake extends pulumi.ComponentResource {
     for (const layer of args.layers) {
       this.layers[layer.name] = new DataLayer(
         layerNames(args.name, layer.name).logicalName,
-        { layer, lakeName: args.name, accountId, region, partition, tags: args.tags, query: queryArgs },
+        {
+          layer,
+          lakeName: args.name,
+          accountId,
+          region,
+          partition,
+          tags: args.tags,
+          // A processor's log group is encrypted with its target layer's key, whose policy must name it.
+          processorLogGroupNames: args.routes.filter((r) => parseAddress(r.to)?.layer === layer.name).map((r) => routeNames(args.name, r.name).logGroupName),
+          query: queryArgs,
+        },
         { parent: this },
       );
     }
@@ -57,7 +67,7 @@ export class DataLake extends pulumi.ComponentResource {
       return found;
     };
 
-    // Created after the layers: a pipe needs both streams and both keys.
+    // Created after the layers: a processor needs both streams and both keys.
     this.routes = {};
     for (const route of args.routes) {
       const from = segment(route.from);
@@ -67,10 +77,11 @@ export class DataLake extends pulumi.ComponentResource {
         {
           route,
           lakeName: args.name,
-          from: { streamArn: from.streamArn, kmsKeyArn: from.kmsKeyArn },
-          to: { streamArn: to.streamArn, kmsKeyArn: to.kmsKeyArn },
+          from: { streamName: from.streamName, streamArn: from.streamArn, kmsKeyArn: from.kmsKeyArn },
+          to: { streamName: to.streamName, streamArn: to.streamArn, kmsKeyArn: to.kmsKeyArn },
           accountId,
           region,
+          partition,
           tags: args.tags,
         },
         { parent: this },
@@ -139,7 +150,22 @@ export class DataLake extends pulumi.ComponentResource {
     }
     new DataDashboard("dashboard", { config: args, region, processors }, { parent: this });
 
-    this.catalog = pulumi.all(entries).apply((list) => Object.fromEntries(list.map((e) => [e.address, e])));
+    // Each route's dead-letter queue is listed on its source segment's entry (the records are that segment's).
+    const deadLetterQueues = pulumi.all(
+      args.routes.map((r) =>
+        pulumi
+          .all([this.routes[r.name].deadLetterQueueUrl, this.routes[r.name].deadLetterQueueArn])
+          .apply(([queueUrl, queueArn]) => ({ from: r.from, route: r.name, entry: { to: r.to, queueUrl, queueArn } })),
+      ),
+    );
+    this.catalog = pulumi.all([pulumi.all(entries), deadLetterQueues]).apply(([list, queues]) =>
+      Object.fromEntries(
+        list.map((e) => {
+          const own = queues.filter((q) => q.from === e.address);
+          return [e.address, own.length === 0 ? e : { ...e, deadLetterQueues: Object.fromEntries(own.map((q) => [q.route, q.entry])) }];
+        }),
+      ),
+    );
     this.lakeName = pulumi.output(args.name);
     this.registerOutputs({ lakeName: this.lakeName, catalog: this.catalog });
   }

@@ -26,6 +26,8 @@ export interface DataLayerArgs {
   partition?: pulumi.Input<string>;
   /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
   tags?: Tags;
+  /** Log groups of the processors that write into this layer (they are encrypted with its key). @default [] */
+  processorLogGroupNames?: string[];
   /**
    * The lake's Athena workgroup and its results location: with it, the layer gets a Glue database and each
    * segment a Glue table and a reader policy (components/table.ts).
@@ -52,7 +54,10 @@ export class DataLayer extends pulumi.ComponentResource {
     const layer = args.layer;
     const names = layerNames(args.lakeName, layer.name);
     const tags = lakeTags({ lake: args.lakeName, layer: layer.name }, args.tags);
-    const logGroupNames = layer.segments.map((s) => segmentNames(args.lakeName, layer.name, s.name, "").logGroupName);
+    const logGroupNames = [
+      ...layer.segments.map((s) => segmentNames(args.lakeName, layer.name, s.name, "").logGroupName),
+      ...(args.processorLogGroupNames ?? []),
+    ];
 
     const key = new aws.kms.Key(
       `${name}-key`,

@@ -23,6 +23,16 @@ export interface CatalogEntry {
   /** The segment's archive table as Athena SQL names it: `<lake>_<layer>.<segment>` (`-` becomes `_`). */
   tableName: string;
   region: string;
+  /** Dead-letter queues of the routes that read this segment, by route name (absent when none does). */
+  deadLetterQueues?: Record<string, DeadLetterQueueEntry>;
+}
+
+/** Where a route's failed records are reported (SQS; a JSONL file in the local lake). */
+export interface DeadLetterQueueEntry {
+  /** The route's target segment address. */
+  to: string;
+  queueUrl: string;
+  queueArn: string;
 }
 
 /** Catalog entries keyed by segment address (`"ingest/persons"`). */

@@ -40,7 +40,7 @@ export interface PolicyDocument {
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: POLICY_VERSION, Statement: statements });
 
 /** `kinesis.eu-west-1.amazonaws.com`: the value of `kms:ViaService` for a service in a region. */
-export function viaService(service: "kinesis" | "s3" | "logs", region: string): string {
+export function viaService(service: "kinesis" | "s3" | "logs" | "sqs", region: string): string {
   return `${service}.${region}.amazonaws.com`;
 }
 
@@ -292,27 +292,43 @@ export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Route (EventBridge Pipes) role
+// Route (processor: Lambda function fed by an event source mapping) role
 // ---------------------------------------------------------------------------------------------------
 
-/** Trust policy of a route's role: only EventBridge Pipes, and only on behalf of this account. */
+/** Trust policy of a route's role: only Lambda, and only on behalf of this account. */
 export function routeAssumeRolePolicy(accountId: string): PolicyDocument {
-  return serviceAssumeRolePolicy("PipesAssumesRole", "pipes.amazonaws.com", accountId);
+  return serviceAssumeRolePolicy("LambdaAssumesRole", "lambda.amazonaws.com", accountId);
 }
 
 export interface RouteRolePolicyArgs {
   sourceStreamArn: string;
+  /** The processor's own enhanced fan-out consumer on the source stream. */
+  consumerArn: string;
   /** KMS key of the source segment's layer. */
   sourceKeyArn: string;
   targetStreamArn: string;
-  /** KMS key of the target segment's layer. */
+  /** KMS key of the target segment's layer (also encrypts the dead-letter queue and the log group). */
   targetKeyArn: string;
+  /** The processor's own dead-letter queue. */
+  queueArn: string;
+  /** The function's own log group (ARN without `:*`). */
+  logGroupArn: string;
   region: string;
 }
 
-/** Permissions of a route's pipe: read the source stream, write the target stream, and nothing else. */
+/**
+ * Permissions of a route's processor (its Lambda execution role, which the event source mapping also
+ * uses): read the source through its own consumer, write the target stream, send to its own
+ * dead-letter queue, log to its own log group, and use the two layers' keys only through those services.
+ */
 export function routeRolePolicy(a: RouteRolePolicyArgs): PolicyDocument {
   return doc(
+    {
+      Sid: "ReadSourceThroughConsumer",
+      Effect: "Allow",
+      Action: ["kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer"],
+      Resource: a.consumerArn,
+    },
     {
       Sid: "ReadSourceStream",
       Effect: "Allow",
@@ -338,6 +354,25 @@ export function routeRolePolicy(a: RouteRolePolicyArgs): PolicyDocument {
       Action: "kms:GenerateDataKey",
       Resource: a.targetKeyArn,
       Condition: streamKeyCondition({ streamArn: a.targetStreamArn, region: a.region }),
+    },
+    {
+      Sid: "SendToOwnDeadLetterQueue",
+      Effect: "Allow",
+      Action: "sqs:SendMessage",
+      Resource: a.queueArn,
+    },
+    {
+      Sid: "EncryptDeadLetters",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: a.targetKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": viaService("sqs", a.region) } },
+    },
+    {
+      Sid: "WriteOwnLogGroup",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `${a.logGroupArn}:*`,
     },
   );
 }

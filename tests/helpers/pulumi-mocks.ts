@@ -47,7 +47,9 @@ export const TYPES = {
   policy: "aws:iam/policy:Policy",
   key: "aws:kms/key:Key",
   alias: "aws:kms/alias:Alias",
-  pipe: "aws:pipes/pipe:Pipe",
+  function: "aws:lambda/function:Function",
+  eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  queue: "aws:sqs/queue:Queue",
   streamConsumer: "aws:kinesis/streamConsumer:StreamConsumer",
   streamResourcePolicy: "aws:kinesis/resourcePolicy:ResourcePolicy",
 } as const;
@@ -124,8 +126,15 @@ function mockState(type: string, name: string, inputs: Props): { id: string; sta
         id: physical,
         state: { ...inputs, name: physical, arn: partitionArn("logs", `log-group:${inputs.logGroupName}:log-stream:${physical}`) },
       };
-    case TYPES.pipe:
-      return { id: physical, state: { ...inputs, name: physical, arn: partitionArn("pipes", `pipe/${physical}`) } };
+    case TYPES.function:
+      return { id: physical, state: { ...inputs, name: physical, arn: partitionArn("lambda", `function:${physical}`) } };
+    case TYPES.queue:
+      return {
+        id: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${physical}`,
+        state: { ...inputs, name: physical, arn: partitionArn("sqs", physical), url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${physical}` },
+      };
+    case TYPES.eventSourceMapping:
+      return { id: `${name}-uuid`, state: { ...inputs, uuid: `${name}-uuid` } };
     case TYPES.streamConsumer: {
       const arn = `${inputs.streamArn}/consumer/${physical}:1700000000`;
       return { id: arn, state: { ...inputs, name: physical, arn } };

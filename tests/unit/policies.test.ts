@@ -15,13 +15,7 @@ import {
   routeRolePolicy,
   tlsOnlyBucketPolicy,
 } from "../../model/policies";
-import {
-  PIPE_PATTERN_MAX_LENGTH,
-  ROUTE_STARTING_POSITION,
-  ROUTE_TARGET,
-  routeFilterCriteria,
-  routeFilterPattern,
-} from "../../components/route-filter";
+import { FILTER_PATTERN_MAX_LENGTH, recordPassesFilter, routeFilterCriteria, routeFilterPattern } from "../../model/processor/filter";
 
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
@@ -30,6 +24,16 @@ const OTHER_STREAM = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/lake-curated-a
 const BUCKET = "arn:aws:s3:::lake-ingest-persons-123456789012";
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/ingest`;
 const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/curated`;
+const ROUTE_ARGS = {
+  sourceStreamArn: STREAM,
+  consumerArn: `${STREAM}/consumer/lake-r:1700000000`,
+  sourceKeyArn: KEY,
+  targetStreamArn: OTHER_STREAM,
+  targetKeyArn: OTHER_KEY,
+  queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:lake-r-dlq`,
+  logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/lake-r`,
+  region: REGION,
+};
 const LOG_STREAM = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesisfirehose/lake-ingest-persons:log-stream:DestinationDelivery`;
 
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -184,11 +188,14 @@ describe("policies", () => {
   });
 
   describe("route role", () => {
-    const route = routeRolePolicy({ sourceStreamArn: STREAM, sourceKeyArn: KEY, targetStreamArn: OTHER_STREAM, targetKeyArn: OTHER_KEY, region: REGION });
+    const CONSUMER = `${STREAM}/consumer/lake-r:1700000000`;
+    const QUEUE = `arn:aws:sqs:${REGION}:${ACCOUNT}:lake-r-dlq`;
+    const LOGS = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/lake-r`;
+    const route = routeRolePolicy(ROUTE_ARGS);
 
-    it("is assumable by EventBridge Pipes only, on behalf of this account only", () => {
+    it("is assumable by Lambda only, on behalf of this account only", () => {
       const [s] = routeAssumeRolePolicy(ACCOUNT).Statement;
-      assert.deepStrictEqual(s.Principal, { Service: "pipes.amazonaws.com" });
+      assert.deepStrictEqual(s.Principal, { Service: "lambda.amazonaws.com" });
       assert.deepStrictEqual(s.Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT } });
     });
 
@@ -204,6 +211,16 @@ describe("policies", () => {
       assert.deepStrictEqual([asList(encrypt.Action), asList(encrypt.Resource)], [["kms:GenerateDataKey"], [OTHER_KEY]]);
       assert.strictEqual(encrypt.Condition?.StringEquals?.["kms:ViaService"], `kinesis.${REGION}.amazonaws.com`);
     });
+
+    it("subscribes only through its own consumer, sends only to its own queue, logs only to its own log group", () => {
+      assert.deepStrictEqual(asList(bySid(route, "ReadSourceThroughConsumer").Resource), [CONSUMER]);
+      assert.ok(asList(bySid(route, "ReadSourceThroughConsumer").Action).includes("kinesis:SubscribeToShard"));
+      assert.deepStrictEqual([asList(bySid(route, "SendToOwnDeadLetterQueue").Action), asList(bySid(route, "SendToOwnDeadLetterQueue").Resource)], [["sqs:SendMessage"], [QUEUE]]);
+      const dlqKey = bySid(route, "EncryptDeadLetters");
+      assert.deepStrictEqual(asList(dlqKey.Resource), [OTHER_KEY]);
+      assert.strictEqual(dlqKey.Condition?.StringEquals?.["kms:ViaService"], `sqs.${REGION}.amazonaws.com`);
+      assert.deepStrictEqual(asList(bySid(route, "WriteOwnLogGroup").Resource), [`${LOGS}:*`]);
+    });
   });
 
   describe("every document follows the rules", () => {
@@ -215,7 +232,7 @@ describe("policies", () => {
       ["key", layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: ["/aws/kinesisfirehose/x"] }), true],
       ["bucket", tlsOnlyBucketPolicy(BUCKET), false],
       ["route trust", routeAssumeRolePolicy(ACCOUNT), false],
-      ["route role", routeRolePolicy({ sourceStreamArn: STREAM, sourceKeyArn: KEY, targetStreamArn: OTHER_STREAM, targetKeyArn: OTHER_KEY, region: REGION }), false],
+      ["route role", routeRolePolicy(ROUTE_ARGS), false],
     ];
     for (const [what, document, isKeyPolicy] of documents) {
       it(`${what}: no violations`, () => {
@@ -313,7 +330,7 @@ describe("findPolicyViolations", () => {
 describe("route filter translation", () => {
   const filter = { age: [{ numeric: [">=", 18] }] };
 
-  it("puts the record's fields under data, where Pipes exposes a Kinesis record's parsed JSON", () => {
+  it("puts the record's fields under data, where Lambda filters a Kinesis record's JSON", () => {
     assert.deepStrictEqual(JSON.parse(routeFilterPattern(filter)), { data: { age: [{ numeric: [">=", 18] }] } });
   });
 
@@ -327,13 +344,16 @@ describe("route filter translation", () => {
     assert.deepStrictEqual(JSON.parse(routeFilterCriteria(nested)!.filters[0].pattern), { data: nested });
   });
 
-  it("rejects a pattern longer than Pipes accepts", () => {
-    const huge = { name: Array.from({ length: PIPE_PATTERN_MAX_LENGTH }, (_, i) => `n${i}`) };
-    assert.throws(() => routeFilterCriteria(huge), /over the limit of 4096/);
+  it("rejects a pattern longer than Lambda accepts", () => {
+    const huge = { name: Array.from({ length: FILTER_PATTERN_MAX_LENGTH }, (_, i) => `n${i}`) };
+    assert.throws(() => routeFilterCriteria(huge), /over Lambda's limit of 4096/);
   });
 
-  it("delivers the original record under its original partition key, starting at the oldest record", () => {
-    assert.deepStrictEqual(ROUTE_TARGET, { partitionKey: "$.partitionKey", inputTemplate: "<$.data>" });
-    assert.strictEqual(ROUTE_STARTING_POSITION, "TRIM_HORIZON");
+  it("locally drops records that are not JSON when the route filters, as Lambda does, and passes everything without a filter", () => {
+    const bytes = (t: string) => Buffer.from(t, "utf8");
+    assert.strictEqual(recordPassesFilter(filter, bytes('{"age":18}\n')), true);
+    assert.strictEqual(recordPassesFilter(filter, bytes('{"age":17}\n')), false);
+    assert.strictEqual(recordPassesFilter(filter, bytes("age=40")), false);
+    assert.strictEqual(recordPassesFilter(undefined, bytes("age=40")), true);
   });
 });

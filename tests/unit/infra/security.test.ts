@@ -44,7 +44,14 @@ for (const stack of ["dev", "prod"]) {
       assert.strictEqual(run.ofType(TYPES.stream).length, segments().length);
       // Plus the lake's Athena query results bucket, encrypted with a key of its own (components/query-workgroup.ts).
       assert.strictEqual(run.ofType(TYPES.bucket).length, segments().length + 1);
-      assert.strictEqual(run.ofType(TYPES.logGroup).length, segments().length);
+      // Each processor (route) has its own log group and dead-letter queue, encrypted with its target layer's key.
+      assert.strictEqual(run.ofType(TYPES.logGroup).length, segments().length + run.config.routes.length);
+      for (const r of run.ofType(TYPES.route)) {
+        const route = run.config.routes.find((c) => `route-${c.name}` === r.name)!;
+        const targetKey = keyOf(run.get(TYPES.layer, route.to.split("/")[0])).state.arn;
+        assert.strictEqual(run.only(r, TYPES.logGroup).inputs.kmsKeyId, targetKey, `${r.name} log group`);
+        assert.strictEqual(run.only(r, TYPES.queue).inputs.kmsMasterKeyId, targetKey, `${r.name} dead-letter queue`);
+      }
     });
 
     it("gives each layer its own rotating key, which no other layer uses", () => {
@@ -140,16 +147,25 @@ for (const stack of ["dev", "prod"]) {
     it("has each key policy name only its own layer's log groups", () => {
       for (const layer of run.ofType(TYPES.layer)) {
         const doc = policyOf(keyOf(layer));
-        const ownLogGroups = run
-          .ofType(TYPES.segment)
-          .filter((s) => s.parent === layer.urn)
-          .map((s) => under(s, TYPES.logGroup).state.arn)
-          .sort();
+        const ownLogGroups = [
+          ...run
+            .ofType(TYPES.segment)
+            .filter((s) => s.parent === layer.urn)
+            .map((s) => under(s, TYPES.logGroup).state.arn),
+          // and the log groups of the processors that write into this layer
+          ...run.config.routes
+            .filter((c) => c.to.split("/")[0] === layer.name)
+            .map((c) => run.only(run.get(TYPES.route, `route-${c.name}`), TYPES.logGroup).state.arn),
+        ].sort();
         const logArns = arnsIn(doc).filter((a) => a.includes(":log-group:")).sort();
         assert.deepStrictEqual(logArns, ownLogGroups, layer.name);
         const others = run.ofType(TYPES.layer).filter((l) => l !== layer);
         for (const other of others) {
-          assert.ok(!JSON.stringify(doc).includes(`-${other.name}-`), `${layer.name} key policy mentions layer ${other.name}`);
+          // A processor's log group is named after its route, which names both of its layers: routes are
+          // the only resources that may; everything else in the key policy names this layer only.
+          const processorLogGroups = arnsIn(doc).filter((a) => a.includes(":log-group:/aws/lambda/"));
+          const text = processorLogGroups.reduce((t, a) => t.split(a).join(""), JSON.stringify(doc));
+          assert.ok(!text.includes(`-${other.name}-`), `${layer.name} key policy mentions layer ${other.name}`);
         }
       }
     });

@@ -153,7 +153,7 @@ describe("lake topology", function () {
         "the test did not reorder anything",
       );
       assert.deepStrictEqual(diff(inOrder, reordered), { added: [], removed: [], changed: [], reparented: [] });
-      assert.strictEqual(inOrder.ofType(TYPES.pipe).length, 2);
+      assert.strictEqual(inOrder.ofType(TYPES.function).length, 2);
     });
   });
 
@@ -199,7 +199,7 @@ describe("lake topology", function () {
           assert.strictEqual(entry.tableName, `datalake_${stack}_${layer}.${segment.replace(/-/g, "_")}`);
           assert.ok(entry.producerPolicyArn.endsWith("-producer") && entry.consumerPolicyArn.endsWith("-consumer"));
         }
-        assert.strictEqual(run.ofType(TYPES.pipe).length, 1);
+        assert.strictEqual(run.ofType(TYPES.function).length, 1);
       });
     }
 
