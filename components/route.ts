@@ -42,6 +42,7 @@ export function startingPosition(startAt: StartAt): { startingPosition: string; 
 /** What the handler of a route needs (baked into its package as spec.json). */
 export function processorSpec(route: RouteConfig): ProcessorSpec {
   const spec: ProcessorSpec = { route: route.name, from: route.from, to: route.to };
+  if (route.filter) spec.filter = route.filter;
   if (route.transform) spec.transform = route.transform;
   if (route.aggregate) spec.aggregate = route.aggregate;
   return spec;

@@ -17,7 +17,9 @@
  *   the mapping's retry and age settings) and then sends their batch to the on-failure destination.
  */
 import type { KinesisStreamRecord } from "aws-lambda";
+import { deaggregate, isAggregated } from "../kpl";
 import { addRecord, readState, resultPartitionKey, WindowState, windowResults } from "./aggregate";
+import { recordPassesFilter } from "./filter";
 import { ProcessorSpec } from "./spec";
 import { parseJsonObject, PoisonRecordError, transformRecord } from "./transform";
 
@@ -42,6 +44,8 @@ export interface ProcessorResponse {
 export interface TargetRecord {
   data: Uint8Array;
   partitionKey: string;
+  /** Kept from a KPL user record that had one, so it lands on the shard its producer chose. */
+  explicitHashKey?: string;
 }
 
 /** Per entry, in request order: no errorCode when Kinesis stored it. */
@@ -65,8 +69,10 @@ export interface DeadLetterMessage {
   sequenceNumber: string;
   partitionKey: string;
   approximateArrivalTimestamp: number;
-  /** The record's bytes, base64, exactly as published. */
+  /** The record's bytes, base64, exactly as published (a KPL user record's own bytes and key). */
   dataBase64: string;
+  /** Position of the user record inside a KPL aggregated record; absent for a plain record. */
+  subRecordIndex?: number;
 }
 
 /** Sends one message to the processor's own dead-letter queue; throws when it could not. */
@@ -91,6 +97,31 @@ export interface HandlerDeps {
 export const PUT_RECORDS_LIMITS = { records: 500, bytes: 5 * 1024 * 1024 };
 
 const shardOf = (r: KinesisStreamRecord): string => r.eventID.split(":")[0];
+
+/** One user record of a Kinesis record: the record itself, or one of a KPL aggregate's records. */
+interface UserRecordOf {
+  data: Uint8Array;
+  partitionKey: string;
+  explicitHashKey?: string;
+  /** Index inside the aggregate; undefined for a plain record. */
+  subRecordIndex?: number;
+}
+
+/**
+ * The user records of a delivered Kinesis record. KPL aggregates (model/kpl.ts) are unpacked, and their
+ * user records filtered here with the route's filter: the mapping's filter criteria see the aggregate,
+ * not the JSON inside it.
+ */
+export function userRecords(record: KinesisStreamRecord, filter: Record<string, unknown> | undefined): UserRecordOf[] {
+  const data = Buffer.from(record.kinesis.data, "base64");
+  const partitionKey = record.kinesis.partitionKey;
+  if (!isAggregated(data)) return [{ data, partitionKey }];
+  const users = deaggregate({ partitionKey, data });
+  if (users.length === 1 && users[0].data === data) return [{ data, partitionKey }]; // magic bytes, bad body: pass as is
+  return users
+    .map((u, i) => ({ data: u.data, partitionKey: u.partitionKey, explicitHashKey: u.explicitHashKey, subRecordIndex: i }))
+    .filter((u) => recordPassesFilter(filter, u.data));
+}
 
 export class UndeliveredError extends Error {
   constructor(message: string) {
@@ -133,7 +164,7 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
   }
 
   /** Sends a poison record to the dead-letter queue; false when that is not possible. */
-  async function deadLetter(record: KinesisStreamRecord, reason: string): Promise<boolean> {
+  async function deadLetter(record: KinesisStreamRecord, user: UserRecordOf, reason: string): Promise<boolean> {
     if (!deps.deadLetter) return false;
     try {
       await deps.deadLetter({
@@ -145,9 +176,10 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
         eventSourceARN: record.eventSourceARN,
         shardId: shardOf(record),
         sequenceNumber: record.kinesis.sequenceNumber,
-        partitionKey: record.kinesis.partitionKey,
+        partitionKey: user.partitionKey,
         approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp,
-        dataBase64: record.kinesis.data,
+        dataBase64: Buffer.from(user.data).toString("base64"),
+        ...(user.subRecordIndex === undefined ? {} : { subRecordIndex: user.subRecordIndex }),
       });
       log(`route ${spec.route}: record ${record.kinesis.sequenceNumber} of ${shardOf(record)} sent to the dead-letter queue: ${reason}`);
       return true;
@@ -162,18 +194,20 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
     const sourceOf: number[] = [];
     const failures = new Set<number>();
     for (const [i, record] of event.Records.entries()) {
-      const data = Buffer.from(record.kinesis.data, "base64");
-      if (!spec.transform) {
-        out.push({ data, partitionKey: record.kinesis.partitionKey });
-        sourceOf.push(i);
-        continue;
-      }
-      try {
-        out.push({ data: transformRecord(data, spec.transform), partitionKey: record.kinesis.partitionKey });
-        sourceOf.push(i);
-      } catch (err) {
-        if (!(err instanceof PoisonRecordError)) throw err;
-        if (!(await deadLetter(record, err.message))) failures.add(i);
+      for (const user of userRecords(record, spec.filter)) {
+        const key = { partitionKey: user.partitionKey, ...(user.explicitHashKey ? { explicitHashKey: user.explicitHashKey } : {}) };
+        if (!spec.transform) {
+          out.push({ data: user.data, ...key });
+          sourceOf.push(i);
+          continue;
+        }
+        try {
+          out.push({ data: transformRecord(user.data, spec.transform), ...key });
+          sourceOf.push(i);
+        } catch (err) {
+          if (!(err instanceof PoisonRecordError)) throw err;
+          if (!(await deadLetter(record, user, err.message))) failures.add(i);
+        }
       }
     }
     for (const k of await deliver(out)) failures.add(sourceOf[k]);
@@ -186,18 +220,21 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
     const agg = spec.aggregate!;
     const state: WindowState = readState(event.state);
     const batchItemFailures: { itemIdentifier: string }[] = [];
-    for (const record of event.Records) {
-      let value;
-      try {
-        value = parseJsonObject(Buffer.from(record.kinesis.data, "base64"));
-      } catch (err) {
-        if (!(err instanceof PoisonRecordError)) throw err;
-        if (await deadLetter(record, err.message)) continue;
-        // Stop here: Lambda re-delivers from this record, so folding later ones would count them twice.
-        batchItemFailures.push({ itemIdentifier: record.kinesis.sequenceNumber });
-        break;
+    records: for (const record of event.Records) {
+      // Fold a Kinesis record's user records only once all of them are readable or dead-lettered.
+      const values = [];
+      for (const user of userRecords(record, spec.filter)) {
+        try {
+          values.push(parseJsonObject(user.data));
+        } catch (err) {
+          if (!(err instanceof PoisonRecordError)) throw err;
+          if (await deadLetter(record, user, err.message)) continue;
+          // Stop here: Lambda re-delivers from this record, so folding later ones would count them twice.
+          batchItemFailures.push({ itemIdentifier: record.kinesis.sequenceNumber });
+          break records;
+        }
       }
-      addRecord(state, value, agg);
+      for (const value of values) addRecord(state, value, agg);
     }
     if (event.isFinalInvokeForWindow && batchItemFailures.length === 0) {
       const window = event.window ?? { start: "", end: "" };

@@ -32,7 +32,10 @@ function build(): (event: ProcessorEvent) => Promise<ProcessorResponse> {
     spec,
     putRecords: async (records) => {
       const out = await kinesis.send(
-        new PutRecordsCommand({ StreamName: streamName, Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }),
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey, ExplicitHashKey: r.explicitHashKey })),
+        }),
       );
       return (out.Records ?? []).map((r) => ({ errorCode: r.ErrorCode, errorMessage: r.ErrorMessage }));
     },

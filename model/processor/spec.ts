@@ -72,6 +72,8 @@ export interface ProcessorSpec {
   /** Source and target segment addresses, for messages. */
   from: string;
   to: string;
+  /** The route's filter, applied by the handler to the user records inside KPL aggregates only. */
+  filter?: Record<string, unknown>;
   transform?: TransformSpec;
   aggregate?: AggregateSpec;
 }

@@ -7,6 +7,7 @@ import * as assert from "assert";
 import { createHandler, DeadLetterMessage, PutResult, TargetRecord } from "../../../model/processor/handler";
 import { kinesisEvent, SourceContext, SourceRecord, tumblingWindowEvent } from "../../../model/processor/events";
 import { ProcessorSpec } from "../../../model/processor/spec";
+import { aggregate as kplAggregate } from "../../../model/kpl";
 
 const CTX: SourceContext = {
   shardId: "shardId-000000000001",
@@ -111,6 +112,31 @@ describe("processor handler", function () {
     await handler(kinesisEvent(Array.from({ length: 1203 }, (_, i) => rec(`r${i}`, `k${i}`)), CTX));
     assert.deepStrictEqual(t.requests.map((r) => r.length), [500, 500, 203]);
     assert.deepStrictEqual(t.stored.map((r) => Buffer.from(r.data).toString()), Array.from({ length: 1203 }, (_, i) => `r${i}`));
+  });
+
+  it("unpacks KPL aggregated records: each user record forwarded with its own bytes and key, filtered by the route's filter", async () => {
+    const t = target();
+    const handler = createHandler({
+      spec: spec({ filter: { age: [{ numeric: [">=", 18] }] } }),
+      putRecords: t.putRecords,
+      sleep: noSleep,
+      log: () => undefined,
+    });
+    const users = [
+      { partitionKey: "a", data: Buffer.from('{"age":30}\n') },
+      { partitionKey: "b", data: Buffer.from('{"age":3}\n') },
+      { partitionKey: "c", data: Buffer.from('{"age":18}\n') },
+    ];
+    const agg = kplAggregate(users);
+    const response = await handler(kinesisEvent([rec(Buffer.from(agg.data), agg.partitionKey)], CTX));
+    assert.deepStrictEqual(response.batchItemFailures, []);
+    assert.deepStrictEqual(
+      t.stored.map((r) => [Buffer.from(r.data).toString(), r.partitionKey]),
+      [
+        ['{"age":30}\n', "a"],
+        ['{"age":18}\n', "c"],
+      ],
+    );
   });
 
   describe("transform", () => {
