@@ -1,0 +1,97 @@
+/**
+ * The local side of the archive: the local wire-tap appends the record delimiter exactly as Firehose's
+ * AppendDelimiterToRecord does, the local archive store lists keys as S3 would, and `publish` turns lines
+ * into records or names the line that cannot be one.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as zlib from "zlib";
+import { lineToRecord } from "../../apps/publish/lines";
+import { parseLakeConfig } from "../../model/config";
+import { LocalArchiveStore } from "../../local/archive";
+import { LocalWireTap } from "../../local/firehose";
+
+const segment = (compression: "GZIP" | "UNCOMPRESSED") =>
+  ({
+    ...parseLakeConfig({ layers: { ingest: { segments: { persons: {} } } } }, { project: "datalake", stack: "t" }).segments[0],
+    wireTap: { bufferSeconds: 900, bufferMiB: 128, compression },
+  });
+
+describe("local wire-tap delimiter", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "wiretap-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("appends a new line to every record, also to one that already ends in a new line", () => {
+    const tap = new LocalWireTap(segment("UNCOMPRESSED"), "s", dir, () => new Date("2026-11-26T10:00:00Z"));
+    tap.add(Buffer.from('{"id":"1"}'));
+    tap.add(Buffer.from("raw line"));
+    tap.add(Buffer.from('{"id":"3"}\n'));
+    tap.close();
+    assert.strictEqual(tap.stats.objects.length, 1);
+    assert.strictEqual(fs.readFileSync(tap.stats.objects[0], "utf8"), '{"id":"1"}\nraw line\n{"id":"3"}\n\n');
+  });
+
+  it("does the same inside GZIP objects", () => {
+    const tap = new LocalWireTap(segment("GZIP"), "s", dir, () => new Date("2026-11-26T10:00:00Z"));
+    tap.add(Buffer.from("a"));
+    tap.add(Buffer.from("b"));
+    tap.close();
+    assert.strictEqual(zlib.gunzipSync(fs.readFileSync(tap.stats.objects[0])).toString(), "a\nb\n");
+  });
+});
+
+describe("local archive store", () => {
+  it("lists the keys under a prefix as S3 would, and reads them back", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "store-"));
+    try {
+      for (const key of ["data/year=2026/month=11/day=26/hour=10/a", "data/year=2026/month=11/day=26/hour=11/b", "errors/x"]) {
+        fs.mkdirSync(path.dirname(path.join(dir, key)), { recursive: true });
+        fs.writeFileSync(path.join(dir, key), key);
+      }
+      const store = new LocalArchiveStore(dir);
+      const keys: string[] = [];
+      for await (const k of store.list("data/year=2026/month=11/day=26/hour=10/")) keys.push(k);
+      assert.deepStrictEqual(keys, ["data/year=2026/month=11/day=26/hour=10/a"]);
+      const none: string[] = [];
+      for await (const k of store.list("data/year=2030/")) none.push(k);
+      assert.deepStrictEqual(none, []);
+      assert.strictEqual((await store.read(keys[0])).toString(), keys[0]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("publish: lines to records", () => {
+  const spread = { keyPrefix: "run" };
+  const keyed = { keyPrefix: "run", keyField: "id" };
+
+  it("publishes the line without its line break, under a spread key or the key field's value", () => {
+    const r = lineToRecord('{"id":7,"name":"x"}', 3, spread);
+    assert.ok(typeof r === "object" && "data" in r);
+    assert.deepStrictEqual([Buffer.from(r.data).toString(), r.partitionKey], ['{"id":7,"name":"x"}', "run-3"]);
+    const k = lineToRecord('{"id":7,"name":"x"}', 3, keyed);
+    assert.ok(typeof k === "object" && "data" in k);
+    assert.strictEqual(k.partitionKey, "7");
+    assert.strictEqual(lineToRecord("", 4, spread), "skip");
+    const raw = lineToRecord("not json at all", 5, spread);
+    assert.ok(typeof raw === "object" && "data" in raw);
+  });
+
+  it("names the line whose key field is missing, unusable, or not JSON", () => {
+    assert.deepStrictEqual(lineToRecord('{"name":"x"}', 9, keyed), { line: 9, message: 'has no field "id" for the partition key' });
+    assert.match((lineToRecord('{"id":{"a":1}}', 2, keyed) as { message: string }).message, /must be a string or a number/);
+    assert.match((lineToRecord('{"id":""}', 2, keyed) as { message: string }).message, /1 to 256/);
+    assert.match((lineToRecord("plain", 2, keyed) as { message: string }).message, /is not JSON/);
+  });
+
+  it("refuses a line over the 1 MiB record limit (data plus partition key), naming it", () => {
+    const exact = "x".repeat(1024 * 1024 - "run-1".length);
+    assert.ok("data" in (lineToRecord(exact, 1, spread) as object));
+    const over = lineToRecord(`${exact}x`, 1, spread);
+    assert.match((over as { message: string }).message, /over Kinesis' record limit/);
+  });
+});
