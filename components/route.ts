@@ -15,7 +15,7 @@ import { RouteConfig } from "../model/config";
 import { routeNames } from "../model/naming";
 import { logGroupArn, routeAssumeRolePolicy, routeRolePolicy } from "../model/policies";
 import { routeFilterCriteria } from "../model/processor/filter";
-import { ProcessorSpec, StartAt } from "../model/processor/spec";
+import { processorSpec, StartAt } from "../model/processor/spec";
 import { PROCESSOR_HANDLER, PROCESSOR_RUNTIME, processorArchive } from "./processor-package";
 import { lakeTags, Tags } from "./tags";
 
@@ -37,15 +37,6 @@ export const PROCESSOR_TIMEOUT_SECONDS = 60;
 export function startingPosition(startAt: StartAt): { startingPosition: string; startingPositionTimestamp?: string } {
   if (startAt.type === "at-timestamp") return { startingPosition: "AT_TIMESTAMP", startingPositionTimestamp: startAt.timestamp };
   return { startingPosition: startAt.type === "latest" ? "LATEST" : "TRIM_HORIZON" };
-}
-
-/** What the handler of a route needs (baked into its package as spec.json). */
-export function processorSpec(route: RouteConfig): ProcessorSpec {
-  const spec: ProcessorSpec = { route: route.name, from: route.from, to: route.to };
-  if (route.filter) spec.filter = route.filter;
-  if (route.transform) spec.transform = route.transform;
-  if (route.aggregate) spec.aggregate = route.aggregate;
-  return spec;
 }
 
 export interface DataRouteArgs {

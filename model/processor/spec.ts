@@ -77,3 +77,19 @@ export interface ProcessorSpec {
   transform?: TransformSpec;
   aggregate?: AggregateSpec;
 }
+
+/** What the handler of a route needs, from the route's parsed config (baked into its package as spec.json). */
+export function processorSpec(route: {
+  name: string;
+  from: string;
+  to: string;
+  filter?: Record<string, unknown>;
+  transform?: TransformSpec;
+  aggregate?: AggregateSpec;
+}): ProcessorSpec {
+  const spec: ProcessorSpec = { route: route.name, from: route.from, to: route.to };
+  if (route.filter) spec.filter = route.filter;
+  if (route.transform) spec.transform = route.transform;
+  if (route.aggregate) spec.aggregate = route.aggregate;
+  return spec;
+}
