@@ -2,6 +2,10 @@
  * A segment's persistence: the S3 bucket the wire-tap writes to, and every guard around it: public access
  * blocked, ACLs disabled (bucket owner enforced), SSE-KMS with the layer key, versioning, a lifecycle for
  * stale uploads and old versions, and a bucket policy that refuses plain HTTP.
+ *
+ * Removing the segment (or its layer) from the config never deletes or weakens persisted data: the bucket
+ * and every guard are `retainOnDelete`, so Pulumi drops them from the stack but leaves them in AWS exactly
+ * as they were (still private, encrypted, versioned, TLS-only). README: "Changing the topology safely".
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -34,7 +38,11 @@ export class SegmentBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: SegmentBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Bucket", name, {}, opts);
-    const child = movedChild(this, opts);
+    // retainOnDelete: when the segment leaves the config, Pulumi would delete the guards first (public access
+    // block, TLS policy, encryption, versioning) and then fail on the non-empty bucket, leaving the data in
+    // an unprotected bucket. Retained, the bucket and its guards stay in AWS untouched; only the stack forgets
+    // them. Deleting on purpose is a separate, explicit step (README).
+    const child = { ...movedChild(this, opts), retainOnDelete: true };
     const bucket = new aws.s3.Bucket(name, { bucket: args.bucketName, tags: args.tags ?? {} }, child);
     const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,

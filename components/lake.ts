@@ -47,6 +47,7 @@ export class DataLake extends pulumi.ComponentResource {
         {
           layer,
           lakeName: args.name,
+          layerNamesInLake: args.layers.map((l) => l.name),
           accountId,
           region,
           partition,

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LayerConfig } from "../model/config";
 import { layerNames, segmentNames } from "../model/naming";
 import { layerKeyPolicy } from "../model/policies";
+import { layerKeyPolicyShape } from "../model/safety";
 import { DataSegment } from "./segment";
 import { ArchiveDatabase, ArchiveTable } from "./table";
 import { lakeTags, Tags } from "./tags";
@@ -24,6 +25,13 @@ export interface DataLayerArgs {
   region: pulumi.Input<string>;
   /** The AWS partition, for ARNs the layer builds itself. @default "aws" */
   partition?: pulumi.Input<string>;
+  /** The partition's DNS suffix (service principals, `kms:ViaService`). @default `aws.getPartition().dnsSuffix` */
+  dnsSuffix?: pulumi.Input<string>;
+  /**
+   * Names of every layer of the lake: the key serves this layer's log-group name space only, never that of
+   * a layer whose name extends this one (`ingest-raw` for `ingest`).
+   */
+  layerNamesInLake: string[];
   /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
   tags?: Tags;
   /** Log groups of the processors that write into this layer (they are encrypted with its key). @default [] */
@@ -55,9 +63,13 @@ export class DataLayer extends pulumi.ComponentResource {
     const names = layerNames(args.lakeName, layer.name);
     const tags = lakeTags({ lake: args.lakeName, layer: layer.name }, args.tags);
     const logGroupNames = [
-      ...layer.segments.map((s) => segmentNames(args.lakeName, layer.name, s.name, "").logGroupName),
       ...(args.processorLogGroupNames ?? []),
     ];
+
+    // The segments' log groups are covered by one name-space condition, not listed one by one, so the key
+    // policy stays the same size however many segments the layer has (KMS allows 32 KB).
+    const shape = layerKeyPolicyShape(args.lakeName, layer.name, args.layerNamesInLake, layer.segments);
+    const dnsSuffix = args.dnsSuffix ?? aws.getPartitionOutput({}, { parent: this }).dnsSuffix;
 
     const key = new aws.kms.Key(
       `${name}-key`,
@@ -66,15 +78,33 @@ export class DataLayer extends pulumi.ComponentResource {
         enableKeyRotation: true,
         deletionWindowInDays: KEY_DELETION_WINDOW_DAYS,
         policy: pulumi
-          .all([args.accountId, args.region, args.partition ?? "aws"])
-          .apply(([accountId, region, partition]) =>
-            JSON.stringify(layerKeyPolicy({ accountId, region, partition, logGroupNames })),
+          .all([args.accountId, args.region, args.partition ?? "aws", dnsSuffix])
+          .apply(([accountId, region, partition, suffix]) =>
+            JSON.stringify(
+              layerKeyPolicy({
+                accountId,
+                region,
+                partition,
+                dnsSuffix: suffix,
+                logGroups: shape.logGroups,
+                logGroupNames,
+                shares: shape.shares({ partition, region, accountId }),
+              }),
+            ),
           ),
         tags,
       },
-      { parent: this },
+      // retainOnDelete: removing the layer must not schedule its key for deletion while retained buckets
+      // hold objects encrypted with it (after the waiting period they could never be read again).
+      { parent: this, retainOnDelete: true },
     );
-    const alias = new aws.kms.Alias(`${name}-key-alias`, { name: names.kmsAlias, targetKeyId: key.keyId }, { parent: this });
+    const alias = new aws.kms.Alias(
+      `${name}-key-alias`,
+      { name: names.kmsAlias, targetKeyId: key.keyId },
+      // retainOnDelete: the alias keeps a retained key findable by name, and adding the layer back then
+      // fails on the taken alias instead of silently creating a new key (README: import the key and alias).
+      { parent: this, retainOnDelete: true },
+    );
 
     this.layerName = layer.name;
     this.keyArn = key.arn;
@@ -90,6 +120,8 @@ export class DataLayer extends pulumi.ComponentResource {
           kmsKeyArn: key.arn,
           accountId: args.accountId,
           region: args.region,
+          partition: args.partition,
+          dnsSuffix,
           tags: args.tags,
         },
         { parent: this },

@@ -10,9 +10,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SegmentConfig } from "../model/config";
-import { segmentNames } from "../model/naming";
+import { consumerNames, segmentNames } from "../model/naming";
 import { consumerPolicy, producerPolicy } from "../model/policies";
 import { SegmentBucket } from "./bucket";
+import { SegmentConsumer } from "./consumer";
 import { SegmentStream } from "./stream";
 import { lakeTags, Tags } from "./tags";
 import { WireTap } from "./wire-tap";
@@ -31,6 +32,10 @@ export interface DataSegmentArgs {
   accountId: pulumi.Input<string>;
   /** The AWS region the lake is deployed to (used in `kms:ViaService` conditions). */
   region: pulumi.Input<string>;
+  /** The AWS partition (account-root ARNs of shared principals). @default "aws" */
+  partition?: pulumi.Input<string>;
+  /** The partition's DNS suffix (`kms:ViaService` values). @default "amazonaws.com" */
+  dnsSuffix?: pulumi.Input<string>;
   /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
   tags?: Tags;
 }
@@ -49,6 +54,8 @@ export class DataSegment extends pulumi.ComponentResource {
   /** Attach to a subscriber's role or user to let it read this segment. */
   readonly consumerPolicyArn: pulumi.Output<string>;
   readonly kmsKeyArn: pulumi.Output<string>;
+  /** The segment's registered enhanced fan-out consumers, keyed by consumer name. */
+  readonly consumers: Record<string, SegmentConsumer>;
 
   constructor(name: string, args: DataSegmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Segment", name, {}, opts);
@@ -61,11 +68,13 @@ export class DataSegment extends pulumi.ComponentResource {
       .apply((accountId) => segmentNames(args.lakeName, seg.layer, seg.name, accountId).bucketName);
     const keyArn = pulumi.output(args.kmsKeyArn);
     const region = pulumi.output(args.region);
+    const dnsSuffix = pulumi.output(args.dnsSuffix ?? "amazonaws.com");
+    const partition = pulumi.output(args.partition ?? "aws");
     const child = { parent: this };
 
     const stream = new SegmentStream(
       `${name}-stream`,
-      { segment: seg, streamName: names.streamName, kmsKeyArn: keyArn, tags },
+      { segment: seg, streamName: names.streamName, kmsKeyArn: keyArn, share: seg.share, partition, tags },
       child,
     );
     const bucket = new SegmentBucket(`${name}-bucket`, { bucketName, kmsKeyArn: keyArn, tags }, child);
@@ -79,20 +88,21 @@ export class DataSegment extends pulumi.ComponentResource {
         kmsKeyArn: keyArn,
         accountId: args.accountId,
         region,
-        bucketReady: [bucket.encryption],
+        dnsSuffix,
+        bucketReady: [bucket.encryption, bucket.versioning],
         tags,
       },
       child,
     );
 
     // --- access for publishers and subscribers ----------------------------------------------------
-    const streamAccess = pulumi.all([stream.arn, keyArn, region]);
+    const streamAccess = pulumi.all([stream.arn, keyArn, region, dnsSuffix]);
     const producer = new aws.iam.Policy(
       `${name}-producer-policy`,
       {
         name: names.producerPolicyName,
         description: `Publish to data segment ${seg.address}`,
-        policy: streamAccess.apply(([streamArn, k, r]) => JSON.stringify(producerPolicy({ streamArn, keyArn: k, region: r }))),
+        policy: streamAccess.apply(([streamArn, k, r, d]) => JSON.stringify(producerPolicy({ streamArn, keyArn: k, region: r, dnsSuffix: d }))),
         tags,
       },
       child,
@@ -102,11 +112,35 @@ export class DataSegment extends pulumi.ComponentResource {
       {
         name: names.consumerPolicyName,
         description: `Subscribe to data segment ${seg.address}`,
-        policy: streamAccess.apply(([streamArn, k, r]) => JSON.stringify(consumerPolicy({ streamArn, keyArn: k, region: r }))),
+        policy: streamAccess.apply(([streamArn, k, r, d]) => JSON.stringify(consumerPolicy({ streamArn, keyArn: k, region: r, dnsSuffix: d }))),
         tags,
       },
       child,
     );
+
+    // --- enhanced fan-out consumers, each with its own 2 MiB/s per shard and its own policy -------------
+    this.consumers = {};
+    let previous: SegmentConsumer | undefined;
+    for (const consumerName of [...seg.consumers].sort()) {
+      const n = consumerNames(args.lakeName, seg.layer, seg.name, consumerName);
+      previous = this.consumers[consumerName] = new SegmentConsumer(
+        n.logicalName,
+        {
+          address: seg.address,
+          consumerName: n.consumerName,
+          policyName: n.policyName,
+          streamArn: stream.arn,
+          kmsKeyArn: keyArn,
+          region,
+          dnsSuffix,
+          sharedWith: seg.share.consumers,
+          partition,
+          after: previous ? [previous] : [],
+          tags,
+        },
+        child,
+      );
+    }
 
     this.address = seg.address;
     this.streamName = stream.name;

@@ -4,6 +4,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SegmentConfig } from "../model/config";
+import { sharePrincipalArn, streamResourcePolicy } from "../model/policies";
+import { ShareConfig } from "../model/safety";
 import { movedChild } from "./moved";
 import { Tags } from "./tags";
 
@@ -14,6 +16,14 @@ export interface SegmentStreamArgs {
   streamName: string;
   /** ARN of the layer's KMS key, which encrypts the stream's records. */
   kmsKeyArn: pulumi.Input<string>;
+  /**
+   * Other accounts (12-digit ids) or roles (ARNs) allowed to write (`producers`) or read (`consumers`) this
+   * stream; with any, the stream gets a resource policy naming exactly them.
+   * @default { producers: [], consumers: [] }
+   */
+  share?: ShareConfig;
+  /** The AWS partition, for the account-root ARNs of `share`. @default "aws" */
+  partition?: pulumi.Input<string>;
   /** Tags for the stream. @default {} */
   tags?: Tags;
 }
@@ -40,6 +50,26 @@ export class SegmentStream extends pulumi.ComponentResource {
       },
       movedChild(this, opts),
     );
+    const producers = args.share?.producers ?? [];
+    const consumers = args.share?.consumers ?? [];
+    if (producers.length + consumers.length > 0) {
+      new aws.kinesis.ResourcePolicy(
+        `${name}-sharing`,
+        {
+          resourceArn: this.stream.arn,
+          policy: pulumi.all([this.stream.arn, args.partition ?? "aws"]).apply(([streamArn, partition]) =>
+            JSON.stringify(
+              streamResourcePolicy({
+                streamArn,
+                producers: producers.map((p) => sharePrincipalArn(p, partition)),
+                consumers: consumers.map((p) => sharePrincipalArn(p, partition)),
+              }),
+            ),
+          ),
+        },
+        { parent: this },
+      );
+    }
     this.name = this.stream.name;
     this.arn = this.stream.arn;
     this.registerOutputs({ name: this.name, arn: this.arn });

@@ -29,6 +29,8 @@ export interface WireTapArgs {
   accountId: pulumi.Input<string>;
   /** The AWS region the lake is deployed to (used in `kms:ViaService` conditions). */
   region: pulumi.Input<string>;
+  /** The partition's DNS suffix (used in `kms:ViaService` conditions). @default "amazonaws.com" */
+  dnsSuffix?: pulumi.Input<string>;
   /**
    * Bucket settings that must be in place before the first object is written (encryption, versioning).
    * @default []
@@ -78,9 +80,9 @@ export class WireTap extends pulumi.ComponentResource {
         role: role.id,
         name: "wire-tap",
         policy: pulumi
-          .all([args.streamArn, args.bucketArn, keyArn, logStream.arn, args.region])
-          .apply(([streamArn, bucketArn, kmsKeyArn, logStreamArn, r]) =>
-            JSON.stringify(firehoseRolePolicy({ streamArn, bucketArn, keyArn: kmsKeyArn, logStreamArn, region: r })),
+          .all([args.streamArn, args.bucketArn, keyArn, logStream.arn, args.region, args.dnsSuffix])
+          .apply(([streamArn, bucketArn, kmsKeyArn, logStreamArn, r, dnsSuffix]) =>
+            JSON.stringify(firehoseRolePolicy({ streamArn, bucketArn, keyArn: kmsKeyArn, logStreamArn, region: r, dnsSuffix })),
           ),
       },
       child,
@@ -108,8 +110,10 @@ export class WireTap extends pulumi.ComponentResource {
         tags,
       },
       // Firehose checks its role's permissions when it is created: without waiting for the role policy,
-      // creation races IAM propagation and fails. Waiting for the bucket's default encryption as well means
-      // no object is ever written before the bucket's own settings are in place.
+      // creation races IAM propagation and fails. Waiting for the bucket's default encryption and its
+      // versioning (`bucketReady`) as well means no object is ever written before the bucket's own settings
+      // are in place: nothing unencrypted, and nothing written before versions are kept (an object
+      // overwritten before versioning is on has no earlier version to restore).
       { ...child, dependsOn: [rolePolicy, ...(args.bucketReady ?? [])] },
     );
     this.name = this.deliveryStream.name;

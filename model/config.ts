@@ -6,6 +6,7 @@ import { z } from "zod";
 import { DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
 import { DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
 import { patternMatcherProblems } from "./event-pattern";
+import { consumersSchema, lakeSafetyProblems, LayerOutline, segmentAccessProblems, ShareConfig, shareSchema } from "./safety";
 import { FILTER_PATTERN_MAX_LENGTH, routeFilterPattern } from "./processor/filter";
 import { processorKeysAt, processorRouteConfig, ProcessorRouteConfig, processorRouteProblems, processorRouteShape } from "./processor/config-schema";
 import {
@@ -103,6 +104,10 @@ export interface SegmentConfig {
   schema: SegmentSchema;
   /** The segment's CloudWatch alarms. */
   alarms: AlarmsConfig;
+  /** Enhanced fan-out consumers registered on the stream, each with its own policy. @default [] */
+  consumers: string[];
+  /** Other accounts or roles allowed to produce to or consume from this segment. @default { producers: [], consumers: [] } */
+  share: ShareConfig;
 }
 
 export interface LayerConfig {
@@ -199,6 +204,9 @@ const segmentSchema = z.strictObject(
     // Column names and types are checked with the topology (model/archive.ts schemaProblems).
     schema: z.record(z.string(), z.unknown(), { error: "schema must be a map of column name to type" }).optional(),
     alarms: alarmsSchema.nullable().optional(),
+    // Names, uniqueness, account ids and role ARNs are checked with the topology (model/safety.ts).
+    consumers: consumersSchema.nullable().optional(),
+    share: shareSchema.nullable().optional(),
   },
   { error: "a segment's settings must be a map of mode, shards, retentionHours and wireTap, and optionally alarms (or {} for the defaults)" },
 );
@@ -287,6 +295,7 @@ function allowedKeys(path: ReadonlyArray<PropertyKey>): string[] {
   if (depth === 2) return Object.keys(layerSchema.shape); // layers.<layer>
   if (depth === 4) return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
   if (named[4] === "alarms") return Object.keys(alarmsSchema.shape); // layers.<layer>.segments.<segment>.alarms
+  if (named[4] === "share") return Object.keys(shareSchema.shape); // layers.<layer>.segments.<segment>.share
   return Object.keys(wireTapSchema.shape); // layers.<layer>.segments.<segment>.wireTap
 }
 
@@ -382,6 +391,8 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
     problems.push({ path: configPath(["layers"]), value: raw.layers, message: "a lake needs at least one layer with one segment" });
   }
   const addresses = new Set<string>();
+  /** Layers and segments with valid names, for the checks that need the whole lake (model/safety.ts). */
+  const outline: LayerOutline[] = [];
   /** Segment logical name (`layer-segment`, the stem of every physical name) -> address that took it. */
   const stems = new Map<string, string>();
   for (const [layer, layerRaw] of layerEntries) {
@@ -391,6 +402,8 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
     else if (!lakeNameProblem) problems.push(...lengthProblems(layerPath, layerNameChecks(lakeName, layer)));
     const segmentsRaw = asRecord(layerRaw).segments;
     const segments = Object.entries(asRecord(segmentsRaw));
+    const outlined: LayerOutline = { name: layer, segments: [] };
+    if (!bad) outline.push(outlined);
     if (segments.length === 0 && isRecord(segmentsRaw)) {
       problems.push({ path: configPath([...layerPath, "segments"]), value: segmentsRaw, message: "a layer needs at least one segment" });
     }
@@ -426,6 +439,12 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
           problems.push({ path: configPath([...segPath, "schema", ...(column ? [column] : [])]), value: column ? schema[column] : schema, message });
         }
       }
+      if (!badSeg && !bad && !lakeNameProblem) {
+        outlined.segments.push({ name: segment, raw: segRaw });
+        for (const [below, value, message] of segmentAccessProblems(lakeName, layer, segment, segRaw)) {
+          problems.push({ path: configPath(below), value, message });
+        }
+      }
       if (segRaw.mode === "on-demand" && segRaw.shards !== undefined) {
         problems.push({
           path: configPath([...segPath, "shards"]),
@@ -434,6 +453,10 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
         });
       }
     }
+  }
+
+  if (!lakeNameProblem) {
+    for (const [below, value, message] of lakeSafetyProblems(lakeName, outline)) problems.push({ path: configPath(below), value, message });
   }
 
   const routeNames = new Map<string, number>();
@@ -598,6 +621,8 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
           iteratorAgePercentOfRetention: segRaw?.alarms?.iteratorAgePercentOfRetention ?? ALARM_DEFAULTS.iteratorAgePercentOfRetention,
           freshnessMarginSeconds: segRaw?.alarms?.freshnessMarginSeconds ?? ALARM_DEFAULTS.freshnessMarginSeconds,
         },
+        consumers: [...(segRaw?.consumers ?? [])],
+        share: { producers: [...(segRaw?.share?.producers ?? [])], consumers: [...(segRaw?.share?.consumers ?? [])] },
       };
     }),
   }));

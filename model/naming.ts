@@ -73,10 +73,71 @@ export function segmentNames(lake: string, layer: string, segment: string, accou
 export interface LayerNames {
   logicalName: string;
   kmsAlias: string;
+  /**
+   * Every Firehose log group of the layer's segments starts with this (`/aws/kinesisfirehose/<lake>-<layer>-`):
+   * the layer key policy lets CloudWatch Logs use the key for this name space only.
+   */
+  logGroupPrefix: string;
 }
 
 export function layerNames(lake: string, layer: string): LayerNames {
-  return { logicalName: layer, kmsAlias: `alias/${lake}/${layer}` };
+  return { logicalName: layer, kmsAlias: `alias/${lake}/${layer}`, logGroupPrefix: `/aws/kinesisfirehose/${lake}-${layer}-` };
+}
+
+/** Physical names of one registered (enhanced fan-out) consumer of a segment. */
+export interface ConsumerNames {
+  /** Pulumi logical name: `<layer>-<segment>-consumer-<consumer>`. */
+  logicalName: string;
+  /** The name the consumer is registered under on the stream: the config's name as it is. */
+  consumerName: string;
+  /** Managed policy that lets a subscriber read through this consumer only. */
+  policyName: string;
+}
+
+export function consumerNames(lake: string, layer: string, segment: string, consumer: string): ConsumerNames {
+  const seg = segmentNames(lake, layer, segment, "");
+  return {
+    logicalName: `${seg.logicalName}-consumer-${consumer}`,
+    consumerName: consumer,
+    policyName: `${seg.consumerPolicyName}-${consumer}`,
+  };
+}
+
+/** Every length-limited physical name of a segment's consumer. */
+export function consumerNameChecks(lake: string, layer: string, segment: string, consumer: string): NameCheck[] {
+  const n = consumerNames(lake, layer, segment, consumer);
+  return [
+    { what: "Kinesis consumer name", name: n.consumerName, limit: LIMITS.consumerName },
+    { what: "IAM policy name", name: n.policyName, limit: LIMITS.policyName },
+  ];
+}
+
+/** ARN of a Kinesis stream, as Kinesis builds it (and as KMS sees it in the encryption context). */
+export function streamArnOf(partition: string, region: string, accountId: string, streamName: string): string {
+  return `arn:${partition}:kinesis:${region}:${accountId}:stream/${streamName}`;
+}
+
+/** KMS reserves alias names starting with this for AWS managed keys; a customer key's alias may not. */
+export const RESERVED_KMS_ALIAS_PREFIX = "alias/aws/";
+/** Prefixes S3 reserves: a general purpose bucket name may not start with them. */
+export const RESERVED_BUCKET_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"] as const;
+/** Suffixes S3 reserves for access point aliases, Object Lambda, directory and table buckets, Multi-Region Access Points. */
+export const RESERVED_BUCKET_SUFFIXES = ["-s3alias", "--ol-s3", "--x-s3", "--table-s3", ".mrap"] as const;
+
+/** Why AWS would reject this bucket name for its reserved prefixes or suffixes; undefined when it would not. */
+export function reservedBucketNameProblem(bucketName: string): string | undefined {
+  const prefix = RESERVED_BUCKET_PREFIXES.find((p) => bucketName.startsWith(p));
+  if (prefix) return `S3 bucket names may not start with "${prefix}" (reserved by AWS)`;
+  const suffix = RESERVED_BUCKET_SUFFIXES.find((p) => bucketName.endsWith(p));
+  if (suffix) return `S3 bucket names may not end with "${suffix}" (reserved by AWS)`;
+  return undefined;
+}
+
+/** Why KMS would reject this alias name (the `alias/aws/` prefix); undefined when it would not. */
+export function reservedAliasProblem(alias: string): string | undefined {
+  return alias.startsWith(RESERVED_KMS_ALIAS_PREFIX)
+    ? `the layer key alias "${alias}" would start with "${RESERVED_KMS_ALIAS_PREFIX}", which KMS reserves for AWS managed keys`
+    : undefined;
 }
 
 export interface RouteNames {

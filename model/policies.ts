@@ -39,9 +39,30 @@ export interface PolicyDocument {
 
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: POLICY_VERSION, Statement: statements });
 
-/** `kinesis.eu-west-1.amazonaws.com`: the value of `kms:ViaService` for a service in a region. */
-export function viaService(service: "kinesis" | "s3" | "logs" | "sqs", region: string): string {
-  return `${service}.${region}.amazonaws.com`;
+/** The DNS suffix of the `aws` partition; China's is `amazonaws.com.cn` (`aws.getPartition().dnsSuffix`). */
+export const DEFAULT_DNS_SUFFIX = "amazonaws.com";
+
+/**
+ * `kinesis.eu-west-1.amazonaws.com`: the value of `kms:ViaService` for a service in a region. It is the
+ * service's regional endpoint name, so it ends in the partition's DNS suffix (`amazonaws.com.cn` in China).
+ */
+export function viaService(service: "kinesis" | "s3" | "logs" | "sqs", region: string, dnsSuffix: string = DEFAULT_DNS_SUFFIX): string {
+  return `${service}.${region}.${dnsSuffix}`;
+}
+
+/**
+ * The IAM service principal of a global service in a role's trust policy: `firehose.amazonaws.com`. IAM
+ * documents `<service>.amazonaws.com` as the usual form in every partition, China included; only some
+ * older services (EC2, S3, EMR) also answer to `.amazonaws.com.cn` there, and Lambda rejects it. Regional
+ * principals that are endpoint names (CloudWatch Logs in a key policy) use `regionalServicePrincipal`.
+ */
+export function servicePrincipal(service: "firehose" | "pipes" | "lambda"): string {
+  return `${service}.amazonaws.com`;
+}
+
+/** `logs.eu-west-1.amazonaws.com` (`logs.cn-north-1.amazonaws.com.cn` in China): CloudWatch Logs in a key policy. */
+export function regionalServicePrincipal(service: "logs", region: string, dnsSuffix: string = DEFAULT_DNS_SUFFIX): string {
+  return `${service}.${region}.${dnsSuffix}`;
 }
 
 /** `arn:aws:iam::123456789012:root`: the principal that stands for "IAM policies of this account". */
@@ -67,9 +88,9 @@ const STREAM_POLL_ACTIONS = [
 const STREAM_WRITE_ACTIONS = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary", "kinesis:ListShards"];
 
 /** KMS use through Kinesis only, and only for this stream's records. */
-function streamKeyCondition(a: { streamArn: string; region: string }): ConditionBlock {
+function streamKeyCondition(a: { streamArn: string; region: string; dnsSuffix?: string }): ConditionBlock {
   return {
-    StringEquals: { "kms:ViaService": viaService("kinesis", a.region) },
+    StringEquals: { "kms:ViaService": viaService("kinesis", a.region, a.dnsSuffix) },
     StringLike: { "kms:EncryptionContext:aws:kinesis:arn": a.streamArn },
   };
 }
@@ -89,9 +110,19 @@ function serviceAssumeRolePolicy(sid: string, service: string, accountId: string
   });
 }
 
-/** Trust policy of a segment's Firehose role: only Firehose, and only on behalf of this account. */
+/**
+ * Trust policy of a segment's Firehose role: only Firehose, and only on behalf of this account. AWS
+ * documents the condition for Firehose as `sts:ExternalId` = the account id ("Allow Firehose to assume an
+ * IAM role"), which is what Firehose passes when it assumes the role; `aws:SourceAccount` is not in it.
+ */
 export function firehoseAssumeRolePolicy(accountId: string): PolicyDocument {
-  return serviceAssumeRolePolicy("FirehoseAssumesRole", "firehose.amazonaws.com", accountId);
+  return doc({
+    Sid: "FirehoseAssumesRole",
+    Effect: "Allow",
+    Principal: { Service: servicePrincipal("firehose") },
+    Action: "sts:AssumeRole",
+    Condition: { StringEquals: { "sts:ExternalId": accountId } },
+  });
 }
 
 export interface FirehoseRolePolicyArgs {
@@ -104,6 +135,8 @@ export interface FirehoseRolePolicyArgs {
   /** The log stream Firehose reports delivery errors to. */
   logStreamArn: string;
   region: string;
+  /** The partition's DNS suffix, for `kms:ViaService`. @default "amazonaws.com" */
+  dnsSuffix?: string;
 }
 
 /** Permissions of a segment's Firehose role: read this stream, write this bucket, use the layer key for both. */
@@ -141,7 +174,7 @@ export function firehoseRolePolicy(a: FirehoseRolePolicyArgs): PolicyDocument {
       Action: ["kms:GenerateDataKey", "kms:Decrypt"],
       Resource: a.keyArn,
       Condition: {
-        StringEquals: { "kms:ViaService": viaService("s3", a.region) },
+        StringEquals: { "kms:ViaService": viaService("s3", a.region, a.dnsSuffix) },
         // With S3 Bucket Keys the context is the bucket ARN; without, the object ARN.
         StringLike: { "kms:EncryptionContext:aws:s3:arn": [a.bucketArn, `${a.bucketArn}/*`] },
       },
@@ -164,6 +197,8 @@ export interface StreamAccessArgs {
   /** The layer's KMS key, which encrypts the stream. */
   keyArn: string;
   region: string;
+  /** The partition's DNS suffix, for `kms:ViaService`. @default "amazonaws.com" */
+  dnsSuffix?: string;
 }
 
 /** What a publisher needs to write to one segment (attach to the publisher's role or user). */
@@ -185,7 +220,12 @@ export function producerPolicy(a: StreamAccessArgs): PolicyDocument {
   );
 }
 
-/** What a subscriber needs to read one segment, by polling or enhanced fan-out. */
+/**
+ * What a subscriber needs to read one segment by polling (`GetRecords`), and nothing more: the stream's
+ * shards and records, on the stream ARN only. Enhanced fan-out is not in it: each consumer declared in
+ * the config is registered by the stack and has its own policy (`fanOutConsumerPolicy`), scoped to that
+ * consumer; registering or deregistering consumers is the stack's job, not a subscriber's.
+ */
 export function consumerPolicy(a: StreamAccessArgs): PolicyDocument {
   return doc(
     {
@@ -197,11 +237,45 @@ export function consumerPolicy(a: StreamAccessArgs): PolicyDocument {
         "kinesis:DescribeStream",
         "kinesis:DescribeStreamSummary",
         "kinesis:ListShards",
-        "kinesis:SubscribeToShard",
-        "kinesis:DescribeStreamConsumer",
-        "kinesis:RegisterStreamConsumer",
       ],
-      Resource: [a.streamArn, `${a.streamArn}/consumer/*`],
+      Resource: a.streamArn,
+    },
+    {
+      Sid: "DecryptRecords",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: a.keyArn,
+      Condition: streamKeyCondition(a),
+    },
+  );
+}
+
+export interface FanOutConsumerArgs extends StreamAccessArgs {
+  /** The registered consumer's ARN (`<stream ARN>/consumer/<name>:<creation time>`). */
+  consumerArn: string;
+}
+
+/**
+ * What an enhanced fan-out subscriber needs to read one segment through one registered consumer:
+ * find the shards on the stream (`ListShards`, `DescribeStreamSummary`; actions on the stream resource),
+ * look up and subscribe through its own consumer (`DescribeStreamConsumer`, `SubscribeToShard`; actions on
+ * the consumer resource, so only this consumer's exact ARN), and decrypt the records through Kinesis.
+ * No `GetRecords` (fan-out pushes records), no `RegisterStreamConsumer` / `DeregisterStreamConsumer`
+ * (the stack owns the consumer's life), no other consumer.
+ */
+export function fanOutConsumerPolicy(a: FanOutConsumerArgs): PolicyDocument {
+  return doc(
+    {
+      Sid: "FindShards",
+      Effect: "Allow",
+      Action: ["kinesis:DescribeStreamSummary", "kinesis:ListShards"],
+      Resource: a.streamArn,
+    },
+    {
+      Sid: "SubscribeThroughOwnConsumer",
+      Effect: "Allow",
+      Action: ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"],
+      Resource: a.consumerArn,
     },
     {
       Sid: "DecryptRecords",
@@ -214,6 +288,59 @@ export function consumerPolicy(a: StreamAccessArgs): PolicyDocument {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Cross-account sharing: stream and consumer resource policies
+// ---------------------------------------------------------------------------------------------------
+
+/** `arn:aws:iam::111122223333:root` for a 12-digit account id; a role ARN as it is. */
+export function sharePrincipalArn(accountOrRoleArn: string, partition = "aws"): string {
+  return /^\d{12}$/.test(accountOrRoleArn) ? accountRootArn(accountOrRoleArn, partition) : accountOrRoleArn;
+}
+
+/** Writing a stream from another account: the actions AWS's own "write access" sharing example grants. */
+export const SHARED_WRITE_ACTIONS = ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecord", "kinesis:PutRecords"];
+/** Reading a stream from another account by polling (AWS's "read access" sharing example). */
+export const SHARED_READ_ACTIONS = ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:GetRecords", "kinesis:GetShardIterator"];
+/** Reading through a registered consumer from another account (the consumer's own resource policy). */
+export const SHARED_CONSUMER_ACTIONS = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"];
+
+export interface StreamShareArgs {
+  streamArn: string;
+  /** Principal ARNs (account roots or roles) that may write. @default [] */
+  producers?: string[];
+  /** Principal ARNs that may read. @default [] */
+  consumers?: string[];
+}
+
+/**
+ * Resource policy of a shared segment's stream: the named principals may write or read this stream, and
+ * nothing else. Undefined when the segment is shared with nobody. Kinesis accepts no wildcard action or
+ * principal and no service principal here, and at most 20 KB.
+ */
+export function streamResourcePolicy(a: StreamShareArgs): PolicyDocument | undefined {
+  const statements: PolicyStatement[] = [];
+  const producers = [...new Set(a.producers ?? [])].sort();
+  const consumers = [...new Set(a.consumers ?? [])].sort();
+  if (producers.length > 0) {
+    statements.push({ Sid: "SharedProducers", Effect: "Allow", Principal: { AWS: producers }, Action: SHARED_WRITE_ACTIONS, Resource: a.streamArn });
+  }
+  if (consumers.length > 0) {
+    statements.push({ Sid: "SharedConsumers", Effect: "Allow", Principal: { AWS: consumers }, Action: SHARED_READ_ACTIONS, Resource: a.streamArn });
+  }
+  return statements.length > 0 ? doc(...statements) : undefined;
+}
+
+/** Resource policy of a registered consumer shared with other accounts' readers. */
+export function consumerResourcePolicy(a: { consumerArn: string; consumers: string[] }): PolicyDocument {
+  return doc({
+    Sid: "SharedFanOutConsumers",
+    Effect: "Allow",
+    Principal: { AWS: [...new Set(a.consumers)].sort() },
+    Action: SHARED_CONSUMER_ACTIONS,
+    Resource: a.consumerArn,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Layer KMS key policy
 // ---------------------------------------------------------------------------------------------------
 
@@ -222,9 +349,24 @@ export interface LayerKeyPolicyArgs {
   region: string;
   /** @default "aws" */
   partition?: string;
-  /** Names of the layer's Firehose log groups (`segmentNames(...).logGroupName`), and no others. */
-  logGroupNames: string[];
+  /** The partition's DNS suffix (CloudWatch Logs' principal, `kms:ViaService`). @default "amazonaws.com" */
+  dnsSuffix?: string;
+  /**
+   * The layer's log-group name space: every log group whose name starts with `prefix` may use the key,
+   * except those starting with one of `except` (the name spaces of other layers whose names extend this
+   * layer's, such as `ingest-raw` for `ingest`). One condition for the whole layer, however many segments
+   * it has, so the key policy stays far below KMS's 32 KB limit.
+   * @default none
+   */
+  logGroups?: { prefix: string; except: string[] };
+  /** Log groups listed by exact name (for keys that serve a fixed set of log groups). @default [] */
+  logGroupNames?: string[];
+  /** The layer's segments shared with other accounts (see `streamResourcePolicy`). @default [] */
+  shares?: StreamShareArgs[];
 }
+
+/** KMS key policies may not exceed 32 KB (32,768 bytes). */
+export const KEY_POLICY_MAX_BYTES = 32 * 1024;
 
 /**
  * Key policy of a layer's KMS key.
@@ -234,17 +376,18 @@ export interface LayerKeyPolicyArgs {
  * the account root gets `kms:*`, which does not grant anything to anyone by itself but makes IAM policies
  * in this account effective for this key. Each principal's use of the key is then granted by the IAM
  * policies that name this key ARN (Firehose role, producer, consumer, route roles), each pinned to a
- * service with `kms:ViaService` and to its own stream or bucket by encryption context. The only service
- * granted directly is CloudWatch Logs (it uses no IAM role), and only for this layer's Firehose log
- * groups, listed by exact ARN. A name pattern (`<lake>-<layer>-*`) would be shorter but would also match
- * the log groups of a layer whose name starts with `<layer>-`, breaking layer isolation. Adding a segment
- * therefore updates (never replaces) the layer's key policy.
+ * service with `kms:ViaService` and to its own stream or bucket by encryption context.
+ *
+ * Granted directly in the key policy:
+ * - CloudWatch Logs (it uses no IAM role), only for this layer's Firehose log groups: one `ArnLike` on the
+ *   layer's name prefix, with an `ArnNotLike` for each other layer whose name extends this one (so layer
+ *   `ingest` never serves `ingest-raw`'s logs). The config check keeps segment names out of another
+ *   layer's name space. Adding a segment therefore changes nothing here.
+ * - Other accounts a segment is shared with: producers may `GenerateDataKey`, consumers `Decrypt`, each
+ *   only through Kinesis and only for that segment's stream (encryption context = the stream ARN).
  */
 export function layerKeyPolicy(a: LayerKeyPolicyArgs): PolicyDocument {
   const partition = a.partition ?? "aws";
-  const logGroups = [...new Set(a.logGroupNames)]
-    .sort()
-    .map((name) => logGroupArn(name, a.region, a.accountId, partition));
   const statements: PolicyStatement[] = [
     {
       Sid: "EnableIamPoliciesOfThisAccount",
@@ -254,23 +397,68 @@ export function layerKeyPolicy(a: LayerKeyPolicyArgs): PolicyDocument {
       Resource: "*",
     },
   ];
-  if (logGroups.length > 0) {
+  const logsActions = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+  ];
+  const logsPrincipal = { Service: regionalServicePrincipal("logs", a.region, a.dnsSuffix) };
+  if (a.logGroups) {
+    const arnOf = (prefix: string) => `${logGroupArn(prefix, a.region, a.accountId, partition)}*`;
+    const except = [...new Set(a.logGroups.except)].sort().map(arnOf);
     statements.push({
       Sid: "AllowFirehoseLogGroupsOfThisLayer",
       Effect: "Allow",
-      Principal: { Service: viaService("logs", a.region) },
-      Action: [
-        "kms:Encrypt",
-        "kms:Decrypt",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:DescribeKey",
-      ],
+      Principal: logsPrincipal,
+      Action: logsActions,
+      Resource: "*",
+      Condition: {
+        ArnLike: { "kms:EncryptionContext:aws:logs:arn": arnOf(a.logGroups.prefix) },
+        ...(except.length > 0 ? { ArnNotLike: { "kms:EncryptionContext:aws:logs:arn": except } } : {}),
+      },
+    });
+  }
+  const logGroups = [...new Set(a.logGroupNames ?? [])].sort().map((name) => logGroupArn(name, a.region, a.accountId, partition));
+  if (logGroups.length > 0) {
+    statements.push({
+      Sid: "AllowListedLogGroups",
+      Effect: "Allow",
+      Principal: logsPrincipal,
+      Action: logsActions,
       Resource: "*",
       Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": logGroups } },
     });
+  }
+  for (const share of a.shares ?? []) {
+    // Sids are letters and digits: "-" becomes "X" (names are lowercase), so distinct streams keep distinct Sids.
+    const name = share.streamArn.slice(share.streamArn.lastIndexOf("/") + 1).replace(/-/g, "X").replace(/[^A-Za-z0-9]/g, "");
+    const condition = streamKeyCondition({ streamArn: share.streamArn, region: a.region, dnsSuffix: a.dnsSuffix });
+    const producers = [...new Set(share.producers ?? [])].sort();
+    const consumers = [...new Set(share.consumers ?? [])].sort();
+    if (producers.length > 0) {
+      statements.push({
+        Sid: `SharedProducers${name}`,
+        Effect: "Allow",
+        Principal: { AWS: producers },
+        Action: "kms:GenerateDataKey",
+        Resource: "*",
+        Condition: condition,
+      });
+    }
+    if (consumers.length > 0) {
+      statements.push({
+        Sid: `SharedConsumers${name}`,
+        Effect: "Allow",
+        Principal: { AWS: consumers },
+        Action: "kms:Decrypt",
+        Resource: "*",
+        Condition: condition,
+      });
+    }
   }
   return doc(...statements);
 }

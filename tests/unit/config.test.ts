@@ -129,6 +129,8 @@ describe("parseLakeConfig", () => {
           retentionHours: 24,
           wireTap: { bufferSeconds: 300, bufferMiB: 64, compression: "GZIP" },
           alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
+          consumers: [],
+          share: { producers: [], consumers: [] },
         },
         {
           layer: "ingest",
@@ -139,6 +141,8 @@ describe("parseLakeConfig", () => {
           retentionHours: 168,
           wireTap: { bufferSeconds: 60, bufferMiB: 5, compression: "GZIP" },
           alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
+          consumers: [],
+          share: { producers: [], consumers: [] },
         },
         {
           layer: "curated",
@@ -149,6 +153,8 @@ describe("parseLakeConfig", () => {
           retentionHours: 24,
           wireTap: { bufferSeconds: 300, bufferMiB: 64, compression: "GZIP" },
           alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
+          consumers: [],
+          share: { producers: [], consumers: [] },
         },
       ]);
       assert.deepEqual(cfg.routes, [
@@ -394,7 +400,7 @@ config:
       const error = rejects(raw);
       assert.match(
         problemAt(error, `${CONFIG_KEY}.layers.ingest.segments.wireTap.shard`).message,
-        /allowed keys here are mode, shards, retentionHours, wireTap, alarms; did you mean "shards"/,
+        /allowed keys here are mode, shards, retentionHours, wireTap, (schema, )?alarms, consumers, share; did you mean "shards"/,
       );
       assert.match(problemAt(error, `${CONFIG_KEY}.layers.ingest.segments.wireTap`).message, /segment name must use/);
     });

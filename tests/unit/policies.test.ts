@@ -4,6 +4,11 @@
 import * as assert from "assert";
 import {
   consumerPolicy,
+  consumerResourcePolicy,
+  fanOutConsumerPolicy,
+  KEY_POLICY_MAX_BYTES,
+  streamResourcePolicy,
+  viaService,
   findPolicyViolations,
   firehoseAssumeRolePolicy,
   firehoseRolePolicy,
@@ -49,13 +54,13 @@ describe("policies", () => {
   const firehose = firehoseRolePolicy({ streamArn: STREAM, bucketArn: BUCKET, keyArn: KEY, logStreamArn: LOG_STREAM, region: REGION });
 
   describe("Firehose role", () => {
-    it("is assumable by Firehose only, on behalf of this account only", () => {
+    it("is assumable by Firehose only, with the account id as external id (as AWS documents for Firehose)", () => {
       const trust = firehoseAssumeRolePolicy(ACCOUNT);
       assert.strictEqual(trust.Statement.length, 1);
       const [s] = trust.Statement;
       assert.deepStrictEqual(s.Principal, { Service: "firehose.amazonaws.com" });
       assert.strictEqual(s.Action, "sts:AssumeRole");
-      assert.deepStrictEqual(s.Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT } });
+      assert.deepStrictEqual(s.Condition, { StringEquals: { "sts:ExternalId": ACCOUNT } });
     });
 
     it("reads only this stream, with exactly the read actions", () => {
@@ -124,12 +129,16 @@ describe("policies", () => {
       assert.ok(!actionsOf(consumer).some((a) => /PutRecord|GenerateDataKey/.test(a)));
     });
 
-    it("lets consumers read by polling and by enhanced fan-out on this stream and its consumers only", () => {
+    it("lets consumers read by polling this stream, and nothing more (no fan-out, no consumer registration)", () => {
       const read = bySid(consumer, "ReadRecords");
-      assert.deepStrictEqual(asList(read.Resource), [STREAM, `${STREAM}/consumer/*`]);
-      for (const a of ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:SubscribeToShard", "kinesis:RegisterStreamConsumer", "kinesis:DescribeStreamConsumer"]) {
-        assert.ok(asList(read.Action).includes(a), a);
-      }
+      assert.deepStrictEqual(asList(read.Resource), [STREAM]);
+      assert.deepStrictEqual(asList(read.Action).sort(), [
+        "kinesis:DescribeStream",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:ListShards",
+      ]);
       const kms = bySid(consumer, "DecryptRecords");
       assert.deepStrictEqual(asList(kms.Action), ["kms:Decrypt"]);
       assert.deepStrictEqual(asList(kms.Resource), [KEY]);
@@ -137,9 +146,93 @@ describe("policies", () => {
     });
   });
 
+  describe("fan-out consumer policy", () => {
+    const CONSUMER = `${STREAM}/consumer/fraud-model:1700000000`;
+    const p = fanOutConsumerPolicy({ streamArn: STREAM, consumerArn: CONSUMER, keyArn: KEY, region: REGION });
+
+    it("grants shard discovery on the stream, subscribing through its own consumer, and decrypting via Kinesis: exactly", () => {
+      assert.deepStrictEqual(
+        p.Statement.map((s) => [s.Sid, asList(s.Action).sort(), asList(s.Resource)]),
+        [
+          ["FindShards", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], [STREAM]],
+          ["SubscribeThroughOwnConsumer", ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"], [CONSUMER]],
+          ["DecryptRecords", ["kms:Decrypt"], [KEY]],
+        ],
+      );
+      assert.deepStrictEqual(bySid(p, "DecryptRecords").Condition, {
+        StringEquals: { "kms:ViaService": `kinesis.${REGION}.amazonaws.com` },
+        StringLike: { "kms:EncryptionContext:aws:kinesis:arn": STREAM },
+      });
+      for (const never of ["kinesis:GetRecords", "kinesis:RegisterStreamConsumer", "kinesis:DeregisterStreamConsumer"]) {
+        assert.ok(!actionsOf(p).includes(never), never);
+      }
+      assert.ok(!JSON.stringify(p).includes("consumer/*"), "names other consumers");
+    });
+  });
+
+  describe("cross-account sharing", () => {
+    const PRODUCER = "arn:aws:iam::111122223333:root";
+    const READER = "arn:aws:iam::444455556666:role/reader";
+
+    it("gives the stream a resource policy naming only its principals and the actions AWS allows to share", () => {
+      const p = streamResourcePolicy({ streamArn: STREAM, producers: [PRODUCER], consumers: [READER] });
+      assert.ok(p);
+      assert.deepStrictEqual(
+        p.Statement.map((s) => [s.Sid, s.Principal, asList(s.Action).sort(), s.Resource]),
+        [
+          ["SharedProducers", { AWS: [PRODUCER] }, ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecord", "kinesis:PutRecords"], STREAM],
+          ["SharedConsumers", { AWS: [READER] }, ["kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"], STREAM],
+        ],
+      );
+      assert.strictEqual(streamResourcePolicy({ streamArn: STREAM }), undefined);
+      assert.deepStrictEqual(findPolicyViolations(p), []);
+    });
+
+    it("gives a registered consumer a resource policy for fan-out reads only", () => {
+      const CONSUMER = `${STREAM}/consumer/fraud-model:1700000000`;
+      const p = consumerResourcePolicy({ consumerArn: CONSUMER, consumers: [READER] });
+      assert.deepStrictEqual(asList(p.Statement[0].Action).sort(), ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]);
+      assert.strictEqual(p.Statement[0].Resource, CONSUMER);
+    });
+
+    it("grants the shared principals the key through Kinesis, for that stream only", () => {
+      const key = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, shares: [{ streamArn: STREAM, producers: [PRODUCER], consumers: [READER] }] });
+      const producers = key.Statement.find((s) => s.Sid?.startsWith("SharedProducers"));
+      const consumers = key.Statement.find((s) => s.Sid?.startsWith("SharedConsumers"));
+      assert.deepStrictEqual([producers?.Principal, producers?.Action], [{ AWS: [PRODUCER] }, "kms:GenerateDataKey"]);
+      assert.deepStrictEqual([consumers?.Principal, consumers?.Action], [{ AWS: [READER] }, "kms:Decrypt"]);
+      for (const s of [producers, consumers]) {
+        assert.deepStrictEqual(s?.Condition, {
+          StringEquals: { "kms:ViaService": `kinesis.${REGION}.amazonaws.com` },
+          StringLike: { "kms:EncryptionContext:aws:kinesis:arn": STREAM },
+        });
+      }
+      assert.strictEqual(new Set(key.Statement.map((s) => s.Sid)).size, key.Statement.length, "Sids are unique");
+      assert.deepStrictEqual(findPolicyViolations(key, { isKeyPolicy: true }), []);
+    });
+  });
+
+  describe("partition", () => {
+    it("derives kms:ViaService and the CloudWatch Logs principal from the partition's DNS suffix", () => {
+      assert.strictEqual(viaService("kinesis", "cn-north-1", "amazonaws.com.cn"), "kinesis.cn-north-1.amazonaws.com.cn");
+      const key = layerKeyPolicy({
+        accountId: ACCOUNT,
+        region: "cn-north-1",
+        partition: "aws-cn",
+        dnsSuffix: "amazonaws.com.cn",
+        logGroups: { prefix: "/aws/kinesisfirehose/lake-ingest-", except: [] },
+      });
+      assert.deepStrictEqual(bySid(key, "AllowFirehoseLogGroupsOfThisLayer").Principal, { Service: "logs.cn-north-1.amazonaws.com.cn" });
+      const producer = producerPolicy({ streamArn: STREAM, keyArn: KEY, region: "cn-north-1", dnsSuffix: "amazonaws.com.cn" });
+      assert.strictEqual(bySid(producer, "EncryptRecords").Condition?.StringEquals?.["kms:ViaService"], "kinesis.cn-north-1.amazonaws.com.cn");
+      const f = firehoseRolePolicy({ streamArn: STREAM, bucketArn: BUCKET, keyArn: KEY, logStreamArn: LOG_STREAM, region: "cn-north-1", dnsSuffix: "amazonaws.com.cn" });
+      assert.ok(!JSON.stringify(f).includes('.amazonaws.com"'), JSON.stringify(f));
+    });
+  });
+
   describe("layer key policy", () => {
-    const groups = ["/aws/kinesisfirehose/lake-ingest-persons", "/aws/kinesisfirehose/lake-ingest-orders"];
-    const key = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: groups });
+    const layerLogs = { prefix: "/aws/kinesisfirehose/lake-ingest-", except: ["/aws/kinesisfirehose/lake-ingest-raw-"] };
+    const key = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroups: layerLogs });
 
     it("delegates to IAM in this account: kms:* for the account root, nobody else", () => {
       const root = bySid(key, "EnableIamPoliciesOfThisAccount");
@@ -149,26 +242,29 @@ describe("policies", () => {
       assert.ok(!others.some((s) => asList(s.Action).includes("kms:*")));
     });
 
-    it("lets CloudWatch Logs use the key for exactly this layer's Firehose log groups", () => {
+    it("lets CloudWatch Logs use the key for this layer's log-group name space, minus the layers that extend its name", () => {
       const logs = bySid(key, "AllowFirehoseLogGroupsOfThisLayer");
       assert.deepStrictEqual(logs.Principal, { Service: `logs.${REGION}.amazonaws.com` });
       assert.deepStrictEqual(logs.Condition, {
-        ArnEquals: {
-          "kms:EncryptionContext:aws:logs:arn": [
-            `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesisfirehose/lake-ingest-orders`,
-            `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesisfirehose/lake-ingest-persons`,
-          ],
-        },
+        ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesisfirehose/lake-ingest-*` },
+        ArnNotLike: { "kms:EncryptionContext:aws:logs:arn": [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/kinesisfirehose/lake-ingest-raw-*`] },
       });
     });
 
-    it("does not depend on the order of the segments", () => {
-      const reversed = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: [...groups].reverse() });
-      assert.deepStrictEqual(reversed, key);
+    it("stays the same size however many segments the layer has, far below KMS's 32 KB", () => {
+      assert.ok(JSON.stringify(key).length < KEY_POLICY_MAX_BYTES / 16);
+      assert.strictEqual(KEY_POLICY_MAX_BYTES, 32768);
+    });
+
+    it("does not depend on the order of listed log groups or other layers", () => {
+      const groups = ["/aws/lambda/b", "/aws/lambda/a"];
+      const a = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: groups, logGroups: { prefix: "p-", except: ["p-x-", "p-y-"] } });
+      const b = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: [...groups].reverse(), logGroups: { prefix: "p-", except: ["p-y-", "p-x-"] } });
+      assert.deepStrictEqual(a, b);
     });
 
     it("uses the partition it is given", () => {
-      const cn = layerKeyPolicy({ accountId: ACCOUNT, region: "cn-north-1", partition: "aws-cn", logGroupNames: groups });
+      const cn = layerKeyPolicy({ accountId: ACCOUNT, region: "cn-north-1", partition: "aws-cn", logGroups: layerLogs });
       assert.deepStrictEqual(bySid(cn, "EnableIamPoliciesOfThisAccount").Principal, { AWS: `arn:aws-cn:iam::${ACCOUNT}:root` });
       assert.ok(JSON.stringify(cn).includes("arn:aws-cn:logs:cn-north-1:"));
     });
@@ -230,6 +326,8 @@ describe("policies", () => {
       ["producer", producerPolicy({ streamArn: STREAM, keyArn: KEY, region: REGION }), false],
       ["consumer", consumerPolicy({ streamArn: STREAM, keyArn: KEY, region: REGION }), false],
       ["key", layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroupNames: ["/aws/kinesisfirehose/x"] }), true],
+      ["layer key", layerKeyPolicy({ accountId: ACCOUNT, region: REGION, logGroups: { prefix: "/aws/kinesisfirehose/x-", except: [] } }), true],
+      ["fan-out consumer", fanOutConsumerPolicy({ streamArn: STREAM, consumerArn: `${STREAM}/consumer/c:1`, keyArn: KEY, region: REGION }), false],
       ["bucket", tlsOnlyBucketPolicy(BUCKET), false],
       ["route trust", routeAssumeRolePolicy(ACCOUNT), false],
       ["route role", routeRolePolicy(ROUTE_ARGS), false],
