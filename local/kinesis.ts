@@ -1,6 +1,12 @@
 /**
  * Starts `kinesis-local` (the npm build of kinesis-mock) as a child process on free loopback ports and
- * stops it again. Used by the demo, by the apps when no AWS target is configured, and by the tests.
+ * stops it again. Used by the local lake, by the apps when no AWS target is configured, and by the tests.
+ *
+ * The emulator runs with `local/kinesis-shim.js` preloaded (loopback-only sockets, atomic snapshots that
+ * skip unchanged state and cost at most about a tenth of its time, PutRecords that does not slow down as
+ * shards fill, exit when its parent is gone), in its own process group so a terminal's Ctrl-C reaches only
+ * the app, which stops the emulator itself after a last snapshot. A start recovers from a state file that
+ * cannot be loaded: it falls back to the previous snapshot, then to empty streams, and says so in one line.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -16,17 +22,33 @@ export interface LocalKinesisOptions {
   startTimeoutMs?: number;
   /** Receives the emulator's own output lines. @default discard */
   log?: (line: string) => void;
+  /** Receives the one line saying what a start had to drop to recover. @default a line on stderr */
+  warn?: (line: string) => void;
+  /** Least time between two snapshots of the state, in ms (a crash can lose what was acknowledged since the last one). @default 1000 */
+  snapshotMinIntervalMs?: number;
 }
 
 export interface LocalKinesis {
   /** `http://127.0.0.1:<port>` (plain HTTP/1.1). */
   readonly endpoint: string;
-  /** Stops the emulator (flushing persisted data first) and waits for it to exit. Safe to call twice. */
+  /** The TCP ports the emulator listens on (plain HTTP and TLS), both on 127.0.0.1 only. */
+  readonly ports: number[];
+  /** The emulator's process id (it leads its own process group). */
+  readonly pid: number;
+  /** Writes a last snapshot (when persisting), stops the emulator and waits for it to exit. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-/** How often the emulator writes its state when persisting; stop() waits one interval before exiting. */
-const PERSIST_INTERVAL_MS = 500;
+/** The state file kinesis-local writes under `persistDir` (its PERSIST_FILE_NAME default). */
+export const STATE_FILE_NAME = "kinesis-data.json";
+/** Records the running emulator's pid under `persistDir`, so a later start can end an orphan. */
+const PID_FILE_NAME = "emulator.pid";
+/** How often the emulator's persist loop looks whether a snapshot is due. */
+const PERSIST_POLL = "200ms";
+/** Longest wait for the last snapshot at stop. */
+const FLUSH_TIMEOUT_MS = 60_000;
+
+const SHIM = path.join(__dirname, "kinesis-shim.js");
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
@@ -51,10 +73,99 @@ process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-export async function startLocalKinesis(options: LocalKinesisOptions = {}): Promise<LocalKinesis> {
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * An emulator left running by an app that was killed exits by itself when it notices; if one is still
+ * alive (busy writing a snapshot), end it before another emulator takes over its state.
+ */
+async function endOrphan(persistDir: string): Promise<void> {
+  const pidFile = path.join(persistDir, PID_FILE_NAME);
+  const pid = Number(fs.readFileSync(pidFile, "utf8").trim() || 0) || 0;
+  if (!pid || !isAlive(pid)) return;
+  let cmdline = "";
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return; // not Linux, or gone: nothing we can check safely
+  }
+  if (!cmdline.includes("kinesis-shim.js")) return; // the pid was reused by something else
+  process.kill(pid, "SIGKILL");
+  const deadline = Date.now() + 10_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Why a state file cannot be loaded, or undefined when it parses. */
+function unreadable(file: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ENOENT" ? undefined : (err as Error).message;
+  }
+  if (text.length === 0) return "it is empty (0 bytes)";
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch {
+    return `it is not complete JSON (${text.length} bytes)`;
+  }
+}
+
+function when(file: string): string {
+  try {
+    return fs.statSync(file).mtime.toISOString();
+  } catch {
+    return "an unknown time";
+  }
+}
+
+/** Moves a state file that cannot be loaded aside (kept for inspection) and returns its new name. */
+function setAside(file: string): string {
+  const aside = `${file}.unreadable-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  fs.renameSync(file, aside);
+  return aside;
+}
+
+/**
+ * Makes `persistDir` loadable before a start. Returns the recovery line, or undefined when nothing was
+ * dropped. `rejected` names a reason the emulator refused a file that parsed (it exited during start-up).
+ */
+function prepareState(persistDir: string, rejected?: string): string | undefined {
+  const state = path.join(persistDir, STATE_FILE_NAME);
+  const prev = `${state}.prev`;
+  for (const entry of fs.readdirSync(persistDir)) {
+    if (entry.includes(".tmp-")) fs.rmSync(path.join(persistDir, entry), { force: true }); // a snapshot a kill interrupted
+  }
+  const problem = rejected ?? unreadable(state);
+  if (!problem || !fs.existsSync(state)) return undefined;
+  const aside = setAside(state);
+  const prevProblem = fs.existsSync(prev) ? unreadable(prev) : "missing";
+  if (prevProblem === undefined) {
+    const at = when(prev);
+    fs.renameSync(prev, state); // moved, so a refusal of this one too falls back to empty streams
+    return `local lake: the saved streams in ${state} could not be loaded (${problem}); recovered the previous snapshot of ${at}: records published after it are lost (the unreadable file is kept as ${path.basename(aside)})`;
+  }
+  if (fs.existsSync(prev)) fs.renameSync(prev, `${aside}.prev`);
+  return `local lake: the saved streams in ${state} could not be loaded (${problem}) and no earlier snapshot could; started with empty streams: every record published before is lost (the unreadable file is kept as ${path.basename(aside)})`;
+}
+
+interface Launched {
+  child: ChildProcess;
+  exited: () => boolean;
+  exitPromise: Promise<void>;
+  output: string[];
+}
+
+function launch(options: LocalKinesisOptions, plainPort: number, tlsPort: number): Launched {
   const main = emulatorMain();
-  const plainPort = await freePort();
-  const tlsPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KINESIS_MOCK_PLAIN_PORT: String(plainPort),
@@ -62,6 +173,7 @@ export async function startLocalKinesis(options: LocalKinesisOptions = {}): Prom
     KINESIS_MOCK_CERT_PATH: path.join(path.dirname(main), "server.json"),
     CREATE_STREAM_DURATION: "100ms",
     DELETE_STREAM_DURATION: "100ms",
+    REGISTER_STREAM_CONSUMER_DURATION: "100ms",
     SPLIT_SHARD_DURATION: "200ms",
     MERGE_SHARDS_DURATION: "200ms",
     UPDATE_SHARD_COUNT_DURATION: "200ms",
@@ -70,18 +182,25 @@ export async function startLocalKinesis(options: LocalKinesisOptions = {}): Prom
     LOG_LEVEL: process.env.KINESIS_LOCAL_LOG_LEVEL ?? "WARN",
     SHOULD_PERSIST_DATA: options.persistDir ? "true" : "false",
     LOAD_DATA_IF_EXISTS: options.persistDir ? "true" : "false",
+    DATALAKE_KINESIS_MAIN: main,
   };
   if (options.persistDir) {
-    fs.mkdirSync(options.persistDir, { recursive: true });
     env.PERSIST_PATH = path.resolve(options.persistDir);
-    env.PERSIST_INTERVAL = `${PERSIST_INTERVAL_MS}ms`;
+    env.PERSIST_FILE_NAME = STATE_FILE_NAME;
+    env.PERSIST_INTERVAL = PERSIST_POLL;
+    env.DATALAKE_STATE_FILE = path.join(path.resolve(options.persistDir), STATE_FILE_NAME);
+    env.DATALAKE_PERSIST_MIN_MS = String(options.snapshotMinIntervalMs ?? 1000);
   }
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, ["-r", SHIM, main], {
     cwd: path.dirname(main),
     env,
-    stdio: ["ignore", "pipe", "pipe"],
+    // Own process group: a terminal's Ctrl-C goes to the app, which stops the emulator after a last snapshot.
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   running.add(child);
+  child.channel?.unref();
+  child.unref();
   const output: string[] = [];
   const onData = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n")) {
@@ -101,45 +220,98 @@ export async function startLocalKinesis(options: LocalKinesisOptions = {}): Prom
       resolve();
     }),
   );
+  return { child, exited: () => exited, exitPromise, output };
+}
 
-  const endpoint = `http://127.0.0.1:${plainPort}`;
+async function waitUntilAnswering(launched: Launched, endpoint: string, timeoutMs: number): Promise<void> {
   const client = createKinesisClient({ endpoint, maxAttempts: 1 });
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      if (exited) {
-        throw new Error(`kinesis-local exited during start-up: ${output.slice(-3).join(" | ") || "no output"}`);
+      if (launched.exited()) {
+        throw new EmulatorExited(launched.output.slice(-3).join(" | ") || "no output");
       }
       try {
         await client.send(new ListStreamsCommand({}));
-        break;
+        return;
       } catch {
-        if (Date.now() > deadline) {
-          throw new Error(`kinesis-local did not answer on ${endpoint} within ${options.startTimeoutMs ?? 60_000} ms`);
-        }
+        if (Date.now() > deadline) throw new Error(`kinesis-local did not answer on ${endpoint} within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-  } catch (err) {
-    child.kill("SIGKILL");
-    await exitPromise;
-    throw err;
   } finally {
     client.destroy();
   }
+}
 
+class EmulatorExited extends Error {
+  constructor(readonly output: string) {
+    super(`kinesis-local exited during start-up: ${output}`);
+  }
+}
+
+export async function startLocalKinesis(options: LocalKinesisOptions = {}): Promise<LocalKinesis> {
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const persistDir = options.persistDir ? path.resolve(options.persistDir) : undefined;
+  if (persistDir) {
+    fs.mkdirSync(persistDir, { recursive: true });
+    if (fs.existsSync(path.join(persistDir, PID_FILE_NAME))) await endOrphan(persistDir);
+    const recovered = prepareState(persistDir);
+    if (recovered) warn(recovered);
+  }
+  let launched: Launched;
+  let plainPort: number;
+  // A state file that parses but that the emulator refuses: fall back twice (previous snapshot, empty).
+  for (let attempt = 0; ; attempt++) {
+    plainPort = await freePort();
+    const tlsPort = await freePort();
+    launched = launch(options, plainPort, tlsPort);
+    if (persistDir) fs.writeFileSync(path.join(persistDir, PID_FILE_NAME), String(launched.child.pid));
+    try {
+      await waitUntilAnswering(launched, `http://127.0.0.1:${plainPort}`, timeoutMs);
+      const ports = [plainPort, tlsPort];
+      return handle(launched, `http://127.0.0.1:${plainPort}`, ports, persistDir, warn);
+    } catch (err) {
+      launched.child.kill("SIGKILL");
+      await launched.exitPromise;
+      const stateExists = persistDir && fs.existsSync(path.join(persistDir, STATE_FILE_NAME));
+      if (!(err instanceof EmulatorExited) || !stateExists || attempt >= 2) throw err;
+      const recovered = prepareState(persistDir!, `kinesis-local refused it: ${err.output.slice(0, 200)}`);
+      if (recovered) warn(recovered);
+    }
+  }
+}
+
+function handle(launched: Launched, endpoint: string, ports: number[], persistDir: string | undefined, warn: (line: string) => void): LocalKinesis {
+  const { child, exitPromise } = launched;
   let stopping: Promise<void> | undefined;
   return {
     endpoint,
+    ports,
+    pid: child.pid!,
     stop(): Promise<void> {
       stopping ??= (async () => {
-        if (exited) return;
-        // Give the emulator one persist interval so the last writes reach disk.
-        if (options.persistDir) await new Promise((r) => setTimeout(r, PERSIST_INTERVAL_MS * 3));
+        if (launched.exited()) return;
+        if (persistDir && child.connected) {
+          const answer = await new Promise<{ type: string; error?: string } | undefined>((resolve) => {
+            const timer = setTimeout(() => resolve(undefined), FLUSH_TIMEOUT_MS);
+            child.once("message", (m: { type: string; error?: string }) => {
+              clearTimeout(timer);
+              resolve(m);
+            });
+            child.once("exit", () => resolve(undefined));
+            child.send({ type: "flush" });
+          });
+          if (answer?.type !== "flushed") {
+            warn(`local lake: could not write the last snapshot of the streams (${answer?.error ?? "no answer"}); records published since the snapshot before it are lost`);
+          }
+        }
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
         await exitPromise;
         clearTimeout(timer);
+        if (persistDir) fs.rmSync(path.join(persistDir, PID_FILE_NAME), { force: true });
       })();
       return stopping;
     },

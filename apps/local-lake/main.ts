@@ -1,6 +1,7 @@
 /**
- * `npm run local-lake`: keeps the embedded local lake running until Ctrl-C, so several apps can publish
- * and subscribe at the same time. Prints the two variables that point the apps at it.
+ * `npm run local-lake`: runs the whole embedded local lake (streams, wire-taps, routes) until Ctrl-C, so
+ * several apps can publish and subscribe at the same time. Prints the two variables that point the apps at
+ * it on stdout (`eval "$(npm run -s local-lake)"` is not possible, since it keeps running: copy them).
  */
 import { Command, Option } from "commander";
 import * as fs from "fs";
@@ -14,21 +15,23 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("local-lake")
-    .description("Run the embedded local lake (kinesis-local with the stack's segment streams) until Ctrl-C.")
+    .description("Run the embedded local lake (streams, wire-taps, routes of the stack's topology) until Ctrl-C.")
     .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(localStackName()))
     .exitOverride();
   const done = parseCommand(program, argv);
   if (done !== undefined) return done;
   const { stack } = program.opts<{ stack: string }>();
-  const lake = await startLocalLake({ stack, log });
+  const lake = await startLocalLake({ stack, log, services: "all", holder: "npm run local-lake" });
   const catalogFile = path.join(lake.dataDir, "catalog.json");
   fs.writeFileSync(catalogFile, `${JSON.stringify(lake.catalog, null, 2)}\n`);
+  lake.advertise({ catalogFile });
+  for (const service of lake.services) log(`local lake: ${service.aws}: ${service.description}`);
   process.stdout.write(
     [
       `# local lake of ${lake.stackFile} is running; point the apps at it with:`,
       `export AWS_ENDPOINT_URL_KINESIS=${lake.endpoint}`,
       `export DATALAKE_CATALOG=${catalogFile}`,
-      `# segments: ${Object.keys(lake.catalog).join(", ")}. Ctrl-C stops the lake (its streams are kept).`,
+      `# segments: ${Object.keys(lake.catalog).join(", ")}. Wire-tap objects: ${path.join(lake.dataDir, "s3")}. Ctrl-C stops the lake (its streams are kept).`,
       "",
     ].join("\n"),
   );
@@ -36,7 +39,14 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  log("stopping the local lake");
+  // A second Ctrl-C while stopping ends at once; the last complete snapshot of the streams stays on disk.
+  const now = () => {
+    log("local lake: stopped at once; records published since the last snapshot (at most a few seconds) may be lost");
+    process.exit(130);
+  };
+  process.once("SIGINT", now);
+  process.once("SIGTERM", now);
+  log("local lake: stopping (Ctrl-C again to stop at once)");
   fs.rmSync(catalogFile, { force: true });
   await lake.stop();
   return EXIT.ok;
