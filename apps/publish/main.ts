@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
     const reason = undeliveredReason(summary, requested);
     if (state.problem) {
       throw new UserError(
-        `stopped at ${describeProblem(state.problem, source)}; the ${summary.sent} records before it were delivered${reason ? ` (${reason})` : ""}`,
+        `stopped: ${describeProblem(state.problem, source)}; the ${summary.sent} records before it were delivered${reason ? ` (${reason})` : ""}`,
       );
     }
     if (reason) throw new Error(reason);

@@ -69,7 +69,7 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
 
   before(async () => {
     const catalog: Record<string, unknown> = { ...devCatalog };
-    for (const name of ["persons", "replayed", "killed", "corrupt"]) {
+    for (const name of ["persons", "replayed", "killed", "corrupt", "stdin"]) {
       targets[name] = await emulator.createStream(emulator.uniqueName(`archive-${name}`), 2);
       catalog[`test/${name}`] = { ...persons, address: `test/${name}`, streamName: targets[name] };
     }
@@ -109,6 +109,20 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     const run = npmRun("publish", ["--segment", "test/corrupt", "--file", bad, "--key-field", "id"], env);
     assert.strictEqual(run.status, 2, run.stderr);
     assert.match(run.stderr, /^error: nothing was published: line 2 of .*bad\.jsonl has no field "id"/m);
+  });
+
+  it("from stdin, stops at a line missing the key field, naming it, after delivering the lines before it", async () => {
+    const input = `${line("s-1", 1)}\n${line("s-2", 2)}\n\n${line("s-3", 3)}\n{"name":"no id"}\n${line("s-4", 4)}\n`;
+    const run = spawnSync("npm", ["run", "-s", "publish", "--", "--segment", "test/stdin", "--key-field", "id"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env,
+      input,
+      timeout: 170_000,
+    });
+    assert.strictEqual(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^error: stopped: line 5 of stdin has no field "id" for the partition key; the 3 records before it were delivered$/m);
+    assert.deepStrictEqual(ids(await readStream(emulator.client, targets.stdin)).sort(), ["s-1", "s-2", "s-3"]);
   });
 
   it("queries the archive with the Glue tables' names and partition columns", () => {
