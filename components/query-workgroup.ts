@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { workgroupName } from "../model/archive";
+import { queryResultsBucketName, workgroupName } from "../model/archive";
 import { layerKeyPolicy, tlsOnlyBucketPolicy } from "../model/policies";
 import { KEY_DELETION_WINDOW_DAYS } from "./layer";
 import { lakeTags, Tags } from "./tags";
@@ -55,7 +55,7 @@ export class QueryWorkgroup extends pulumi.ComponentResource {
 
     const bucket = new aws.s3.Bucket(
       `${name}-results`,
-      { bucket: pulumi.output(args.accountId).apply((id) => `${args.lakeName}-query-results-${id}`), tags },
+      { bucket: pulumi.output(args.accountId).apply((id) => queryResultsBucketName(args.lakeName, id)), tags },
       child,
     );
     const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(

@@ -62,6 +62,15 @@ export function workgroupName(lake: string): string {
   return `${lake}-archive`;
 }
 
+/**
+ * The lake's Athena query results bucket (S3 names are global, so it ends in the account id). `-qr-` keeps
+ * it shorter than every segment bucket name (`<lake>-<layer>-<segment>-<account>` with one-letter names is
+ * one character longer), so the config's segment bucket checks already keep it within S3's 63.
+ */
+export function queryResultsBucketName(lake: string, accountId: string): string {
+  return `${lake}-qr-${accountId}`;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Object keys
 // ---------------------------------------------------------------------------------------------------

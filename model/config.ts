@@ -4,7 +4,6 @@
  */
 import { z } from "zod";
 import { DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
-import { DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
 import { patternMatcherProblems } from "./event-pattern";
 import { consumersSchema, lakeSafetyProblems, LayerOutline, segmentAccessProblems, ShareConfig, shareSchema } from "./safety";
 import { FILTER_PATTERN_MAX_LENGTH, routeFilterPattern } from "./processor/filter";
@@ -98,8 +97,6 @@ export interface SegmentConfig {
   /** Stream retention in hours. @default 24 */
   retentionHours: number;
   wireTap: WireTapConfig;
-  /** Columns of the segment's archive table (JSON field -> type), in order. @default {"id":"string","name":"string","age":"int"} (the demo record) */
-  schema: SegmentSchema;
   /** Columns of the segment's archive table (JSON field -> type), in order. @default {"id":"string","name":"string","age":"int"} (the demo record) */
   schema: SegmentSchema;
   /** The segment's CloudWatch alarms. */
@@ -199,8 +196,6 @@ const segmentSchema = z.strictObject(
     retentionHours: intIn("retentionHours", RANGES.retentionHours.min, RANGES.retentionHours.max).optional(),
     // `wireTap:` with every setting commented out reads as null: same as leaving it out.
     wireTap: wireTapSchema.nullable().optional(),
-    // Column names and types are checked with the topology (model/archive.ts schemaProblems).
-    schema: z.record(z.string(), z.unknown(), { error: "schema must be a map of column name to type" }).optional(),
     // Column names and types are checked with the topology (model/archive.ts schemaProblems).
     schema: z.record(z.string(), z.unknown(), { error: "schema must be a map of column name to type" }).optional(),
     alarms: alarmsSchema.nullable().optional(),
@@ -433,12 +428,6 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
           problems.push({ path: configPath([...segPath, "schema", ...(column ? [column] : [])]), value: column ? schema[column] : schema, message });
         }
       }
-      if (isRecord(segRaw.schema)) {
-        const schema = segRaw.schema;
-        for (const [column, message] of schemaProblems(schema)) {
-          problems.push({ path: configPath([...segPath, "schema", ...(column ? [column] : [])]), value: column ? schema[column] : schema, message });
-        }
-      }
       if (!badSeg && !bad && !lakeNameProblem) {
         outlined.segments.push({ name: segment, raw: segRaw });
         for (const [below, value, message] of segmentAccessProblems(lakeName, layer, segment, segRaw)) {
@@ -614,7 +603,6 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
           bufferMiB: segRaw?.wireTap?.bufferMiB ?? DEFAULTS.bufferMiB,
           compression: segRaw?.wireTap?.compression ?? DEFAULTS.compression,
         },
-        schema: (segRaw?.schema as SegmentSchema | undefined) ?? { ...DEFAULT_SCHEMA },
         schema: (segRaw?.schema as SegmentSchema | undefined) ?? { ...DEFAULT_SCHEMA },
         alarms: {
           enabled: segRaw?.alarms?.enabled ?? ALARM_DEFAULTS.enabled,

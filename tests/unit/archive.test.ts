@@ -5,13 +5,14 @@ import {
   parseArchiveKey,
   projectionLocationTemplate,
   projectionParameters,
+  queryResultsBucketName,
   selectWindow,
   splitRecords,
   windowHourPrefixes,
 } from "../../model/archive";
 import { glueArns, readerPolicy } from "../../model/archive-policy";
 import { parseLakeConfig } from "../../model/config";
-import { expandPrefix, WIRE_TAP_LAYOUT, wireTapObjectKey } from "../../model/naming";
+import { expandPrefix, segmentNames, WIRE_TAP_LAYOUT, wireTapObjectKey } from "../../model/naming";
 import { findPolicyViolations } from "../../model/policies";
 import { CorruptObjectError, decodeObject } from "../../local/archive";
 
@@ -131,6 +132,11 @@ describe("segment schema in the config", () => {
     const c = parseLakeConfig({ layers: { ingest: { segments: { persons: {}, orders: { schema: { id: "string", amount: "double" } } } } } }, ctx);
     assert.deepStrictEqual(c.segments[0].schema, DEFAULT_SCHEMA);
     assert.deepStrictEqual(Object.entries(c.segments[1].schema), [["id", "string"], ["amount", "double"]]);
+  });
+
+  it("keeps the query results bucket name shorter than any segment bucket name of the lake", () => {
+    const lake = "l".repeat(30);
+    assert.ok(queryResultsBucketName(lake, "123456789012").length < segmentNames(lake, "a", "b", "123456789012").bucketName.length);
   });
 
   it("names every bad column with its config path", () => {
