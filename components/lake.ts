@@ -10,7 +10,7 @@ import { DataLayer } from "./layer";
 import { QueryWorkgroup } from "./query-workgroup";
 import { DataRoute } from "./route";
 import { DataSegment } from "./segment";
-import { defaultProcessorNames, processorAlarms, ProcessorMetricNames, segmentAlarms } from "../model/alarms";
+import { processorAlarms, ProcessorMetricNames, segmentAlarms } from "../model/alarms";
 import { DataAlarms } from "./alarms";
 import { DataAlerts } from "./alerts";
 import { DataDashboard } from "./dashboard";
@@ -136,11 +136,12 @@ export class DataLake extends pulumi.ComponentResource {
         { parent: segment(s.address) },
       );
     }
-    // The processors' function and queue names, computed the way the processor component names them.
+    // The processors' function and queue names: the names the processor component gives them (routeNames).
     const processors: ProcessorMetricNames[] = args.routes.map((r) => ({
       route: r.name,
       source: args.segments.find((s) => s.address === r.from)!,
-      ...defaultProcessorNames(args.name, r.name),
+      functionName: routeNames(args.name, r.name).functionName,
+      queueName: routeNames(args.name, r.name).queueName,
     }));
     for (const p of processors) {
       new DataAlarms(

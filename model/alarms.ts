@@ -302,10 +302,3 @@ export const REQUIRED_DIMENSION: Record<AlarmNamespace, string> = {
   "AWS/SQS": "QueueName",
 };
 
-/**
- * A processor's function and dead-letter queue names when its component does not provide them:
- * `<lake>-<route>` and `<lake>-<route>-dlq`. The processor component's own outputs win where it has them.
- */
-export function defaultProcessorNames(lakeName: string, route: string): { functionName: string; queueName: string } {
-  return { functionName: `${lakeName}-${route}`, queueName: `${lakeName}-${route}-dlq` };
-}

@@ -111,7 +111,13 @@ describe("operations: alarms, topic and dashboard of the dev stack (mocks)", fun
       const by = Object.fromEntries(alarms.map((a) => [a.name.split("-alarms-")[1], a.inputs]));
       assert.deepStrictEqual(Object.keys(by).sort(), ["dead-letters", "errors", "iterator-age"]);
       assert.deepStrictEqual([by.errors.namespace, by.errors.metricName, by.errors.statistic], ["AWS/Lambda", "Errors", "Sum"]);
-      assert.ok(by.errors.dimensions.FunctionName);
+      // The names of the processor's own function and dead-letter queue (components/route.ts).
+      const routeComponent = run.get("datalake:lake:Route", `route-${route.name}`);
+      const fn = run.only(routeComponent, "aws:lambda/function:Function");
+      const dlq = run.only(routeComponent, "aws:sqs/queue:Queue");
+      assert.deepStrictEqual(by.errors.dimensions, { FunctionName: fn.inputs.name });
+      assert.deepStrictEqual(by["iterator-age"].dimensions, { FunctionName: fn.inputs.name });
+      assert.deepStrictEqual(by["dead-letters"].dimensions, { QueueName: dlq.inputs.name });
       assert.deepStrictEqual([by["iterator-age"].metricName, by["iterator-age"].statistic], ["IteratorAge", "Maximum"]);
       assert.deepStrictEqual(
         [by["dead-letters"].namespace, by["dead-letters"].metricName, by["dead-letters"].statistic],

@@ -1,0 +1,109 @@
+/**
+ * The pure alarm and dashboard model (model/alarms.ts, model/alarms-topic.ts, model/dashboard.ts),
+ * without Pulumi.
+ */
+import * as assert from "assert";
+import { freshnessThresholdSeconds, iteratorAgeThresholdMs, processorAlarms, REQUIRED_DIMENSION, segmentAlarms } from "../../../model/alarms";
+import { alertsKeyPolicy, alertsTopicPolicy } from "../../../model/alarms-topic";
+import { parseLakeConfig } from "../../../model/config";
+import { dashboardBody } from "../../../model/dashboard";
+import { findPolicyViolations } from "../../../model/policies";
+
+const config = parseLakeConfig(
+  {
+    name: "acme",
+    layers: {
+      ingest: { segments: { persons: { retentionHours: 48, alarms: { iteratorAgePercentOfRetention: 25, freshnessMarginSeconds: 120 } }, orders: { alarms: { enabled: false } } } },
+      curated: { segments: { adults: {} } },
+    },
+    routes: [{ from: "ingest/persons", to: "curated/adults" }],
+  },
+  { project: "datalake", stack: "test" },
+);
+const persons = config.segments[0];
+
+describe("alarm model", () => {
+  it("computes thresholds from retention and buffer settings", () => {
+    assert.strictEqual(iteratorAgeThresholdMs(24, 50), 12 * 3_600_000);
+    assert.strictEqual(iteratorAgeThresholdMs(48, 25), 12 * 3_600_000);
+    assert.strictEqual(freshnessThresholdSeconds(60, 300), 360);
+    const by = Object.fromEntries(segmentAlarms("acme", persons).map((a) => [a.id, a]));
+    assert.strictEqual(by["iterator-age"].threshold, 12 * 3_600_000);
+    assert.strictEqual(by["wire-tap-freshness"].threshold, 300 + 120);
+  });
+
+  it("gives every alarm the dimension its namespace needs, the physical name, and a reason for its missing-data choice", () => {
+    const all = [
+      ...segmentAlarms("acme", persons),
+      ...processorAlarms("acme", { route: "r1", source: persons, functionName: "acme-r1", queueName: "acme-r1-dlq" }),
+    ];
+    assert.strictEqual(all.length, 11);
+    for (const a of all) {
+      assert.deepStrictEqual(Object.keys(a.dimensions), [REQUIRED_DIMENSION[a.namespace]], a.alarmName);
+      assert.ok(Object.values(a.dimensions).every((v) => v.startsWith("acme-")), a.alarmName);
+      assert.ok(a.missingDataReason.length > 20, a.alarmName);
+      assert.ok(a.datapointsToAlarm <= a.evaluationPeriods);
+    }
+    const ids = all.map((a) => a.alarmName);
+    assert.strictEqual(new Set(ids).size, ids.length, "alarm names are unique");
+    const age = all.find((a) => a.id === "iterator-age" && a.namespace === "AWS/Kinesis")!;
+    assert.deepStrictEqual(age.dimensions, { StreamName: "acme-ingest-persons" });
+    assert.strictEqual(age.treatMissingData, "breaching", "nobody reading at all must alarm");
+  });
+
+  it("switches a segment's alarms and its processors' alarms off together", () => {
+    const orders = config.segments[1];
+    assert.deepStrictEqual(segmentAlarms("acme", orders), []);
+    assert.deepStrictEqual(processorAlarms("acme", { route: "r", source: orders, functionName: "f", queueName: "q" }), []);
+  });
+});
+
+describe("alarm topic policies", () => {
+  it("let CloudWatch use the key and publish to the topic, and pass the lake's scanner", () => {
+    const key = alertsKeyPolicy({ accountId: "123456789012" });
+    const cw = key.Statement.find((s) => typeof s.Principal === "object" && s.Principal.Service === "cloudwatch.amazonaws.com")!;
+    assert.deepStrictEqual(cw.Action, ["kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"]);
+    assert.deepStrictEqual(findPolicyViolations(key, { isKeyPolicy: true }), []);
+    const topic = alertsTopicPolicy({ topicArn: "arn:aws:sns:eu-west-1:123456789012:acme-alarms", accountId: "123456789012", region: "eu-west-1", lakeName: "acme" });
+    assert.deepStrictEqual(topic.Statement[0].Condition, {
+      StringEquals: { "aws:SourceAccount": "123456789012" },
+      ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:acme-*" },
+    });
+    assert.deepStrictEqual(findPolicyViolations(topic), []);
+  });
+});
+
+describe("dashboard body", () => {
+  const processors = [{ route: "r1", source: persons, functionName: "acme-r1", queueName: "acme-r1-dlq" }];
+  const body = dashboardBody(config, "eu-west-1", processors);
+
+  it("has one band per layer (by name) with a row per segment and per processor, within the 24-unit grid", () => {
+    const titles = body.widgets.filter((w) => w.type === "text").map((w) => w.properties.markdown);
+    assert.deepStrictEqual(titles, ["## Layer curated", "## Layer ingest"]);
+    for (const w of body.widgets) assert.ok(w.x + w.width <= 24 && w.x >= 0, JSON.stringify(w));
+    const rows = new Map<number, string[]>();
+    for (const w of body.widgets.filter((x) => x.type === "metric")) rows.set(w.y, [...(rows.get(w.y) ?? []), String(w.properties.title)]);
+    assert.strictEqual(rows.size, config.segments.length + processors.length);
+    const ingestTitle = body.widgets.find((w) => w.properties.markdown === "## Layer ingest")!;
+    const r1 = body.widgets.find((w) => String(w.properties.title).startsWith("processor r1"))!;
+    assert.ok(r1.y > ingestTitle.y, "the processor is drawn in its source segment's layer");
+  });
+
+  it("draws every metric with its full dimension set and the segment's iterator-age threshold", () => {
+    const text = JSON.stringify(body);
+    for (const s of config.segments) assert.ok(text.includes(`"StreamName","acme-${s.layer}-${s.name}"`));
+    assert.ok(text.includes(`"FunctionName","acme-r1"`) && text.includes(`"QueueName","acme-r1-dlq"`));
+    for (const w of body.widgets.filter((x) => x.type === "metric")) {
+      for (const line of w.properties.metrics as unknown[][]) {
+        const [ns, , dim] = line as string[];
+        assert.strictEqual(dim, REQUIRED_DIMENSION[ns as keyof typeof REQUIRED_DIMENSION], JSON.stringify(line));
+      }
+    }
+    assert.ok(text.includes(String(iteratorAgeThresholdMs(48, 25))));
+  });
+
+  it("does not change when layers and segments are listed in another order", () => {
+    const reordered = { ...config, layers: [...config.layers].reverse().map((l) => ({ ...l, segments: [...l.segments].reverse() })) };
+    assert.deepStrictEqual(dashboardBody(reordered, "eu-west-1", processors), body);
+  });
+});
