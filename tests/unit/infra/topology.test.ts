@@ -105,11 +105,18 @@ describe("lake topology", function () {
     it("removing a segment removes only its resources", async () => {
       const raw = dev();
       delete raw.layers.ingest.segments.orders;
+      // The route that reads it goes with it (a route to a missing segment is a config error).
+      raw.routes = (raw.routes ?? []).filter((r) => (r as { from?: string }).from !== "ingest/orders");
       const shrunk = await buildLake(raw, { stack: "dev" });
       const d = diff(base, shrunk);
       assert.deepStrictEqual(d.added, []);
-      assert.deepStrictEqual(d.removed, subtree(base, "ingest-orders"));
-      assert.deepStrictEqual(d.changed, [base.get("aws:cloudwatch/dashboard:Dashboard", "dashboard-dashboard").urn]);
+      const route = base.get(TYPES.route, "route-ingest-orders-to-curated-order-stats");
+      assert.deepStrictEqual(d.removed, [...subtree(base, "ingest-orders"), route.urn, ...base.descendantsOf(route).map((r) => r.urn)].sort());
+      // The dashboard, and the curated key's policy, which no longer names that processor's log group.
+      assert.deepStrictEqual(
+        d.changed,
+        [base.get("aws:cloudwatch/dashboard:Dashboard", "dashboard-dashboard").urn, base.only(base.get(TYPES.layer, "curated"), TYPES.key).urn].sort(),
+      );
       assert.deepStrictEqual(d.reparented, []);
     });
 
@@ -146,7 +153,7 @@ describe("lake topology", function () {
         "the test did not reorder anything",
       );
       assert.deepStrictEqual(diff(inOrder, reordered), { added: [], removed: [], changed: [], reparented: [] });
-      assert.strictEqual(inOrder.ofType(TYPES.function).length, 2);
+      assert.strictEqual(inOrder.ofType(TYPES.function).length, 3);
     });
   });
 
@@ -167,7 +174,7 @@ describe("lake topology", function () {
         const run = await buildLake(stackTopology(stack), { stack });
         assert.strictEqual(run.lakeName, `datalake-${stack}`);
         const addresses = run.config.segments.map((s) => s.address).sort();
-        assert.deepStrictEqual(addresses, ["curated/adults", "ingest/orders", "ingest/persons"]);
+        assert.deepStrictEqual(addresses, ["curated/adults", "curated/order-stats", "ingest/orders", "ingest/persons"]);
         assert.deepStrictEqual(Object.keys(run.catalog).sort(), addresses);
         for (const address of addresses) {
           const entry = run.catalog[address];
@@ -192,7 +199,8 @@ describe("lake topology", function () {
           assert.strictEqual(entry.tableName, `datalake_${stack}_${layer}.${segment.replace(/-/g, "_")}`);
           assert.ok(entry.producerPolicyArn.endsWith("-producer") && entry.consumerPolicyArn.endsWith("-consumer"));
         }
-        assert.strictEqual(run.ofType(TYPES.function).length, 1);
+        assert.strictEqual(run.ofType(TYPES.function).length, run.config.routes.length);
+        assert.ok(run.config.routes.some((r) => r.aggregate), `Pulumi.${stack}.yaml has no aggregating route`);
       });
     }
 
@@ -240,7 +248,7 @@ describe("lake topology", function () {
         pulumi.runtime.setConfig("datalake:lake", JSON.stringify(dev()));
         const config = readStackLakeConfig();
         assert.strictEqual(config.name, "datalake-dev");
-        assert.strictEqual(config.segments.length, 3);
+        assert.strictEqual(config.segments.length, 4);
       } finally {
         pulumi.runtime.setAllConfig(saved);
       }
@@ -256,7 +264,7 @@ describe("lake topology", function () {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(entry) as typeof import("../../../index");
         assert.strictEqual(await valueOf(program.lakeName), "datalake-dev");
-        assert.deepStrictEqual(Object.keys(await valueOf(program.catalog)).sort(), ["curated/adults", "ingest/orders", "ingest/persons"]);
+        assert.deepStrictEqual(Object.keys(await valueOf(program.catalog)).sort(), ["curated/adults", "curated/order-stats", "ingest/orders", "ingest/persons"]);
         await settle();
       } finally {
         delete require.cache[entry];
