@@ -27,6 +27,8 @@ export const TYPES = {
   encryptionV2: "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
   versioning: "aws:s3/bucketVersioning:BucketVersioning",
   versioningV2: "aws:s3/bucketVersioningV2:BucketVersioningV2",
+  lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+  lifecycleV2: "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
   bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
   queue: "aws:sqs/queue:Queue",
@@ -285,15 +287,35 @@ export const bucketsTlsOnly = bucketRule(
   },
 );
 
-export const bucketsVersioned = bucketRule(
-  "buckets-versioned",
-  "S3 buckets keep object versions (backup against overwrites and deletes).",
-  [TYPES.versioning, TYPES.versioningV2],
-  (settings, bucket) => {
-    const enabled = settings.some((s) => s.versioningConfiguration?.status === "Enabled") || bucket.props.versioning?.enabled === true;
-    return enabled ? undefined : "versioning is not enabled; add a BucketVersioning with status Enabled";
+/** A bucket whose lifecycle deletes every object within this many days is scratch space (query results). */
+export const SCRATCH_EXPIRY_MAX_DAYS = 30;
+
+/** True when an enabled lifecycle rule with no filter expires every object within `SCRATCH_EXPIRY_MAX_DAYS`. */
+export function isScratchBucket(lifecycles: Props[]): boolean {
+  return lifecycles.some((l) =>
+    (l.rules ?? []).some((r: Props) => {
+      const whole = r.filter === undefined || (r.filter && Object.keys(r.filter).filter((k) => r.filter[k] !== undefined && r.filter[k] !== "").length === 0);
+      const days = r.expiration?.days;
+      return r.status === "Enabled" && whole && typeof days === "number" && days > 0 && days <= SCRATCH_EXPIRY_MAX_DAYS;
+    }),
+  );
+}
+
+export const bucketsVersioned: StackValidationPolicy = {
+  name: "buckets-versioned",
+  description: `S3 buckets keep object versions (backup against overwrites and deletes); only scratch buckets whose every object expires within ${SCRATCH_EXPIRY_MAX_DAYS} days (query results) are exempt.`,
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const bucket of args.resources.filter((r) => BUCKET_TYPES.includes(r.type))) {
+      const id = bucketName(bucket);
+      const of = (types: string[]) => args.resources.filter((r) => types.includes(r.type) && r.props.bucket === id).map((r) => r.props);
+      const versioned =
+        of([TYPES.versioning, TYPES.versioningV2]).some((s) => s.versioningConfiguration?.status === "Enabled") || bucket.props.versioning?.enabled === true;
+      if (versioned || isScratchBucket(of([TYPES.lifecycle, TYPES.lifecycleV2]))) continue;
+      report(`bucket ${id ?? bucket.name}: versioning is not enabled; add a BucketVersioning with status Enabled`, bucket.urn);
+    }
   },
-);
+};
 
 /** Component types whose descendants belong to a layer / to a processor (which may name two layers). */
 const LAYER_COMPONENT = "datalake:lake:Layer";
