@@ -160,11 +160,14 @@ export class DataLake extends pulumi.ComponentResource {
           .apply(([queueUrl, queueArn]) => ({ from: r.from, route: r.name, entry: { to: r.to, queueUrl, queueArn } })),
       ),
     );
-    this.catalog = pulumi.all([pulumi.all(entries), deadLetterQueues]).apply(([list, queues]) =>
+    // Each segment's consumers and sharing (keys absent when it has none), in the order of `entries`.
+    const access = pulumi.all(args.segments.map((s) => segment(s.address).catalogAccess));
+    this.catalog = pulumi.all([pulumi.all(entries), deadLetterQueues, access]).apply(([list, queues, accessList]) =>
       Object.fromEntries(
-        list.map((e) => {
+        list.map((e, i) => {
           const own = queues.filter((q) => q.from === e.address);
-          return [e.address, own.length === 0 ? e : { ...e, deadLetterQueues: Object.fromEntries(own.map((q) => [q.route, q.entry])) }];
+          const withAccess = { ...e, ...accessList[i] };
+          return [e.address, own.length === 0 ? withAccess : { ...withAccess, deadLetterQueues: Object.fromEntries(own.map((q) => [q.route, q.entry])) }];
         }),
       ),
     );

@@ -9,6 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CatalogEntry } from "../model/catalog";
 import { SegmentConfig } from "../model/config";
 import { consumerNames, segmentNames } from "../model/naming";
 import { consumerPolicy, producerPolicy } from "../model/policies";
@@ -56,6 +57,8 @@ export class DataSegment extends pulumi.ComponentResource {
   readonly kmsKeyArn: pulumi.Output<string>;
   /** The segment's registered enhanced fan-out consumers, keyed by consumer name. */
   readonly consumers: Record<string, SegmentConsumer>;
+  /** The catalog's account of this segment's consumers and sharing (keys absent when there are none). */
+  readonly catalogAccess: pulumi.Output<Pick<CatalogEntry, "consumers" | "sharedWith">>;
 
   constructor(name: string, args: DataSegmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Segment", name, {}, opts);
@@ -141,6 +144,15 @@ export class DataSegment extends pulumi.ComponentResource {
         child,
       );
     }
+
+    const consumerEntries = Object.entries(this.consumers).map(([consumerName, c]) =>
+      pulumi.all([c.consumerArn, c.policyArn]).apply(([consumerArn, policyArn]) => [consumerName, { consumerName, consumerArn, policyArn }] as const),
+    );
+    const shared = seg.share.producers.length + seg.share.consumers.length > 0;
+    this.catalogAccess = pulumi.all(consumerEntries).apply((list) => ({
+      ...(list.length > 0 ? { consumers: Object.fromEntries(list) } : {}),
+      ...(shared ? { sharedWith: { producers: [...seg.share.producers], consumers: [...seg.share.consumers] } } : {}),
+    }));
 
     this.address = seg.address;
     this.streamName = stream.name;

@@ -23,8 +23,22 @@ export interface CatalogEntry {
   /** The segment's archive table as Athena SQL names it: `<lake>_<layer>.<segment>` (`-` becomes `_`). */
   tableName: string;
   region: string;
+  /** Enhanced fan-out consumers declared for this segment, by name (absent when none). */
+  consumers?: Record<string, ConsumerEntry>;
+  /** Other AWS accounts (12-digit ids) and roles (ARNs) allowed to use this segment (absent when none). */
+  sharedWith?: { producers: string[]; consumers: string[] };
   /** Dead-letter queues of the routes that read this segment, by route name (absent when none does). */
   deadLetterQueues?: Record<string, DeadLetterQueueEntry>;
+}
+
+/** A registered consumer of a segment (enhanced fan-out: its own 2 MiB/s per shard). */
+export interface ConsumerEntry {
+  /** The name it is registered under on the stream (`--consumer NAME`). */
+  consumerName: string;
+  /** The registered consumer's ARN; absent in the local lake, where it is known only once registered. */
+  consumerArn?: string;
+  /** Managed policy that lets a subscriber read through this consumer only. */
+  policyArn: string;
 }
 
 /** Where a route's failed records are reported (SQS; a JSONL file in the local lake). */

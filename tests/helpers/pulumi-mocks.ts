@@ -105,12 +105,15 @@ function mockState(type: string, name: string, inputs: Props): { id: string; sta
       };
     case TYPES.bucket: {
       const bucket: string = inputs.bucket ?? name;
-      return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}` } };
+      return { id: bucket, state: { ...inputs, bucket, arn: `arn:${partition.partition}:s3:::${bucket}` } };
     }
     case TYPES.role:
-      return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:iam::${ACCOUNT_ID}:role/${physical}` } };
+      return { id: physical, state: { ...inputs, name: physical, arn: `arn:${partition.partition}:iam::${ACCOUNT_ID}:role/${physical}` } };
     case TYPES.policy:
-      return { id: `arn:aws:iam::${ACCOUNT_ID}:policy/${physical}`, state: { ...inputs, arn: `arn:aws:iam::${ACCOUNT_ID}:policy/${physical}` } };
+      return {
+        id: `arn:${partition.partition}:iam::${ACCOUNT_ID}:policy/${physical}`,
+        state: { ...inputs, arn: `arn:${partition.partition}:iam::${ACCOUNT_ID}:policy/${physical}` },
+      };
     case TYPES.rolePolicy:
       return { id: `${inputs.role}:${physical}`, state: { ...inputs } };
     case TYPES.key: {
@@ -150,7 +153,7 @@ function mockState(type: string, name: string, inputs: Props): { id: string; sta
 function mockCall(token: string): Props {
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/test`, userId: "AIDATEST", id: ACCOUNT_ID };
+      return { accountId: ACCOUNT_ID, arn: `arn:${partition.partition}:iam::${ACCOUNT_ID}:user/test`, userId: "AIDATEST", id: ACCOUNT_ID };
     case "aws:index/getRegion:getRegion":
       return { name: REGION, region: REGION, id: REGION, description: "Europe (Ireland)", endpoint: `ec2.${REGION}.amazonaws.com` };
     case "aws:index/getPartition:getPartition":
