@@ -178,7 +178,7 @@ for (const stack of ["dev", "prod"]) {
             .map((s) => under(s, TYPES.logGroup).state.arn as string),
         );
         for (const group of allLogGroups) {
-          assert.strictEqual(logsMayUseKey(doc, group.state.arn), own.has(group.state.arn), `${layer.name} key, log group ${group.state.arn}`);
+          assert.strictEqual(logsMayUseKey(doc as never, group.state.arn), own.has(group.state.arn), `${layer.name} key, log group ${group.state.arn}`);
         }
         // One name-space pattern for the layer, not one entry per segment (the key policy stays bounded).
         const firehoseLogs = doc.Statement.find((s: { Sid?: string }) => s.Sid === "AllowFirehoseLogGroupsOfThisLayer");
