@@ -21,7 +21,12 @@ let cached: string | undefined;
 
 /** The bundled handler as JavaScript text (built once per program run). @throws Error when esbuild fails */
 export function bundleProcessorHandler(): string {
-  if (cached !== undefined) return cached;
+  cached ??= buildProcessorHandler();
+  return cached;
+}
+
+/** Runs esbuild on the handler (no cache): the same source gives the same text. @throws Error when esbuild fails */
+export function buildProcessorHandler(): string {
   const result = esbuild.buildSync({
     absWorkingDir: ROOT,
     entryPoints: ["model/processor/lambda.ts"],
@@ -37,8 +42,7 @@ export function bundleProcessorHandler(): string {
     logLevel: "silent",
   });
   if (result.outputFiles.length !== 1) throw new Error(`esbuild produced ${result.outputFiles.length} files for the processor handler, expected 1`);
-  cached = result.outputFiles[0].text;
-  return cached;
+  return result.outputFiles[0].text;
 }
 
 /** The files of a processor's package: the bundle and the route's spec (both plain text). */
