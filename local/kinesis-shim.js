@@ -18,7 +18,8 @@
  *    holds the shard's entire record list, hashing every stored record of the shard once per record put.
  *    The key is hashed by the shard alone (equality is unchanged).
  * 5. Lifetime: the emulator runs in its own process group (Ctrl-C in the terminal does not reach it) and
- *    exits as soon as the process that started it is gone (its IPC channel closes), so a killed app never
+ *    exits as soon as the process that started it is gone (its IPC channel closes, or it is re-parented),
+ *    so a killed app never
  *    leaves an orphan writing the state. `{type:"flush"}` on the IPC channel writes a snapshot now if the
  *    state changed and answers `{type:"flushed"}` once it is on disk (or `{type:"flush-failed"}`).
  *
@@ -199,8 +200,14 @@ if (MAIN) {
 }
 
 // 5. Lifetime and flush requests.
+// Ends at once, as a crash would (no last snapshot: the next start may already be loading the state).
+const orphaned = () => process.kill(process.pid, "SIGKILL");
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) orphaned(); // re-parented: whoever started us is gone
+}, 500).unref();
 if (process.connected) {
-  process.on("disconnect", () => process.exit(0));
+  process.on("disconnect", orphaned);
   process.on("message", (message) => {
     if (message && message.type === "flush") {
       persist.force = true;

@@ -45,6 +45,11 @@ export interface LocalLakeOptions {
    * `"streams"` (an app that starts the embedded lake for itself only needs its streams). @default "streams"
    */
   services?: "all" | "streams";
+  /**
+   * Deliver wire-tap objects at least this often (seconds), whatever a segment's `bufferSeconds` says. Firehose
+   * treats buffering hints as hints; this only makes objects appear sooner (tests, a first look). @default the segment's hints
+   */
+  wireTapMaxSeconds?: number;
   /** Who holds the lake, for the message another process gets. @default "another app" */
   holder?: string;
   /** Receives progress lines. @default discard */
@@ -238,7 +243,10 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
         const names = catalog[segment.address];
         const tap = new LocalFirehose({
           client,
-          segment,
+          segment:
+            options.wireTapMaxSeconds === undefined
+              ? segment
+              : { ...segment, wireTap: { ...segment.wireTap, bufferSeconds: Math.min(segment.wireTap.bufferSeconds, options.wireTapMaxSeconds) } },
           streamName: names.streamName,
           deliveryStreamName: names.deliveryStreamName,
           bucketDir: localBucketDir(dataDir, names.bucketName),

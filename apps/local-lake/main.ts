@@ -6,7 +6,7 @@
 import { Command, Option } from "commander";
 import * as fs from "fs";
 import * as path from "path";
-import { parseCommand } from "../lib/cli";
+import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain } from "../lib/errors";
 import { startLocalLake } from "../../local/lake";
 import { localStackName } from "../lib/topology";
@@ -17,11 +17,16 @@ async function main(argv: string[]): Promise<number> {
   const program = new Command("local-lake")
     .description("Run the embedded local lake (streams, wire-taps, routes of the stack's topology) until Ctrl-C.")
     .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(localStackName()))
+    .addOption(
+      new Option("--wire-tap-seconds <n>", "write wire-tap objects at least every N seconds (default: each segment's bufferSeconds, as Firehose)").argParser(
+        wholeNumber(0, 900),
+      ),
+    )
     .exitOverride();
   const done = parseCommand(program, argv);
   if (done !== undefined) return done;
-  const { stack } = program.opts<{ stack: string }>();
-  const lake = await startLocalLake({ stack, log, services: "all", holder: "npm run local-lake" });
+  const { stack, wireTapSeconds } = program.opts<{ stack: string; wireTapSeconds?: number }>();
+  const lake = await startLocalLake({ stack, log, services: "all", holder: "npm run local-lake", wireTapMaxSeconds: wireTapSeconds });
   const catalogFile = path.join(lake.dataDir, "catalog.json");
   fs.writeFileSync(catalogFile, `${JSON.stringify(lake.catalog, null, 2)}\n`);
   lake.advertise({ catalogFile });

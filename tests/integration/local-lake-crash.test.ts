@@ -1,0 +1,207 @@
+/**
+ * The local lake survives every way it can be stopped: kill -9 of its process group (and of the emulator's)
+ * while records are being published, Ctrl-C, a double Ctrl-C; a start that had to drop state says so in one
+ * line; and the emulator listens on loopback only. Real processes, real emulator.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { KinesisClient, ListShardsCommand, PutRecordsCommand, GetShardIteratorCommand, GetRecordsCommand } from "@aws-sdk/client-kinesis";
+import { createKinesisClient } from "../../apps/lib/client";
+import { startLocalKinesis, STATE_FILE_NAME } from "../../local/kinesis";
+import { emulatorPid, LakeProcess, startLakeProcess, waitGone } from "../helpers/local-lake-process";
+
+const PERSONS = "datalake-dev-ingest-persons";
+
+/** Publishes batches until stopped; counts the records the emulator acknowledged. */
+function publishUntilStopped(client: KinesisClient, prefix: string): { acked: () => number; stop: () => Promise<number> } {
+  let acked = 0;
+  let stopped = false;
+  const loop = (async () => {
+    for (let batch = 0; !stopped; batch++) {
+      const records = Array.from({ length: 200 }, (_, i) => ({
+        Data: Buffer.from(JSON.stringify({ id: `${prefix}-${batch}-${i}`, name: "dennis", age: 30 })),
+        PartitionKey: `${batch}-${i}`,
+      }));
+      try {
+        const out = await client.send(new PutRecordsCommand({ StreamName: PERSONS, Records: records }));
+        acked += records.length - (out.FailedRecordCount ?? 0);
+      } catch {
+        return; // the lake was killed
+      }
+    }
+  })();
+  return {
+    acked: () => acked,
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return acked;
+    },
+  };
+}
+
+async function countRecords(client: KinesisClient, stream: string): Promise<number> {
+  const shards = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
+  let n = 0;
+  for (const shard of shards) {
+    let it = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: "TRIM_HORIZON" }))).ShardIterator;
+    for (;;) {
+      const out = await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10000 }));
+      n += out.Records?.length ?? 0;
+      if (!out.Records?.length && (out.MillisBehindLatest ?? 0) === 0) break;
+      it = out.NextShardIterator;
+    }
+  }
+  return n;
+}
+
+/** Local addresses (hex, as /proc/net shows them) listening on `port`. */
+function listeners(port: number): string[] {
+  const found: string[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 4 || cols[3] !== "0A") continue; // 0A = LISTEN
+      const [addr, hexPort] = cols[1].split(":");
+      if (parseInt(hexPort, 16) === port) found.push(addr);
+    }
+  }
+  return found;
+}
+
+describe("the local lake under kill -9, Ctrl-C and broken state", function () {
+  this.timeout(600_000);
+  let dataDir: string;
+  before(() => (dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "datalake-crash-"))));
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  async function killHard(lake: LakeProcess, alsoEmulator: boolean): Promise<void> {
+    const emulator = emulatorPid(dataDir);
+    process.kill(-lake.child.pid!, "SIGKILL");
+    if (alsoEmulator && emulator) process.kill(-emulator, "SIGKILL");
+    await lake.exited;
+    // Killed or not, the emulator is gone soon: it exits when the lake that started it is gone.
+    if (emulator) assert.ok(await waitGone(emulator), `emulator ${emulator} outlived the killed lake (${alsoEmulator ? "both groups killed" : "lake's group killed"})`);
+  }
+
+  it("starts again after every kill -9 of its process group while records are published", async () => {
+    const rounds = 4;
+    for (let round = 0; round < rounds; round++) {
+      const lake = await startLakeProcess(dataDir);
+      assert.doesNotMatch(lake.stderr(), /could not be loaded/, `round ${round}: a kill -9 must not cost a snapshot:\n${lake.stderr()}`);
+      const client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+      const publisher = publishUntilStopped(client, `r${round}`);
+      const deadline = Date.now() + 60_000;
+      while (publisher.acked() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // Then long enough for several snapshots to be written (and interrupted).
+      await new Promise((r) => setTimeout(r, 1200 + 700 * round));
+      // Odd rounds: the app's group only (the emulator must notice and exit); even rounds: both groups at once.
+      await killHard(lake, round % 2 === 0);
+      const acked = await publisher.stop();
+      client.destroy();
+      assert.ok(acked > 0, `round ${round}: nothing was published`);
+    }
+    const last = await startLakeProcess(dataDir);
+    const client = createKinesisClient({ endpoint: last.vars.AWS_ENDPOINT_URL_KINESIS });
+    try {
+      assert.ok((await countRecords(client, PERSONS)) > 0, "the snapshots kept records");
+    } finally {
+      client.destroy();
+      process.kill(-last.child.pid!, "SIGINT");
+      assert.strictEqual(await last.exited, 0, last.stderr());
+    }
+  });
+
+  it("Ctrl-C and a double Ctrl-C to the terminal's process group: it starts again, and a single Ctrl-C keeps every acknowledged record", async () => {
+    let lake = await startLakeProcess(dataDir);
+    let client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+    const before = await countRecords(client, PERSONS);
+    const publisher = publishUntilStopped(client, "ctrl-c");
+    await new Promise((r) => setTimeout(r, 1500));
+    const acked = await publisher.stop();
+    client.destroy();
+    process.kill(-lake.child.pid!, "SIGINT");
+    assert.strictEqual(await lake.exited, 0, lake.stderr());
+
+    lake = await startLakeProcess(dataDir);
+    client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+    assert.strictEqual(await countRecords(client, PERSONS), before + acked, "a clean stop writes a last snapshot");
+    const again = publishUntilStopped(client, "double");
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(-lake.child.pid!, "SIGINT");
+    await new Promise((r) => setTimeout(r, 20));
+    process.kill(-lake.child.pid!, "SIGINT");
+    await lake.exited;
+    await again.stop();
+    client.destroy();
+    const emulator = emulatorPid(dataDir);
+    if (emulator) assert.ok(await waitGone(emulator));
+
+    lake = await startLakeProcess(dataDir);
+    assert.doesNotMatch(lake.stderr(), /could not be loaded/, lake.stderr());
+    process.kill(-lake.child.pid!, "SIGINT");
+    assert.strictEqual(await lake.exited, 0, lake.stderr());
+  });
+
+  it("a state file cut short is replaced by the previous snapshot, in one line; with no good snapshot it starts empty, in one line", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "datalake-state-"));
+    try {
+      // Two snapshots: the previous one holds stream "a" only, the current one "a" and "b".
+      let emulator = await startLocalKinesis({ persistDir: dir });
+      let client = createKinesisClient({ endpoint: emulator.endpoint });
+      const { ensureStream } = await import("../../apps/lib/streams");
+      await ensureStream(client, { name: "a", shards: 1 });
+      await emulator.stop(); // last snapshot: "a"
+      client.destroy();
+      emulator = await startLocalKinesis({ persistDir: dir });
+      client = createKinesisClient({ endpoint: emulator.endpoint });
+      await ensureStream(client, { name: "b", shards: 1 });
+      await emulator.stop(); // last snapshot: "a" and "b"; previous: "a"
+      client.destroy();
+
+      const state = path.join(dir, STATE_FILE_NAME);
+      const text = fs.readFileSync(state, "utf8");
+      fs.writeFileSync(state, text.slice(0, Math.floor(text.length / 2))); // what a kill during the old rewrite left
+      const lines: string[] = [];
+      emulator = await startLocalKinesis({ persistDir: dir, warn: (l) => lines.push(l) });
+      client = createKinesisClient({ endpoint: emulator.endpoint });
+      const { ListStreamsCommand } = await import("@aws-sdk/client-kinesis");
+      assert.deepStrictEqual((await client.send(new ListStreamsCommand({}))).StreamNames, ["a"]);
+      assert.strictEqual(lines.length, 1, lines.join("\n"));
+      assert.match(lines[0], /could not be loaded \(it is not complete JSON \(\d+ bytes\)\); recovered the previous snapshot of .*records published after it are lost/);
+      await emulator.stop();
+      client.destroy();
+
+      // Both the state and its previous snapshot empty (0 bytes): start with empty streams, say so once.
+      fs.writeFileSync(state, "");
+      fs.writeFileSync(`${state}.prev`, "");
+      lines.length = 0;
+      emulator = await startLocalKinesis({ persistDir: dir, warn: (l) => lines.push(l) });
+      client = createKinesisClient({ endpoint: emulator.endpoint });
+      assert.deepStrictEqual((await client.send(new ListStreamsCommand({}))).StreamNames, []);
+      assert.strictEqual(lines.length, 1, lines.join("\n"));
+      assert.match(lines[0], /could not be loaded \(it is empty \(0 bytes\)\) and no earlier snapshot could; started with empty streams/);
+      await emulator.stop();
+      client.destroy();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("listens on loopback only (every socket of the emulator on 127.0.0.1)", async () => {
+    const emulator = await startLocalKinesis();
+    try {
+      for (const port of emulator.ports) {
+        const addrs = listeners(port);
+        assert.ok(addrs.length > 0, `nothing listens on port ${port}`);
+        // 0100007F is 127.0.0.1 in /proc/net/tcp; anything else (00000000 = 0.0.0.0, all-zero tcp6 = ::) is not loopback.
+        assert.deepStrictEqual(addrs, addrs.map(() => "0100007F"), `port ${port} listens on ${addrs.join(", ")}`);
+      }
+    } finally {
+      await emulator.stop();
+    }
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * `npm run local-lake` is the whole lake: streams, routes and wire-taps, used by the apps through the
+ * variables it prints, as a user would (real processes, real emulator).
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readWireTapRecords } from "../../local/firehose";
+import { runApp } from "../helpers/run-app";
+import { lakeEnv, LakeProcess, startLakeProcess } from "../helpers/local-lake-process";
+
+function files(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe("npm run local-lake (streams, routes, wire-taps as one lake)", function () {
+  this.timeout(240_000);
+  let dataDir: string;
+  let lake: LakeProcess | undefined;
+  before(() => (dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "datalake-lake-"))));
+  after(async () => {
+    if (lake && lake.child.exitCode === null) {
+      process.kill(-lake.child.pid!, "SIGINT");
+      await lake.exited;
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("publish to ingest/persons, subscribe to curated/adults: exactly the records the route's filter matches; wire-tap objects appear while it runs", async () => {
+    lake = await startLakeProcess(dataDir, ["--wire-tap-seconds", "1"]);
+    assert.match(lake.stdout(), /^export AWS_ENDPOINT_URL_KINESIS=http:\/\/127\.0\.0\.1:\d+$/m);
+    assert.match(lake.stdout(), new RegExp(`^export DATALAKE_CATALOG=${dataDir}/catalog\\.json$`, "m"));
+    const env = { ...lakeEnv(dataDir), ...lake.vars };
+
+    const count = 400;
+    const published = await runApp("apps/publisher/main.ts", ["--segment", "ingest/persons", "--count", String(count)], env);
+    assert.strictEqual(published.code, 0, published.stderr);
+    const adultsExpected = count - 17; // demo person i has age i: ages 18..400 match `age >= 18`
+
+    const subscribed = await runApp(
+      "apps/subscriber/main.ts",
+      ["--segment", "curated/adults", "--from", "trim-horizon", "--max", String(adultsExpected), "--idle-timeout", "60"],
+      env,
+    );
+    assert.strictEqual(subscribed.code, 0, subscribed.stderr);
+    const adults = subscribed.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string; age: number });
+    assert.strictEqual(adults.length, adultsExpected);
+    assert.ok(adults.every((r) => r.age >= 18), "only records the filter matches");
+    assert.strictEqual(new Set(adults.map((r) => r.age)).size, adultsExpected, "every matching record, once");
+
+    // Nothing more arrives: the route forwarded exactly the matches.
+    const rest = await runApp("apps/subscriber/main.ts", ["--segment", "curated/adults", "--from", "trim-horizon", "--idle-timeout", "5"], env);
+    assert.strictEqual(rest.stdout.trim().split("\n").length, adultsExpected);
+
+    // The wire-taps wrote Firehose's object layout under the lake's folder while it runs.
+    const persons = path.join(dataDir, "s3", "datalake-dev-ingest-persons-000000000000");
+    const adultsBucket = path.join(dataDir, "s3", "datalake-dev-curated-adults-000000000000");
+    await until("persons objects", () => (readWireTapRecords(persons).length >= count ? true : undefined), 60_000);
+    await until("adults objects", () => (readWireTapRecords(adultsBucket).length >= adultsExpected ? true : undefined), 60_000);
+    assert.strictEqual(lake.child.exitCode, null, "still running");
+    for (const file of files(persons)) {
+      assert.match(
+        path.relative(persons, file),
+        /^data\/year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2}\/datalake-dev-ingest-persons-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.gz$/,
+      );
+    }
+    const stored = readWireTapRecords(persons).map((l) => JSON.parse(l) as { id: string });
+    assert.strictEqual(new Set(stored.map((r) => r.id)).size, count, "every published record is in the bucket");
+
+    // Ctrl-C (to the whole process group, as a terminal sends it) stops the lake cleanly.
+    process.kill(-lake.child.pid!, "SIGINT");
+    assert.strictEqual(await lake.exited, 0, lake.stderr());
+  });
+
+  it("an app that finds the lake held by npm run local-lake says so and how to use it", async () => {
+    lake = await startLakeProcess(dataDir);
+    try {
+      const run = await runApp("apps/subscriber/main.ts", ["--segment", "ingest/persons", "--max", "1"], lakeEnv(dataDir));
+      assert.notStrictEqual(run.code, 0);
+      const errors = run.stderr.split("\n").filter((l) => l.startsWith("error:"));
+      assert.strictEqual(errors.length, 1, run.stderr);
+      assert.match(errors[0], /running under `npm run local-lake`/);
+      assert.ok(errors[0].includes(`export AWS_ENDPOINT_URL_KINESIS=${lake.vars.AWS_ENDPOINT_URL_KINESIS} DATALAKE_CATALOG=${lake.vars.DATALAKE_CATALOG}`), errors[0]);
+    } finally {
+      process.kill(-lake.child.pid!, "SIGINT");
+      await lake.exited;
+    }
+  });
+});
