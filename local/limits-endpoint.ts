@@ -31,20 +31,24 @@
  * so point it at the emulator directly) and the CBOR protocol (answered with an error, never unlimited).
  */
 import { ListShardsCommand, Shard } from "@aws-sdk/client-kinesis";
-import { createHash } from "crypto";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { createKinesisClient } from "../apps/lib/client";
+import { evenShards, hashKeyOf, ShardMap } from "../apps/publisher/shard-map";
+
+export { evenShards, hashKeyOf, ShardMap } from "../apps/publisher/shard-map";
+
+export type ShardLimits = Record<"writeRecordsPerSecond" | "writeBytesPerSecond" | "readCallsPerSecond" | "readBytesPerSecond", number>;
 
 /** Kinesis Data Streams per-shard limits. */
-export const SHARD_LIMITS = {
+export const SHARD_LIMITS: ShardLimits = {
   writeRecordsPerSecond: 1000,
   writeBytesPerSecond: 1024 * 1024,
   readCallsPerSecond: 5,
   readBytesPerSecond: 2 * 1024 * 1024,
-} as const;
+};
 
 export interface NullBackendOptions {
   type: "null";
@@ -63,7 +67,7 @@ export interface LimitsEndpointOptions {
   /** Enforce the limits. `false` passes everything (a client-ceiling measurement). @default true */
   enforce?: boolean;
   /** Per-shard limits. @default SHARD_LIMITS (Kinesis's) */
-  limits?: Partial<typeof SHARD_LIMITS>;
+  limits?: Partial<ShardLimits>;
   /** Milliseconds between shard-map refreshes. @default 1000 */
   shardMapRefreshMs?: number;
   /** Clock in ms (tests). @default Date.now */
@@ -105,7 +109,6 @@ export interface LimitsEndpoint {
 
 const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
 const TARGET_PREFIX = "Kinesis_20131202.";
-const MAX_HASH = (1n << 128n) - 1n;
 
 /** A token bucket holding at most one second of `rate`; it may go into debt (`take(…, true)`). */
 export class TokenBucket {
@@ -134,57 +137,6 @@ export class TokenBucket {
     this.tokens -= n;
     return true;
   }
-}
-
-/** The 128-bit hash key Kinesis uses for a partition key: MD5 of its UTF-8 bytes, big-endian. */
-export function hashKeyOf(partitionKey: string): bigint {
-  return BigInt(`0x${createHash("md5").update(partitionKey, "utf8").digest("hex")}`);
-}
-
-interface ShardRange {
-  shardId: string;
-  start: bigint;
-  end: bigint;
-}
-
-/** Open shards sorted by hash range, with a lookup by hash key. */
-export class ShardMap {
-  readonly ranges: ShardRange[];
-  constructor(shards: Shard[]) {
-    this.ranges = shards
-      .filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined && s.HashKeyRange)
-      .map((s) => ({
-        shardId: s.ShardId!,
-        start: BigInt(s.HashKeyRange!.StartingHashKey!),
-        end: BigInt(s.HashKeyRange!.EndingHashKey!),
-      }))
-      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  }
-  shardOf(hashKey: bigint): string | undefined {
-    let lo = 0;
-    let hi = this.ranges.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = this.ranges[mid];
-      if (hashKey < r.start) hi = mid - 1;
-      else if (hashKey > r.end) lo = mid + 1;
-      else return r.shardId;
-    }
-    return undefined;
-  }
-}
-
-/** `count` shards splitting the hash space evenly, as CreateStream does. */
-export function evenShards(count: number): Shard[] {
-  const step = (MAX_HASH + 1n) / BigInt(count);
-  return Array.from({ length: count }, (_, i) => ({
-    ShardId: `shardId-${String(i).padStart(12, "0")}`,
-    HashKeyRange: {
-      StartingHashKey: String(step * BigInt(i)),
-      EndingHashKey: String(i === count - 1 ? MAX_HASH : step * BigInt(i + 1) - 1n),
-    },
-    SequenceNumberRange: { StartingSequenceNumber: "0" },
-  }));
 }
 
 /** Decoded length of a base64 string without decoding it. */
@@ -416,7 +368,7 @@ interface ShardBuckets {
 /** The limits layer: shard maps, buckets, counters; independent of HTTP so it can be unit-tested. */
 export class LimitsEnforcer {
   private readonly backend: Backend;
-  private readonly limits: typeof SHARD_LIMITS;
+  private readonly limits: ShardLimits;
   private readonly now: () => number;
   private readonly enforce: boolean;
   private readonly refreshMs: number;

@@ -52,7 +52,8 @@ export function recordSize(data: Uint8Array, partitionKey: string): number {
 
 /** Why Kinesis would refuse this record outright, or undefined when it is acceptable. */
 export function recordProblem(data: Uint8Array, partitionKey: string, maxRecordBytes: number = KINESIS_LIMITS.maxRecordBytes): string | undefined {
-  const keyLength = [...partitionKey].length;
+  // Code points; a UTF-16 length of 1..256 already settles it without splitting the string (hot path).
+  const keyLength = partitionKey.length >= 1 && partitionKey.length <= 256 ? partitionKey.length : [...partitionKey].length;
   if (keyLength < KINESIS_LIMITS.minPartitionKeyLength || keyLength > KINESIS_LIMITS.maxPartitionKeyLength) {
     return "InvalidPartitionKey";
   }

@@ -1,29 +1,55 @@
 /**
- * Publishes records to a Kinesis stream with PutRecords: batched (500 records / 5 MiB per request),
- * several requests in flight, failed entries resent with backoff until each record's time budget runs
- * out, and every record accounted for as sent or failed. Independent of the CLI.
+ * Publishes records to a Kinesis stream with PutRecords: routed to the shard Kinesis will put them in
+ * (shard map from ListShards) and paced per shard at the shard's write limits, adapting to throttling;
+ * batched (500 records / 5 MiB per request), optionally packed into KPL aggregated records; failed
+ * entries resent until each record's time budget runs out, and every record accounted for as sent or
+ * failed. Independent of the CLI and of where the records come from (any iterable or async iterable).
  */
 import { setMaxListeners } from "events";
 import { BackoffOptions } from "../lib/backoff";
 import { recordProblem, recordSize } from "../lib/records";
-import { Entry, Lane, laneOf, LaneRun, PutRecordsSender } from "./lane";
+import { Entry, PutRecordsSender, RunContext } from "./dispatch";
+import { KINESIS_SHARD_WRITE_LIMITS, PacerOptions, ShardWriteLimits } from "./pacer";
+import { ShardRouter } from "./shard-router";
 
-export { PutRecordsSender } from "./lane";
+export { PutRecordsSender } from "./dispatch";
 
 /** A record to publish. */
 export interface PublishRecord {
   data: Uint8Array;
   /** Decides the shard; records with the same key stay in order. 1..256 characters. */
   partitionKey: string;
+  /** Decimal 128-bit hash key that picks the shard instead of the partition key's MD5. @default none */
+  explicitHashKey?: string;
 }
 
 export interface PublishOptions {
   /**
-   * Requests in flight at once. Records are routed to this many lanes by a hash of their partition key;
-   * each lane sends one request at a time.
+   * Requests in flight at once, spread over the shards (each shard gets at least one lane; a lane sends
+   * one request at a time). Without a shard map, records go to this many lanes by a hash of their key.
    * @default 8
    */
   concurrency?: number;
+  /**
+   * Pace writes per shard at the shard's write limits, adapting to throttling (needs
+   * `kinesis:ListShards`; without it the publisher falls back to unpaced lanes and says so).
+   * @default true
+   */
+  pacing?: boolean;
+  /** Per-shard write limits to pace at. @default 1,000 records/s and 1 MiB/s (Kinesis's) */
+  shardLimits?: ShardWriteLimits;
+  /** Tuning of the per-shard pacer (AIMD and burst). @default see PacerOptions */
+  pacer?: PacerOptions;
+  /** Ms between shard-map refreshes (also refreshed at once when a reshard shows). @default 30000 */
+  shardMapRefreshMs?: number;
+  /**
+   * Pack user records into KPL aggregated records (model/kpl.ts) of at most this many bytes; readers
+   * de-aggregate. `true` means 64 KiB.
+   * @default false
+   */
+  aggregate?: boolean | { maxBytes: number };
+  /** Receives notices (pacing off, shard map refreshed) for stderr. @default discard */
+  log?: (line: string) => void;
   /** Time a record may take, from its first attempt, before it counts as failed. @default 120000 */
   recordTimeoutMs?: number;
   /** Backoff between resends (capped exponential, full jitter). @default { baseMs: 100, capMs: 5000 } */
@@ -51,6 +77,14 @@ export interface PublishSummary {
   recordsPerSecond: number;
   /** PutRecords calls, resends included. */
   requests: number;
+  /** Kinesis records accepted (an aggregated record counts once) and their bytes (data + partition key). */
+  kinesisRecords: number;
+  kinesisBytes: number;
+  /** Entries of PutRecords responses rejected with ProvisionedThroughputExceededException. */
+  throttledEntries: number;
+  /** Open shards paced (0: no shard map, unpaced), and shard maps installed after the first. */
+  shards: number;
+  shardMapRefreshes: number;
   retries: {
     /** Entries sent again after a partial failure or a throttled request. */
     resentRecords: number;
@@ -72,7 +106,7 @@ export class StalledError extends Error {
 }
 
 /** Counters and the abort switch shared by the lanes of one run. */
-class Run implements LaneRun {
+class Run implements RunContext {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
   error: unknown;
@@ -83,6 +117,10 @@ class Run implements LaneRun {
   requests = 0;
   resentRecords = 0;
   throttledRequests = 0;
+  throttledEntryCount = 0;
+  kinesisRecordCount = 0;
+  kinesisByteCount = 0;
+  router?: ShardRouter;
   failedCount = 0;
   readonly reasons: Record<string, number> = {};
 
@@ -95,7 +133,7 @@ class Run implements LaneRun {
     lanes: number,
   ) {
     // Each lane listens once, plus once more while it backs off.
-    setMaxListeners(2 * lanes + 10, this.signal);
+    setMaxListeners(0, this.signal);
   }
 
   request(): void {
@@ -128,6 +166,16 @@ class Run implements LaneRun {
   throttled(): void {
     this.throttledRequests++;
   }
+  throttledEntries(count: number): void {
+    this.throttledEntryCount += count;
+  }
+  kinesisRecords(count: number, bytes: number): void {
+    this.kinesisRecordCount += count;
+    this.kinesisByteCount += bytes;
+  }
+  shardMismatch(): void {
+    this.router?.refresh();
+  }
   abort(err: unknown): void {
     if (this.signal.aborted) return;
     this.error = err;
@@ -158,10 +206,21 @@ export async function publish(
   checkOptions(concurrency, recordTimeoutMs);
   const run = new Run(client, streamName, recordTimeoutMs, options.backoff ?? {}, options, concurrency);
   const started = Date.now();
-  const lanes = Array.from({ length: concurrency }, () => new Lane(run));
-  const draining = lanes.map((lane) => lane.drain());
+  const aggregate = options.aggregate === true ? { maxBytes: 64 * 1024 } : options.aggregate || undefined;
+  const router = new ShardRouter(run, client, streamName, {
+    concurrency,
+    pacing: options.pacing ?? true,
+    limits: options.shardLimits ?? KINESIS_SHARD_WRITE_LIMITS,
+    pacer: options.pacer,
+    refreshMs: options.shardMapRefreshMs ?? 30_000,
+    aggregateMaxBytes: aggregate?.maxBytes,
+    log: options.log ?? (() => undefined),
+  });
+  run.router = router;
   let interrupted = false;
+  let lastYield = Date.now();
   try {
+    await router.start();
     for await (const record of records) {
       if (run.signal.aborted) break;
       if (options.signal?.aborted) {
@@ -175,13 +234,21 @@ export async function publish(
         continue;
       }
       const entry: Entry = { data: record.data, partitionKey: record.partitionKey, size: recordSize(record.data, record.partitionKey) };
-      await lanes[laneOf(record.partitionKey, concurrency)].push(entry);
+      if (record.explicitHashKey !== undefined) entry.explicitHashKey = record.explicitHashKey;
+      if (router.switchPending) await router.switchMap();
+      // A source that never waits and lanes with room run on microtasks alone, which would starve timers
+      // and sockets (the pacers' wake-ups, responses) for as long as the lanes take records: yield now
+      // and then.
+      if ((run.records & 255) === 0 && Date.now() - lastYield > 5) {
+        await new Promise(setImmediate);
+        lastYield = Date.now();
+      }
+      await router.queueFor(entry).push(entry);
     }
   } catch (err) {
     run.abort(err);
   }
-  for (const lane of lanes) lane.close();
-  await Promise.all(draining);
+  await router.close();
   if (run.signal.aborted) throw run.error;
   const durationMs = Date.now() - started;
   return {
@@ -191,6 +258,11 @@ export async function publish(
     durationMs,
     recordsPerSecond: durationMs > 0 ? Math.round((run.sent * 1000) / durationMs) : run.sent,
     requests: run.requests,
+    kinesisRecords: run.kinesisRecordCount,
+    kinesisBytes: run.kinesisByteCount,
+    throttledEntries: run.throttledEntryCount,
+    shards: router.shardCount,
+    shardMapRefreshes: router.refreshes,
     retries: { resentRecords: run.resentRecords, throttledRequests: run.throttledRequests },
     failed: { count: run.failedCount, reasons: { ...run.reasons } },
     interrupted,

@@ -67,6 +67,15 @@ export function formatSummary(summary: PublishSummary, requested: number): strin
     `  retries: ${summary.retries.resentRecords} records resent, ${summary.retries.throttledRequests} throttled requests`,
     `  failed: ${summary.failed.count}${summary.failed.count > 0 ? ` (${formatReasons(summary.failed.reasons)})` : ""}`,
   ];
+  if (summary.shards > 0) {
+    lines.push(
+      `  pacing: ${summary.shards} shards, ${summary.throttledEntries} throttled entries` +
+        (summary.shardMapRefreshes > 0 ? `, shard map refreshed ${summary.shardMapRefreshes} times` : ""),
+    );
+  }
+  if (summary.kinesisRecords > 0 && summary.kinesisRecords < summary.sent) {
+    lines.push(`  aggregated: ${summary.sent} records in ${summary.kinesisRecords} Kinesis records (${formatBytes(summary.kinesisBytes)})`);
+  }
   if (summary.interrupted) lines.push(`  interrupted: ${requested - summary.records} records were never sent`);
   return `${lines.join("\n")}\n`;
 }
