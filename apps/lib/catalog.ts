@@ -8,7 +8,7 @@ import * as fs from "fs";
 import { z } from "zod";
 import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry } from "../../model/catalog";
 import { LakeConfig } from "../../model/config";
-import { segmentNames } from "../../model/naming";
+import { consumerNames, segmentNames } from "../../model/naming";
 import { archiveDatabaseName, archiveTableName } from "../../model/archive";
 import { UserError } from "./errors";
 
@@ -115,6 +115,20 @@ export function catalogFromConfig(config: LakeConfig, account = LOCAL_ACCOUNT): 
       readerPolicyArn: `arn:aws:iam::${account.accountId}:policy/${config.name}-${segment.layer}-${segment.name}-reader`,
       tableName: `${archiveDatabaseName(config.name, segment.layer)}.${archiveTableName(segment.name)}`,
       region: account.region,
+      // Declared fan-out consumers: locally their ARN is known only once registered on the emulator.
+      ...((segment.consumers ?? []).length > 0
+        ? {
+            consumers: Object.fromEntries(
+              segment.consumers.map((c) => {
+                const cn = consumerNames(config.name, segment.layer, segment.name, c);
+                return [c, { consumerName: cn.consumerName, policyArn: `arn:aws:iam::${account.accountId}:policy/${cn.policyName}` }];
+              }),
+            ),
+          }
+        : {}),
+      ...(segment.share && segment.share.producers.length + segment.share.consumers.length > 0
+        ? { sharedWith: { producers: [...segment.share.producers], consumers: [...segment.share.consumers] } }
+        : {}),
     };
   }
   return catalog;

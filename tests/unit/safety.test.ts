@@ -7,6 +7,7 @@ import { CONFIG_KEY, ConfigProblem, LakeConfigError, parseLakeConfig } from "../
 import { layerNames, reservedBucketNameProblem, RESERVED_BUCKET_SUFFIXES, segmentNames } from "../../model/naming";
 import { KEY_POLICY_MAX_BYTES, layerKeyPolicy } from "../../model/policies";
 import { layerKeyPolicyShape, MAX_CONSUMERS_PER_STREAM } from "../../model/safety";
+import { catalogFromConfig } from "../../apps/lib/catalog";
 
 const ctx = { project: "datalake", stack: "dev" };
 type Raw = { name?: string; layers: Record<string, { segments: Record<string, Record<string, unknown>> }> };
@@ -189,5 +190,19 @@ describe("cross-account sharing (issue 7.10)", () => {
   it("knows the layer's log-group name space", () => {
     assert.equal(layerNames("acme", "ingest").logGroupPrefix, "/aws/kinesisfirehose/acme-ingest-");
     assert.ok(segmentNames("acme", "ingest", "persons", "").logGroupName.startsWith(layerNames("acme", "ingest").logGroupPrefix));
+  });
+});
+
+describe("the local lake's catalog (issue 7.8, 7.10)", () => {
+  it("lists declared consumers with their policy and no ARN (known only once registered), and who the segment is shared with", () => {
+    const raw = lake();
+    raw.layers.ingest.segments.persons = { consumers: ["fraud-model"], share: { consumers: ["444455556666"] } };
+    const catalog = catalogFromConfig(parseLakeConfig(raw, ctx));
+    assert.deepEqual(catalog["ingest/persons"].consumers, {
+      "fraud-model": { consumerName: "fraud-model", policyArn: "arn:aws:iam::000000000000:policy/acme-ingest-persons-consumer-fraud-model" },
+    });
+    assert.deepEqual(catalog["ingest/persons"].sharedWith, { producers: [], consumers: ["444455556666"] });
+    assert.equal(catalog["ingest/orders"].consumers, undefined);
+    assert.equal(catalog["ingest/orders"].sharedWith, undefined);
   });
 });
