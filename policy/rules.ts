@@ -13,6 +13,7 @@
 import type { Policies, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { findPolicyViolations } from "../model/policies";
 import { RANGES } from "../model/config";
+import { REQUIRED_DIMENSION } from "../model/alarms";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Props = Record<string, any>;
@@ -34,6 +35,7 @@ export const TYPES = {
   queue: "aws:sqs/queue:Queue",
   topic: "aws:sns/topic:Topic",
   key: "aws:kms/key:Key",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
 } as const;
 
 /** Resource types that carry policy documents, and the properties they carry them in. */
@@ -200,6 +202,17 @@ export const retentionWithinBounds = resourceRule(
     if (days < LOG_RETENTION_DAYS.min || days > LOG_RETENTION_DAYS.max) {
       report(`log group retentionInDays ${days} is outside ${LOG_RETENTION_DAYS.min}-${LOG_RETENTION_DAYS.max}`);
     }
+  },
+);
+
+export const alarmsNameTheirResource = resourceRule(
+  "alarms-name-their-resource",
+  "Alarms on Kinesis, Firehose, Lambda and SQS metrics carry the dimension naming the resource (StreamName, DeliveryStreamName, FunctionName, QueueName): CloudWatch does not aggregate over a missing dimension, so such an alarm never fires.",
+  TYPES.alarm,
+  (p, report) => {
+    const needed = REQUIRED_DIMENSION[p.namespace as keyof typeof REQUIRED_DIMENSION];
+    if (needed === undefined || p.metricQueries !== undefined) return; // other namespaces; metric-math alarms name theirs per query
+    if (!str(p.dimensions?.[needed])) report(`alarm on ${p.namespace} ${p.metricName} has no ${needed} dimension, so it watches no resource and never fires`);
   },
 );
 
@@ -403,4 +416,5 @@ export const policies: Policies = [
   layersIsolated,
   wireTapsLogErrors,
   retentionWithinBounds,
+  alarmsNameTheirResource,
 ];

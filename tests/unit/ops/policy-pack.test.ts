@@ -65,7 +65,7 @@ describe("policy pack: every rule catches the violation it names", function () {
   it("has a test below for every rule of the pack", () => {
     const tested = ["streams-encrypted-with-cmk", "buckets-encrypted-with-cmk", "log-groups-encrypted-with-cmk", "queues-encrypted-with-cmk",
       "topics-encrypted-with-cmk", "buckets-block-public-access", "buckets-tls-only", "buckets-versioned", "iam-least-privilege",
-      "layers-isolated", "wire-taps-log-errors", "retention-within-bounds"];
+      "layers-isolated", "wire-taps-log-errors", "retention-within-bounds", "alarms-name-their-resource"];
     assert.deepStrictEqual(policies.map((p) => p.name).sort(), [...tested].sort());
   });
 
@@ -171,6 +171,13 @@ describe("policy pack: every rule catches the violation it names", function () {
       s3.cloudwatchLoggingOptions = { ...s3.cloudwatchLoggingOptions, enabled: false };
       set(f, { extendedS3Configuration: s3 });
     }, /logging is off/);
+  });
+
+  it("alarms-name-their-resource: an iterator-age alarm without StreamName", async () => {
+    await expectOnly("alarms-name-their-resource", "ingest-persons-alarms-iterator-age", (rs) => {
+      const a = find(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "ingest-persons-alarms-iterator-age");
+      set(a, { dimensions: {} });
+    }, /no StreamName dimension/);
   });
 
   it("retention-within-bounds: a stream kept longer than a year, and a log group kept forever", async () => {
