@@ -18,6 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { deaggregate, isAggregated } from "../model/kpl";
 import { SegmentConfig } from "../model/config";
 import type { CheckpointStore, ShardCheckpoints } from "../apps/subscriber/checkpoint";
 import { subscribe } from "../apps/subscriber/subscriber";
@@ -61,6 +62,15 @@ export class LocalWireTap {
    * @param arrival the record's ApproximateArrivalTimestamp. @default now
    */
   add(data: Uint8Array, arrival?: Date): void {
+    // Firehose de-aggregates KPL aggregated records read from a Kinesis stream: each user record is a record.
+    if (isAggregated(data)) {
+      for (const user of deaggregate({ partitionKey: "", data })) this.addRecord(user.data, arrival);
+      return;
+    }
+    this.addRecord(data, arrival);
+  }
+
+  private addRecord(data: Uint8Array, arrival?: Date): void {
     if (this.buffer.length === 0) {
       // The interval runs from the buffer's first record; the size hint may end it sooner.
       this.timer = setTimeout(() => this.flush(), this.intervalMs);

@@ -10,7 +10,7 @@ import { EXIT, runMain, UserError } from "../lib/errors";
 import { resolveTarget } from "../lib/target";
 import { FileCheckpointStore } from "./checkpoint";
 import { buildProgram, describeFrom, formatSummary, SubscriberFlags } from "./cli";
-import { createLineWriter, OutputClosedError, recordToLine } from "./output";
+import { createLineWriter, OutputClosedError, recordToLines } from "./output";
 import { subscribe } from "./subscriber";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -52,8 +52,11 @@ async function main(argv: string[]): Promise<number> {
       idleTimeoutMs: flags.idleTimeout !== undefined ? flags.idleTimeout * 1000 : undefined,
       signal: controller.signal,
       write: async (record) => {
-        await writeLine(recordToLine(record));
-        written += 1;
+        // One line per user record (a KPL aggregated record holds many).
+        for (const line of recordToLines(record)) {
+          await writeLine(line);
+          written += 1;
+        }
       },
       log,
     });

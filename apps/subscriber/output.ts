@@ -2,6 +2,7 @@
  * How a record becomes one line on stdout, and a stdout writer that honours backpressure and a closed
  * pipe (`subscribe ... | head`).
  */
+import { deaggregate, isAggregated } from "../../model/kpl";
 
 /** The parts of a Kinesis record the output needs. */
 export interface RecordLike {
@@ -35,6 +36,19 @@ export function recordToLine(record: RecordLike): string {
     sequenceNumber: record.SequenceNumber,
     dataBase64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"),
   });
+}
+
+/**
+ * The lines for a Kinesis record: one per user record. A KPL aggregated record (the publisher's
+ * `--aggregate`, the KPL, other aggregating producers) is unpacked with model/kpl.ts; its user records
+ * share the Kinesis record's sequence number.
+ */
+export function recordToLines(record: RecordLike): string[] {
+  const data = record.Data ?? new Uint8Array();
+  if (!isAggregated(data)) return [recordToLine(record)];
+  return deaggregate({ partitionKey: record.PartitionKey ?? "", data }).map((user) =>
+    recordToLine({ Data: user.data, PartitionKey: user.partitionKey, SequenceNumber: record.SequenceNumber }),
+  );
 }
 
 function decodeUtf8(data: Uint8Array): string | undefined {
