@@ -40,8 +40,16 @@ export interface Target {
   description: string;
   /** True when the embedded local lake was started for this run. */
   local: boolean;
+  /** The stream's ARN and creation time (DescribeStreamSummary), when the endpoint reports them. */
+  identity?: StreamIdentity;
   /** Releases the client and stops the local lake if one was started. */
   close(): Promise<void>;
+}
+
+/** Which stream exactly: a stream deleted and created again under the same name is another stream. */
+export interface StreamIdentity {
+  streamArn: string;
+  createdAt: Date;
 }
 
 /** Adds the target flags shared by the publisher and the subscriber. */
@@ -137,10 +145,17 @@ async function checkAwsSetup(client: KinesisClient): Promise<void> {
   }
 }
 
-/** Confirms that the stream exists, so a typo fails in one line before any work starts. */
-async function checkStream(client: KinesisClient, streamName: string, where: string, hint: string): Promise<void> {
+/**
+ * Confirms that the stream exists, so a typo fails in one line before any work starts; returns its identity
+ * (ARN and creation time), which tells a stream apart from an earlier one of the same name.
+ */
+async function checkStream(client: KinesisClient, streamName: string, where: string, hint: string): Promise<StreamIdentity | undefined> {
   try {
-    await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const summary = out.StreamDescriptionSummary;
+    return summary?.StreamARN && summary.StreamCreationTimestamp
+      ? { streamArn: summary.StreamARN, createdAt: new Date(summary.StreamCreationTimestamp) }
+      : undefined;
   } catch (err) {
     if (err instanceof ResourceNotFoundException || (err as Error).name === "ResourceNotFoundException") {
       throw new UserError(`stream "${streamName}" not found at ${where}${hint}`);
@@ -176,10 +191,10 @@ export async function resolveTarget(
         why = opts.segment ? `segment ${address}` : `segment ${address}, the first of ${lake.stackFile}; choose with --segment`;
       }
       const known = Object.keys(lake.catalog).join(", ");
-      await checkStream(lake.client, streamName, `the local lake`, `; its segments are ${known}`);
+      const identity = await checkStream(lake.client, streamName, `the local lake`, `; its segments are ${known}`);
       const description = `target: local lake (kinesis-local at ${lake.endpoint}, state in ${path.relative(process.cwd(), lake.dataDir) || "."}), stream ${streamName} (${why})`;
       log(description);
-      return { client: lake.client, streamName, description, local: true, close: () => lake.stop() };
+      return { client: lake.client, streamName, description, local: true, identity, close: () => lake.stop() };
     } catch (err) {
       await lake.stop();
       throw err;
@@ -211,7 +226,7 @@ export async function resolveTarget(
   try {
     await checkAwsSetup(client);
     const where = endpoint ?? `AWS region ${await client.config.region()}`;
-    await checkStream(client, streamName, where, "; check the name, the region and that the stack is deployed");
+    const identity = await checkStream(client, streamName, where, "; check the name, the region and that the stack is deployed");
     const description = `target: stream ${streamName} at ${where} (${why})`;
     log(description);
     return {
@@ -219,6 +234,7 @@ export async function resolveTarget(
       streamName,
       description,
       local: false,
+      identity,
       close: async () => client.destroy(),
     };
   } catch (err) {

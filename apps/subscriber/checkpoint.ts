@@ -6,10 +6,18 @@
  * but of which no record was written yet carries only its start, `{"start":"trim-horizon"}` or
  * `{"start":{"atTimestamp":"2024-05-01T12:00:00.000Z"}}`, and a restart reads it from there. Files written
  * before `start` existed (no such field) load unchanged.
+ *
+ * The file is bound to one stream's identity (`streamArn` and `streamCreatedAt` from DescribeStreamSummary):
+ * a stream deleted and created again under the same name has new shards and sequence numbers, and a
+ * checkpoint of the old one would skip it. Files without the identity (older ones) get it at the next save.
+ * While a subscriber uses the file it holds a lock (`FILE.lock`, proper-lockfile), so a second subscriber
+ * on the same file is refused instead of racing it.
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as lockfile from "proper-lockfile";
 import { UserError } from "../lib/errors";
+import type { StreamIdentity } from "../lib/target";
 
 /** Where a shard's reading began (`latest` is saved as the time the run began). */
 export type SavedStart = "trim-horizon" | { atTimestamp: string };
@@ -28,8 +36,13 @@ export type ShardCheckpoints = Record<string, ShardCheckpoint>;
 export interface CheckpointFile {
   version: 1;
   stream: string;
+  /** The stream's ARN (absent in files written before identities were saved). */
+  streamArn?: string;
+  /** The stream's creation time, ISO-8601 (absent in older files). */
+  streamCreatedAt?: string;
   shards: ShardCheckpoints;
 }
+
 
 export interface CheckpointStore {
   /** The saved positions for `stream`, empty when nothing was saved; fails if they belong to another stream. */
@@ -40,12 +53,77 @@ export interface CheckpointStore {
   readonly description: string;
 }
 
-/** A checkpoint in a JSON file, replaced by write-to-temp + fsync + rename. */
+/** How long a lock of a subscriber that died (kill -9) blocks the file: proper-lockfile's stale time. */
+export const LOCK_STALE_MS = 10_000;
+
+/**
+ * A checkpoint in a JSON file, replaced by write-to-temp + fsync + rename, locked while in use.
+ * Call `open()` first and `close()` at the end.
+ */
 export class FileCheckpointStore implements CheckpointStore {
   readonly description: string;
+  private release?: () => Promise<void>;
+  private compromised?: Error;
 
-  constructor(private readonly file: string) {
+  /** @param identity the stream the file must belong to; checked on load, written on save. @default unchecked */
+  constructor(
+    private readonly file: string,
+    private readonly identity?: StreamIdentity,
+  ) {
     this.description = `checkpoint ${file}`;
+  }
+
+  /**
+   * Refuses a file that cannot be replaced (read-only file, or a directory we cannot write the temp file
+   * to) and takes the lock; a second subscriber on the same file is refused in one line.
+   * @param onLost called if the lock is lost while running (another process took it over)
+   */
+  async open(onLost: (err: Error) => void = () => undefined): Promise<void> {
+    const dir = path.dirname(path.resolve(this.file));
+    try {
+      await fs.promises.access(dir, fs.constants.W_OK);
+    } catch {
+      throw new UserError(`--checkpoint ${this.file}: cannot write to its directory ${dir}; choose a file in a writable directory`);
+    }
+    const stat = await fs.promises.stat(this.file).catch(() => undefined);
+    if (stat?.isDirectory()) throw new UserError(`--checkpoint ${this.file} is a directory; give a file name`);
+    if (stat) {
+      try {
+        await fs.promises.access(this.file, fs.constants.W_OK);
+        // root may write anything: the file's own mode says whether its owner meant it to stay as it is.
+        if ((stat.mode & 0o222) === 0) throw new Error("read-only mode");
+      } catch {
+        throw new UserError(
+          `--checkpoint ${this.file} is read-only; it is not replaced: make it writable (chmod u+w ${this.file}) or choose another file`,
+        );
+      }
+    }
+    try {
+      this.release = await lockfile.lock(this.file, {
+        realpath: false,
+        stale: LOCK_STALE_MS,
+        retries: 0,
+        onCompromised: (err) => {
+          this.compromised = err;
+          onLost(new Error(`--checkpoint ${this.file}: lost its lock (${err.message}); stopping so two subscribers do not share it`));
+        },
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ELOCKED") {
+        throw new UserError(
+          `--checkpoint ${this.file} is in use by another subscriber (lock ${this.file}.lock); stop it or use another checkpoint file ` +
+            `(a lock left by a killed subscriber expires after ${LOCK_STALE_MS / 1000} s)`,
+        );
+      }
+      throw new UserError(`--checkpoint ${this.file}: cannot lock it (${(err as Error).message})`);
+    }
+  }
+
+  /** Releases the lock. */
+  async close(): Promise<void> {
+    const release = this.release;
+    this.release = undefined;
+    if (release && !this.compromised) await release().catch(() => undefined);
   }
 
   async load(stream: string): Promise<ShardCheckpoints> {
@@ -65,20 +143,49 @@ export class FileCheckpointStore implements CheckpointStore {
         `--checkpoint ${this.file} belongs to stream "${data.stream}", not "${stream}"; use another checkpoint file for this stream`,
       );
     }
+    const id = this.identity;
+    if (id && data.streamArn !== undefined && data.streamCreatedAt !== undefined) {
+      const sameCreation = Date.parse(data.streamCreatedAt) === id.createdAt.getTime();
+      if (data.streamArn !== id.streamArn || !sameCreation) {
+        throw new UserError(
+          `--checkpoint ${this.file} belongs to an earlier stream "${stream}" (created ${data.streamCreatedAt}); the stream of that ` +
+            `name now was created ${id.createdAt.toISOString()}, so its positions mean nothing here: move the file away (or choose ` +
+            `another) to read this stream from --from`,
+        );
+      }
+    }
     return data.shards;
   }
 
   async save(stream: string, shards: ShardCheckpoints): Promise<void> {
-    const data: CheckpointFile = { version: 1, stream, shards };
+    if (this.compromised) throw new Error(`--checkpoint ${this.file}: lock lost; not saving`);
+    const data: CheckpointFile = this.identity
+      ? { version: 1, stream, streamArn: this.identity.streamArn, streamCreatedAt: this.identity.createdAt.toISOString(), shards }
+      : { version: 1, stream, shards };
     const temp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
-    const handle = await fs.promises.open(temp, "w");
     try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await fs.promises.open(temp, "w");
+      try {
+        await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`, "utf8");
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.promises.rename(temp, this.file);
+    } catch (err) {
+      // Never leave a half-written temp file behind; the previous checkpoint stays as it was.
+      await fs.promises.unlink(temp).catch(() => undefined);
+      const e = err as NodeJS.ErrnoException;
+      throw new CheckpointSaveError(`cannot save --checkpoint ${this.file} (${e.code ?? e.message}); it still holds the last position saved before`);
     }
-    await fs.promises.rename(temp, this.file);
+  }
+}
+
+/** A checkpoint could not be written; the file keeps its previous content. */
+export class CheckpointSaveError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckpointSaveError";
   }
 }
 
@@ -91,6 +198,8 @@ export function parseCheckpoint(text: string): CheckpointFile | undefined {
     return undefined;
   }
   if (!isObject(data) || data.version !== 1 || typeof data.stream !== "string" || !isObject(data.shards)) return undefined;
+  if (data.streamArn !== undefined && typeof data.streamArn !== "string") return undefined;
+  if (data.streamCreatedAt !== undefined && (typeof data.streamCreatedAt !== "string" || Number.isNaN(Date.parse(data.streamCreatedAt)))) return undefined;
   for (const entry of Object.values(data.shards)) {
     if (!isObject(entry)) return undefined;
     if (entry.sequenceNumber !== undefined && typeof entry.sequenceNumber !== "string") return undefined;

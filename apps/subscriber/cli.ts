@@ -13,6 +13,8 @@ export interface SubscriberFlags {
   /** Seconds. */
   idleTimeout?: number;
   checkpoint?: string;
+  /** Bytes; undefined: pipe-max-size + 1 MiB. */
+  pipeMargin?: number;
   stream?: string;
   segment?: string;
   catalog?: string;
@@ -52,6 +54,12 @@ export function parseSeconds(value: string): number {
   return n;
 }
 
+export function parseBytes(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a whole number of bytes, e.g. 2097152.");
+  return n;
+}
+
 export function buildProgram(): Command {
   const program = new Command("subscribe")
     .description(
@@ -67,6 +75,12 @@ export function buildProgram(): Command {
     .addOption(new Option("--idle-timeout <seconds>", "stop when no record arrived for this long").argParser(parseSeconds))
     .addOption(
       new Option("--checkpoint <file>", "remember per shard the last record written; a restart resumes after it"),
+    )
+    .addOption(
+      new Option(
+        "--pipe-margin <bytes>",
+        "when stdout is a pipe, bytes of output its reader may hold unread; the checkpoint covers a record only once this much output follows it (default: the largest pipe buffer + 1 MiB)",
+      ).argParser(parseBytes),
     );
   return addTargetOptions(program).exitOverride();
 }

@@ -10,7 +10,7 @@ import { EXIT, runMain, UserError } from "../lib/errors";
 import { resolveTarget } from "../lib/target";
 import { FileCheckpointStore } from "./checkpoint";
 import { buildProgram, describeFrom, formatSummary, SubscriberFlags } from "./cli";
-import { createLineWriter, OutputClosedError, recordToLines } from "./output";
+import { createFdLineWriter, createLineWriter, defaultPipeMargin, OutputClosedError, OutputFailedError, outputKind, recordToLines } from "./output";
 import { subscribe } from "./subscriber";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -37,40 +37,71 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const writeLine = createLineWriter(process.stdout);
+  // A file-size limit (ulimit -f) must end in a failed write (EFBIG: one error line, checkpoint intact),
+  // not in SIGXFSZ's default action, which kills the process before the checkpoint is saved.
+  const onXfsz = () => undefined;
+  process.on("SIGXFSZ", onXfsz);
+  // Files and devices get every byte of a line written or an error (disk full); pipes and terminals go
+  // through process.stdout, which waits for a slow reader.
+  const kind = outputKind(1);
+  const writeLine = kind === "file" ? createFdLineWriter(1) : createLineWriter(process.stdout);
+  // A pipe's reader may hold lines it never consumes (`| head`): the checkpoint lags that many bytes.
+  const holdBackBytes = kind === "pipe" ? (flags.pipeMargin ?? defaultPipeMargin()) : 0;
+  let lockLost: Error | undefined;
+  const store = flags.checkpoint !== undefined ? new FileCheckpointStore(flags.checkpoint, target.identity) : undefined;
   let written = 0;
   try {
+    await store?.open((err) => {
+      lockLost ??= err;
+      controller.abort();
+    });
     log(
       `subscribe: shards without a checkpoint start from ${describeFrom(flags.from)}` +
         (flags.checkpoint ? `; checkpoint ${flags.checkpoint}` : "") +
+        (flags.checkpoint && holdBackBytes > 0 ? ` (covers records once ${holdBackBytes} bytes of output follow them: stdout is a pipe)` : "") +
         (flags.from.type === "latest" ? " (use --from trim-horizon to read what the stream retains)" : ""),
     );
     const summary = await subscribe(target.client, target.streamName, {
       from: flags.from,
-      checkpoint: flags.checkpoint !== undefined ? new FileCheckpointStore(flags.checkpoint) : undefined,
+      checkpoint: store,
       max: flags.max,
       idleTimeoutMs: flags.idleTimeout !== undefined ? flags.idleTimeout * 1000 : undefined,
       signal: controller.signal,
+      holdBackBytes,
       write: async (record) => {
         // One line per user record (a KPL aggregated record holds many).
+        let bytes = 0;
         for (const line of recordToLines(record)) {
-          await writeLine(line);
+          bytes += await writeLine(line);
           written += 1;
         }
+        return bytes;
       },
       log,
     });
+    if (lockLost) throw lockLost;
     log(formatSummary(summary));
     return EXIT.ok;
   } catch (err) {
+    if (lockLost) throw lockLost;
     if (err instanceof OutputClosedError) {
-      log(`stdout was closed after ${written} records; stopped${flags.checkpoint ? " (checkpoint saved)" : ""}`);
+      log(
+        `stdout was closed after ${written} records; stopped` +
+          (store ? ` (checkpoint saved; a restart re-delivers what the reader may not have consumed${holdBackBytes > 0 ? `, up to the last ${holdBackBytes} bytes` : ""})` : ""),
+      );
       return EXIT.ok;
+    }
+    if (err instanceof OutputFailedError) {
+      throw new Error(
+        `${err.message} after ${written} records` + (store ? "; the checkpoint covers only records written in full" : ""),
+      );
     }
     throw err;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("SIGXFSZ", onXfsz);
+    await store?.close();
     await target.close();
   }
 }

@@ -2,6 +2,8 @@
  * How a record becomes one line on stdout, and a stdout writer that honours backpressure and a closed
  * pipe (`subscribe ... | head`).
  */
+import * as fs from "fs";
+import * as tty from "tty";
 import { deaggregate, isAggregated } from "../../model/kpl";
 
 /** The parts of a Kinesis record the output needs. */
@@ -67,27 +69,95 @@ export class OutputClosedError extends Error {
   }
 }
 
+/** Raised by a line writer when a write failed for another reason than a closed reader (ENOSPC, EIO, ...). */
+export class OutputFailedError extends Error {
+  constructor(readonly cause: unknown) {
+    const e = cause as NodeJS.ErrnoException;
+    super(`cannot write to stdout (${e?.code ? `${e.code}: ` : ""}${e?.message ?? String(cause)})`);
+    this.name = "OutputFailedError";
+  }
+}
+
+/** A closed reader (the normal end of `| head`) versus a real write failure (disk full, I/O error). */
+function outputError(err: unknown): OutputClosedError | OutputFailedError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === "EPIPE" || code === "ERR_STREAM_DESTROYED" ? new OutputClosedError(err) : new OutputFailedError(err);
+}
+
+/** Writes one line (a newline is appended); resolves with the bytes written once all of them were. */
+export type LineWriter = (line: string) => Promise<number>;
+
 /**
  * A function that writes one line and resolves once the stream has accepted it (its write callback ran),
- * so a slow reader slows the subscriber down instead of filling memory. After an error (EPIPE) every
- * call rejects with OutputClosedError, and the line it was given counts as not written.
+ * so a slow reader slows the subscriber down instead of filling memory. After an error every call rejects
+ * with the same error (OutputClosedError for EPIPE, else OutputFailedError), and the line it was given
+ * counts as not written.
  */
-export function createLineWriter(stream: NodeJS.WritableStream): (line: string) => Promise<void> {
-  let closed: OutputClosedError | undefined;
+export function createLineWriter(stream: NodeJS.WritableStream): LineWriter {
+  let failed: OutputClosedError | OutputFailedError | undefined;
   stream.on("error", (err) => {
-    closed ??= new OutputClosedError(err);
+    failed ??= outputError(err);
   });
   return (line) => {
-    if (closed) return Promise.reject(closed);
-    return new Promise<void>((resolve, reject) => {
-      stream.write(`${line}\n`, (err) => {
+    if (failed) return Promise.reject(failed);
+    const text = `${line}\n`;
+    return new Promise<number>((resolve, reject) => {
+      stream.write(text, (err) => {
         if (err) {
-          closed ??= new OutputClosedError(err);
-          reject(closed);
+          failed ??= outputError(err);
+          reject(failed);
         } else {
-          resolve();
+          resolve(Buffer.byteLength(text));
         }
       });
     });
   };
+}
+
+/**
+ * A line writer on a file descriptor that is a file or a device (not a pipe, socket or terminal): each line
+ * is written with write(2) until every byte is out, so a short write (a disk that fills up in the middle
+ * of a line) is never taken for a whole one. Node's own stdout for files ignores short writes.
+ */
+export function createFdLineWriter(fd: number): LineWriter {
+  let failed: OutputFailedError | OutputClosedError | undefined;
+  return async (line) => {
+    if (failed) throw failed;
+    const bytes = Buffer.from(`${line}\n`);
+    let offset = 0;
+    try {
+      while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+    } catch (err) {
+      failed = outputError(err);
+      throw failed;
+    }
+    return bytes.length;
+  };
+}
+
+/** What stdout is: a pipe or socket (a reader may hold what was written without having consumed it), or else. */
+export function outputKind(fd: number): "pipe" | "file" | "tty" {
+  try {
+    if (tty.isatty(fd)) return "tty";
+    const stat = fs.fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket() ? "pipe" : "file";
+  } catch {
+    return "pipe";
+  }
+}
+
+/**
+ * Bytes of output that may sit unread between this process and the reader's logic when the reader is a
+ * pipe: the pipe's capacity (at most /proc/sys/fs/pipe-max-size on Linux, which a reader may raise its pipe
+ * to; 1 MiB by default) plus 1 MiB for what the reader has read into its own buffers but not handed on.
+ */
+export function defaultPipeMargin(): number {
+  let pipeMax = 1024 * 1024;
+  try {
+    const value = Number(fs.readFileSync("/proc/sys/fs/pipe-max-size", "utf8").trim());
+    if (Number.isSafeInteger(value) && value > 0) pipeMax = value;
+  } catch {
+    // not Linux: pipes hold 64 KiB (macOS) or less; 1 MiB is generous.
+  }
+  return pipeMax + 1024 * 1024;
 }

@@ -7,6 +7,7 @@
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
 import { sleep } from "../lib/backoff";
 import { classifyError } from "../lib/kinesis-errors";
+import { UserError } from "../lib/errors";
 import { describePosition, iteratorInput, ShardInfo, ShardStart, StartPosition } from "./shards";
 import type { Subscription } from "./subscriber";
 
@@ -23,12 +24,18 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Shar
     lastSequenceNumber ? { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber } : start.origin;
 
   const newIterator = async (position: StartPosition): Promise<string | undefined> => {
-    const out = await sub.retrying(`${what}: GetShardIterator`, () =>
-      sub.client.send(new GetShardIteratorCommand(iteratorInput(sub.streamName, shard.id, position)), {
-        abortSignal: sub.stopSignal,
-      }),
-    );
-    return out?.ShardIterator;
+    try {
+      const out = await sub.retrying(`${what}: GetShardIterator`, () =>
+        sub.reading(() =>
+          sub.client.send(new GetShardIteratorCommand(iteratorInput(sub.streamName, shard.id, position)), {
+            abortSignal: sub.stopSignal,
+          }),
+        ),
+      );
+      return out?.ShardIterator;
+    } catch (err) {
+      throw badPositionError(err, shard.id, position, sub.options.checkpoint?.description);
+    }
   };
 
   let iterator = await newIterator(start.first);
@@ -44,9 +51,11 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Shar
         calledAt = Date.now();
         // +1: Date.now() ticks in whole ms, so the call may be stamped 1 ms later than calledAt.
         nextCallAt = calledAt + minInterval + 1;
-        return sub.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: opts.getRecordsLimit ?? 10_000 }), {
-          abortSignal: sub.stopSignal,
-        });
+        return sub.reading(() =>
+          sub.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: opts.getRecordsLimit ?? 10_000 }), {
+            abortSignal: sub.stopSignal,
+          }),
+        );
       });
     } catch (err) {
       if (classifyError(err) !== "expired") throw err;
@@ -78,4 +87,24 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Shar
     iterator = out.NextShardIterator;
     if (records.length === 0 && !((out.MillisBehindLatest ?? 0) > 0)) await sleep(opts.emptyReadPauseMs ?? 1_000, sub.stopSignal);
   }
+}
+
+/**
+ * A sequence number the shard does not know (an edited checkpoint, or one of another stream) is rejected by
+ * Kinesis with InvalidArgumentException (emulators may say ResourceNotFoundException): say so, not "stream
+ * not found".
+ */
+function badPositionError(err: unknown, shardId: string, position: StartPosition, checkpoint: string | undefined): unknown {
+  const name = (err as Error)?.name;
+  if (position.type !== "AFTER_SEQUENCE_NUMBER") return err;
+  const message = (err as Error)?.message ?? "";
+  const aboutSequence = name === "ResourceNotFoundException" && /sequence ?number/i.test(message);
+  if (name !== "InvalidArgumentException" && name !== "ValidationException" && !aboutSequence) return err;
+  const detail = `${name}: ${message.split("\n")[0]}`;
+  return new UserError(
+    `shard ${shardId} refused sequence number ${position.sequenceNumber} (${detail}); ` +
+      (checkpoint
+        ? `${checkpoint} does not fit this stream (edited, or written for another stream): move it away to read from --from`
+        : "the position does not fit this stream"),
+  );
 }

@@ -6,6 +6,7 @@ import { _Record } from "@aws-sdk/client-kinesis";
 import { BackoffOptions, backoffDelay, sleep } from "../lib/backoff";
 import { CheckpointStore, ShardCheckpoint, ShardCheckpoints } from "./checkpoint";
 import { classifyError } from "../lib/kinesis-errors";
+import { UserError } from "../lib/errors";
 import { readShard } from "./shard-reader";
 import {
   describePosition,
@@ -93,6 +94,19 @@ export interface SubscribeSummary {
   stopReason: StopReason;
 }
 
+/** Wakes every waiter once per notify(). */
+class Signal {
+  private waiters: Array<() => void> = [];
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
 /** A call kept failing with network errors, timeouts or 5xx beyond the retry bounds: the subscriber stops (exit 1). */
 export class GaveUpError extends Error {
   constructor(what: string, attempts: number, failingForMs: number, readonly cause: unknown) {
@@ -134,6 +148,11 @@ export class Subscription {
   private outputOffset = 0;
   private readonly unconfirmed: Array<{ endOffset: number; shardId: string; position: ShardCheckpoint }> = [];
   private unconfirmedHead = 0;
+  /** Kinesis calls under way: --idle-timeout never stops the run while one may still bring records. */
+  private inFlight = 0;
+  /** The loaded checkpoint does not fit the stream: it is left as it is. */
+  private checkpointRejected = false;
+  private readonly callsSettled = new Signal();
   private relisting?: Promise<void>;
   private relistAgain = false;
 
@@ -173,6 +192,10 @@ export class Subscription {
       }
       this.lastRecordAt = Date.now();
       await this.relist();
+      // Idle time counts from when the readers start (listing a slow stream is not idleness), and only
+      // once they had their turn to start their first calls.
+      this.lastRecordAt = Date.now();
+      await new Promise((resolve) => setImmediate(resolve));
       const loops = [this.relistLoop(), this.checkpointLoop(), this.idleLoop()];
       await this.stopped;
       await Promise.allSettled(this.readers);
@@ -181,7 +204,13 @@ export class Subscription {
       this.stop("error", err);
     } finally {
       this.options.signal?.removeEventListener("abort", onAbort);
-      if (loaded) await this.saveCheckpoint(true).catch((err) => this.stop("error", err));
+      // A failed final save is the run's failure whatever stopped it: the caller must not claim it was saved.
+      if (loaded && !this.checkpointRejected) {
+        await this.saveCheckpoint(true).catch((err) => {
+          this.stop("error", err);
+          this.failure = err;
+        });
+      }
     }
     if (this.failure !== undefined) throw this.failure;
     return {
@@ -230,6 +259,19 @@ export class Subscription {
     }
   }
 
+  /** Runs a read (GetShardIterator, GetRecords) that may bring records: --idle-timeout waits for it. */
+  async reading<T extends { Records?: unknown[] }>(send: () => Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    try {
+      const out = await send();
+      // Records arrived: idle time starts again now, not only once they are written.
+      if (out.Records?.length) this.lastRecordAt = Date.now();
+      return out;
+    } finally {
+      if (--this.inFlight === 0) this.callsSettled.notify();
+    }
+  }
+
   /**
    * Writes one record unless stopping or `max` is reached; records its position only after `write`
    * resolved. False when the reader must stop.
@@ -269,6 +311,25 @@ export class Subscription {
   }
 
   /**
+   * A checkpoint that names shards, none of which the stream has, belongs to another stream (an earlier one
+   * of the same name) or to shards long trimmed: reading on would silently skip or re-read everything.
+   */
+  private checkCheckpointMatches(): void {
+    const saved = Object.keys(this.positions);
+    if (saved.length === 0 || saved.some((id) => this.listed.has(id))) return;
+    const where = this.options.checkpoint?.description ?? "the checkpoint";
+    this.checkpointRejected = true;
+    const named = saved.length > 3 ? `${saved.slice(0, 3).join(", ")} and ${saved.length - 3} more` : saved.join(", ");
+    this.stop(
+      "error",
+      new UserError(
+        `${where} names none of stream ${this.streamName}'s shards (it names ${named}); it belongs to another stream of that ` +
+          `name or to shards past the stream's retention: move it away to read this stream from --from`,
+      ),
+    );
+  }
+
+  /**
    * Moves a shard's saved position forward once the output written after it covers `holdBackBytes`
    * (at once when it is 0). Positions become saveable in output order, so a shard never gets ahead of
    * a record of its own that is still held back.
@@ -301,7 +362,11 @@ export class Subscription {
           const shards = await this.retrying("ListShards", () => listShards(this.client, this.streamName, this.stopSignal));
           if (!shards) return;
           this.listed = new Map(shards.map((s) => [s.id, s]));
-          this.firstListing ??= new Set(this.listed.keys());
+          if (!this.firstListing) {
+            this.firstListing = new Set(this.listed.keys());
+            this.checkCheckpointMatches();
+            if (this.stopping) return;
+          }
           // Only a listing with no newer request pending may conclude that every shard has ended.
           this.schedule(!this.relistAgain);
         } while (this.relistAgain && !this.stopping);
@@ -385,6 +450,13 @@ export class Subscription {
     if (idle === undefined) return;
     while (!this.stopping) {
       const left = this.lastRecordAt + idle - Date.now();
+      if (left <= 0 && this.inFlight > 0) {
+        // A read is under way (a slow endpoint): wait for its answer, whose records count as arrivals,
+        // then let the readers go on (a reader's next call starts within the same turn of the event loop).
+        await Promise.race([this.callsSettled.wait(), this.stopped]);
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       if (left <= 0) {
         this.log(`no record for ${idle / 1000} s; stopping (--idle-timeout)`);
         this.stop("idle-timeout");

@@ -55,8 +55,11 @@ export interface FreezableProxy extends FaultEndpoint {
   readonly frozen: boolean;
 }
 
-/** A TCP proxy to `target` (`http://host:port`) that can be frozen. */
-export async function startFreezableProxy(target: string): Promise<FreezableProxy> {
+/**
+ * A TCP proxy to `target` (`http://host:port`) that can be frozen.
+ * @param delayMs hold every chunk of an answer this long before passing it on (a slow endpoint). @default 0
+ */
+export async function startFreezableProxy(target: string, delayMs = 0): Promise<FreezableProxy> {
   const url = new URL(target);
   const sockets = new Set<net.Socket>();
   let frozen = false;
@@ -76,13 +79,17 @@ export async function startFreezableProxy(target: string): Promise<FreezableProx
       if (!frozen) upstream.write(chunk);
     });
     upstream.on("data", (chunk) => {
-      if (!frozen) client.write(chunk);
+      if (frozen) return;
+      if (delayMs > 0) setTimeout(() => !frozen && client.write(chunk), delayMs);
+      else client.write(chunk);
     });
     client.on("end", () => {
       if (!frozen) upstream.end();
     });
     upstream.on("end", () => {
-      if (!frozen) client.end();
+      if (frozen) return;
+      if (delayMs > 0) setTimeout(() => !frozen && client.end(), delayMs);
+      else client.end();
     });
   });
   const port = await listen(server);
