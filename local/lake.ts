@@ -85,7 +85,7 @@ export interface LocalLake {
   kinesis: LocalKinesis;
   /** Records the lake's endpoint and catalog file in its lock, for the message another process gets. */
   advertise(info: { catalogFile: string }): void;
-  /** Stops every service, last started first. */
+  /** Stops every service, last started first. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -197,12 +197,14 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
   const services: LocalService[] = [];
   const wireTaps = new Map<string, LocalFirehose>();
   const routes: LocalProcessor[] = [];
-  const stopAll = async () => {
-    for (const service of [...services].reverse()) {
-      await service.stop().catch((err: Error) => warn(`local lake: stopping ${service.aws} failed: ${err.message}`));
-    }
-    lock.release();
-  };
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const service of [...services].reverse()) {
+        await service.stop().catch((err: Error) => warn(`local lake: stopping ${service.aws} failed: ${err.message}`));
+      }
+      lock.release();
+    })());
 
   try {
     // Amazon Kinesis Data Streams: the emulator, every segment's stream, every registered consumer.

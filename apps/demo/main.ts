@@ -1,8 +1,9 @@
 /**
- * `npm run demo`: the whole lake on this machine, no AWS account needed. Starts an embedded Kinesis
- * emulator with the dev topology's streams (same physical names as the deployed lake), runs each
- * segment's wire-tap to local storage and each route's filter, publishes demo records, subscribes to
- * them and prints what happened. Exits 0 only when nothing was lost.
+ * `npm run demo`: the whole lake on this machine, no AWS account needed. A script over the same local lake
+ * `npm run local-lake` runs (local/lake.ts: streams under the deployed physical names, a wire-tap per
+ * segment, a processor per route), started in memory in a folder of its own under `--out`: publishes demo
+ * records, subscribes to them, waits for the routes and wire-taps, and prints what happened. Exits 0 only
+ * when nothing was lost.
  */
 import { Command, Option } from "commander";
 import * as fs from "fs";
@@ -14,8 +15,8 @@ import { demoRecords, newRunId, personRecord } from "../lib/records";
 import { localStackName, PROJECT_DIR } from "../lib/topology";
 import { publish } from "../publisher/publisher";
 import { subscribe } from "../subscriber/subscriber";
-import { LocalProcessor } from "../../local/processor";
-import { LocalWireTap, readWireTapRecords } from "../../local/firehose";
+import type { LocalProcessor } from "../../local/processor";
+import { readWireTapRecords } from "../../local/firehose";
 
 interface DemoFlags {
   count: number;
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--count <n>", "demo records to publish").argParser(wholeNumber(1, 1_000_000)).default(5000))
     .addOption(new Option("--segment <address>", "segment to publish to (default: the first segment of the topology)"))
     .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(localStackName()))
-    .addOption(new Option("--out <dir>", "folder for the local wire-tap output").default(path.join(PROJECT_DIR, ".datalake", "demo")))
+    .addOption(new Option("--out <dir>", "folder under which each run writes its wire-tap output, in a new subfolder named for the run").default(path.join(PROJECT_DIR, ".datalake", "demo")))
     .exitOverride();
 }
 
@@ -55,52 +56,24 @@ async function main(argv: string[]): Promise<number> {
   if (done !== undefined) return done;
   const flags = program.opts<DemoFlags>();
   const started = Date.now();
+  // Each run gets its own folder under --out, so two demos at once never share (or delete) each other's
+  // objects, and nothing the user had in --out is touched.
+  const runId = newRunId();
   const out = path.resolve(flags.out);
-  fs.rmSync(path.join(out, "s3"), { recursive: true, force: true });
+  const runDir = path.join(out, runId);
+  fs.mkdirSync(runDir, { recursive: true });
 
-  log(`demo: starting the local lake (kinesis-local) with the topology of Pulumi.${flags.stack}.yaml`);
-  const lake = await startLocalLake({ stack: flags.stack, dataDir: out, persist: false, log });
-  const stop = new AbortController();
-  const background: Promise<unknown>[] = [];
+  log(`demo: starting the local lake (streams, wire-taps, routes) with the topology of Pulumi.${flags.stack}.yaml; output in ${path.relative(process.cwd(), runDir) || runDir}`);
+  const lake = await startLocalLake({ stack: flags.stack, dataDir: runDir, persist: false, services: "all", log });
   try {
     const { config, catalog, client } = lake;
     const address = flags.segment ?? config.segments[0].address;
     const entry = catalog[address];
     if (!entry) throw new UserError(`unknown segment "${address}"; known segments: ${Object.keys(catalog).join(", ")}`);
-
-    // Wire-taps: one local "Firehose" per segment, writing the S3 object layout under <out>/s3/<bucket>/.
-    const taps = new Map<string, LocalWireTap>();
-    for (const segment of config.segments) {
-      const names = catalog[segment.address];
-      const tap = new LocalWireTap(segment, names.deliveryStreamName, localBucketDir(out, names.bucketName));
-      taps.set(segment.address, tap);
-      background.push(
-        subscribe(client, names.streamName, {
-          from: { type: "trim-horizon" },
-          signal: stop.signal,
-          emptyReadPauseMs: 200,
-          write: (record) => tap.add(record.Data ?? new Uint8Array()),
-        }),
-      );
-    }
-    // Routes: one processor per route, running the Lambda handler (fresh checkpoints: the streams are fresh too).
-    const processorDir = fs.mkdtempSync(path.join(out, "processors-"));
-    const routers = config.routes.map(
-      (route) =>
-        new LocalProcessor({
-          route,
-          client,
-          sourceStream: catalog[route.from].streamName,
-          targetStream: catalog[route.to].streamName,
-          sourceStreamArn: catalog[route.from].streamArn,
-          dataDir: processorDir,
-          idlePollMs: 200,
-        }),
-    );
-    for (const router of routers) background.push(router.run(stop.signal));
+    const taps = lake.wireTaps;
+    const routers = lake.routes;
 
     // Publish.
-    const runId = newRunId();
     log(`demo: publishing ${flags.count} demo records to ${address} (stream ${entry.streamName})`);
     const published = await publish(client, entry.streamName, demoRecords(runId, flags.count), { total: flags.count });
 
@@ -136,12 +109,11 @@ async function main(argv: string[]): Promise<number> {
     await waitFor(
       () =>
         routers.every((r) => r.stats.forwarded >= (expectedRouted.get(r) ?? 0)) &&
-        [...taps].every(([a, tap]) => tap.stats.records >= expectedTapped(a)),
+        [...taps].every(([a, firehose]) => firehose.tap.stats.records >= expectedTapped(a)),
       30_000,
     );
-    stop.abort();
-    await Promise.all(background);
-    for (const tap of taps.values()) tap.close();
+    // Stopping the lake stops the routes, then writes what the wire-taps still buffer.
+    await lake.stop();
 
     // Report.
     const lost = published.sent - seen.size;
@@ -160,8 +132,8 @@ async function main(argv: string[]): Promise<number> {
       ok &&= router.stats.forwarded === expected && router.stats.failed === 0;
     }
     for (const segment of config.segments) {
-      const tap = taps.get(segment.address)!;
-      const bucketDir = localBucketDir(out, catalog[segment.address].bucketName);
+      const tap = taps.get(segment.address)!.tap;
+      const bucketDir = localBucketDir(runDir, catalog[segment.address].bucketName);
       const stored = readWireTapRecords(bucketDir).length;
       const expected = expectedTapped(segment.address);
       const where = path.relative(process.cwd(), bucketDir) || bucketDir;
@@ -172,9 +144,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${lines.join("\n")}\n`);
     return ok ? EXIT.ok : EXIT.failed;
   } finally {
-    stop.abort();
-    await Promise.allSettled(background);
-    await lake.stop();
+    await lake.stop(); // safe to call twice
   }
 }
 

@@ -21,8 +21,14 @@ describe("npm run demo (the demo's own path, no AWS)", function () {
     assert.match(run.stdout, new RegExp(`subscribed\\s+${count} distinct records from \\d+ shards: 0 lost, 0 duplicates`));
     assert.match(run.stdout, /result\s+OK/);
 
+    // The run wrote into a folder of its own under --out.
+    const runs = fs.readdirSync(out);
+    assert.strictEqual(runs.length, 1, runs.join(", "));
+    const runDir = path.join(out, runs[0]);
+    assert.ok(run.stderr.includes(runs[0]), "the demo says where its output is");
+
     // The wire-tap wrote the Firehose layout, and every published record is in storage exactly once.
-    const bucket = path.join(out, "s3", "datalake-dev-ingest-persons-000000000000");
+    const bucket = path.join(runDir, "s3", "datalake-dev-ingest-persons-000000000000");
     const stored = readWireTapRecords(bucket).map((line) => JSON.parse(line) as { id: string; age: number });
     assert.strictEqual(new Set(stored.map((r) => r.id)).size, count);
     assert.strictEqual(stored.length, count);
@@ -34,9 +40,29 @@ describe("npm run demo (the demo's own path, no AWS)", function () {
     }
 
     // The route delivered exactly the adults, and only them.
-    const adults = readWireTapRecords(path.join(out, "s3", "datalake-dev-curated-adults-000000000000")).map((l) => JSON.parse(l) as { age: number });
+    const adults = readWireTapRecords(path.join(runDir, "s3", "datalake-dev-curated-adults-000000000000")).map((l) => JSON.parse(l) as { age: number });
     assert.strictEqual(adults.length, stored.filter((r) => r.age >= 18).length);
     assert.ok(adults.every((r) => r.age >= 18));
+  });
+
+  it("two demos at once with one --out both succeed, and nothing already in --out is deleted", async () => {
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), "datalake-demo-shared-"));
+    try {
+      const mine = path.join(shared, "s3", "my-bucket", "keep.txt"); // what the old demo deleted without asking
+      fs.mkdirSync(path.dirname(mine), { recursive: true });
+      fs.writeFileSync(mine, "mine");
+      const [a, b] = await Promise.all([
+        runApp("apps/demo/main.ts", ["--count", "300", "--out", shared], NO_AWS),
+        runApp("apps/demo/main.ts", ["--count", "300", "--out", shared], NO_AWS),
+      ]);
+      assert.strictEqual(a.code, 0, `first demo:\n${a.stdout}\n${a.stderr}`);
+      assert.strictEqual(b.code, 0, `second demo:\n${b.stdout}\n${b.stderr}`);
+      assert.doesNotMatch(a.stdout + b.stdout, /records are missing/);
+      assert.strictEqual(fs.readFileSync(mine, "utf8"), "mine");
+      assert.strictEqual(fs.readdirSync(shared).filter((d) => d !== "s3").length, 2, "one folder per run");
+    } finally {
+      fs.rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it("an unknown segment is one line on stderr and a non-zero exit", async () => {
