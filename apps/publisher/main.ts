@@ -15,6 +15,8 @@ interface PublisherFlags {
   count: number;
   keys?: number;
   concurrency: number;
+  aggregate?: boolean;
+  pacing: boolean;
   stream?: string;
   segment?: string;
   catalog?: string;
@@ -31,7 +33,9 @@ export function buildProgram(): Command {
         wholeNumber(1, 1_000_000_000),
       ),
     )
-    .addOption(new Option("--concurrency <n>", "PutRecords requests in flight").argParser(wholeNumber(1, 256)).default(8));
+    .addOption(new Option("--concurrency <n>", "PutRecords requests in flight").argParser(wholeNumber(1, 256)).default(8))
+    .addOption(new Option("--aggregate", "pack records into KPL aggregated records (readers de-aggregate); for many small records"))
+    .addOption(new Option("--no-pacing", "do not pace writes per shard (no ListShards)"));
   return addTargetOptions(program).exitOverride();
 }
 
@@ -55,6 +59,9 @@ async function main(argv: string[]): Promise<number> {
     log(`publishing ${flags.count} records (ids ${runId}-1..${flags.count}) with ${flags.concurrency} requests in flight`);
     const summary = await publish(target.client, target.streamName, demoRecords(runId, flags.count, flags.keys), {
       concurrency: flags.concurrency,
+      aggregate: flags.aggregate,
+      pacing: flags.pacing,
+      log,
       total: flags.count,
       onProgress: (sent) => progress.update(sent),
       signal: interrupt.signal,
