@@ -134,7 +134,11 @@ describe("naming", () => {
 
   describe("layer and route names", () => {
     it("names a layer's KMS alias after the lake and layer", () => {
-      assert.deepEqual(layerNames("acme-dev", "ingest"), { logicalName: "ingest", kmsAlias: "alias/acme-dev/ingest" });
+      assert.deepEqual(layerNames("acme-dev", "ingest"), {
+        logicalName: "ingest",
+        kmsAlias: "alias/acme-dev/ingest",
+        logGroupPrefix: "/aws/kinesisfirehose/acme-dev-ingest-",
+      });
     });
 
     it("gives each lake its own KMS alias for a layer", () => {
