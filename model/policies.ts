@@ -260,6 +260,9 @@ export interface FanOutConsumerArgs extends StreamAccessArgs {
  * find the shards on the stream (`ListShards`, `DescribeStreamSummary`; actions on the stream resource),
  * look up and subscribe through its own consumer (`DescribeStreamConsumer`, `SubscribeToShard`; actions on
  * the consumer resource, so only this consumer's exact ARN), and decrypt the records through Kinesis.
+ * The subscribe statement also names the stream ARN: older IAM references list the stream as a second
+ * required resource of these two actions. Under either reading it lets no other consumer be used (the
+ * consumer's own ARN must match too, or the stream ARN never matches a consumer request).
  * No `GetRecords` (fan-out pushes records), no `RegisterStreamConsumer` / `DeregisterStreamConsumer`
  * (the stack owns the consumer's life), no other consumer.
  */
@@ -275,7 +278,7 @@ export function fanOutConsumerPolicy(a: FanOutConsumerArgs): PolicyDocument {
       Sid: "SubscribeThroughOwnConsumer",
       Effect: "Allow",
       Action: ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"],
-      Resource: a.consumerArn,
+      Resource: [a.consumerArn, a.streamArn],
     },
     {
       Sid: "DecryptRecords",

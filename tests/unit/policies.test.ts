@@ -155,7 +155,7 @@ describe("policies", () => {
         p.Statement.map((s) => [s.Sid, asList(s.Action).sort(), asList(s.Resource)]),
         [
           ["FindShards", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], [STREAM]],
-          ["SubscribeThroughOwnConsumer", ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"], [CONSUMER]],
+          ["SubscribeThroughOwnConsumer", ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"], [CONSUMER, STREAM]],
           ["DecryptRecords", ["kms:Decrypt"], [KEY]],
         ],
       );

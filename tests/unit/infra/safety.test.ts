@@ -163,9 +163,12 @@ describe("enhanced fan-out consumers (issue 7.8, 7.9)", function () {
       const streamArn = run.get(TYPES.stream, `${segment}-stream`).state.arn;
       const keyArn = run.only(run.get(TYPES.layer, layer), TYPES.key).state.arn;
       const byAction = (action: string) =>
-        doc.Statement.filter((s: { Action: string | string[] }) => ([] as string[]).concat(s.Action).includes(action)).map((s: { Resource: string }) => s.Resource);
-      assert.deepStrictEqual(byAction("kinesis:SubscribeToShard"), [consumerArn]);
-      assert.deepStrictEqual(byAction("kinesis:DescribeStreamConsumer"), [consumerArn]);
+        doc.Statement.filter((s: { Action: string | string[] }) => ([] as string[]).concat(s.Action).includes(action)).flatMap(
+          (s: { Resource: string | string[] }) => ([] as string[]).concat(s.Resource),
+        );
+      // Its own consumer's exact ARN, plus the stream (which older IAM references list as a second resource).
+      assert.deepStrictEqual(byAction("kinesis:SubscribeToShard"), [consumerArn, streamArn]);
+      assert.deepStrictEqual(byAction("kinesis:DescribeStreamConsumer"), [consumerArn, streamArn]);
       assert.deepStrictEqual(byAction("kinesis:ListShards"), [streamArn]);
       assert.deepStrictEqual(byAction("kms:Decrypt"), [keyArn]);
       for (const never of ["kinesis:RegisterStreamConsumer", "kinesis:DeregisterStreamConsumer", "kinesis:GetRecords"]) {
