@@ -505,6 +505,8 @@ export interface RouteRolePolicyArgs {
   /** The function's own log group (ARN without `:*`). */
   logGroupArn: string;
   region: string;
+  /** The partition's DNS suffix, for `kms:ViaService` (`aws.getPartition().dnsSuffix`). @default "amazonaws.com" */
+  dnsSuffix?: string;
 }
 
 /**
@@ -531,7 +533,7 @@ export function routeRolePolicy(a: RouteRolePolicyArgs): PolicyDocument {
       Effect: "Allow",
       Action: "kms:Decrypt",
       Resource: a.sourceKeyArn,
-      Condition: streamKeyCondition({ streamArn: a.sourceStreamArn, region: a.region }),
+      Condition: streamKeyCondition({ streamArn: a.sourceStreamArn, region: a.region, dnsSuffix: a.dnsSuffix }),
     },
     {
       Sid: "WriteTargetStream",
@@ -544,7 +546,7 @@ export function routeRolePolicy(a: RouteRolePolicyArgs): PolicyDocument {
       Effect: "Allow",
       Action: "kms:GenerateDataKey",
       Resource: a.targetKeyArn,
-      Condition: streamKeyCondition({ streamArn: a.targetStreamArn, region: a.region }),
+      Condition: streamKeyCondition({ streamArn: a.targetStreamArn, region: a.region, dnsSuffix: a.dnsSuffix }),
     },
     {
       Sid: "SendToOwnDeadLetterQueue",
@@ -557,7 +559,7 @@ export function routeRolePolicy(a: RouteRolePolicyArgs): PolicyDocument {
       Effect: "Allow",
       Action: ["kms:GenerateDataKey", "kms:Decrypt"],
       Resource: a.targetKeyArn,
-      Condition: { StringEquals: { "kms:ViaService": viaService("sqs", a.region) } },
+      Condition: { StringEquals: { "kms:ViaService": viaService("sqs", a.region, a.dnsSuffix) } },
     },
     {
       Sid: "WriteOwnLogGroup",

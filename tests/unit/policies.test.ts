@@ -227,6 +227,8 @@ describe("policies", () => {
       assert.strictEqual(bySid(producer, "EncryptRecords").Condition?.StringEquals?.["kms:ViaService"], "kinesis.cn-north-1.amazonaws.com.cn");
       const f = firehoseRolePolicy({ streamArn: STREAM, bucketArn: BUCKET, keyArn: KEY, logStreamArn: LOG_STREAM, region: "cn-north-1", dnsSuffix: "amazonaws.com.cn" });
       assert.ok(!JSON.stringify(f).includes('.amazonaws.com"'), JSON.stringify(f));
+      const route = routeRolePolicy({ ...ROUTE_ARGS, region: "cn-north-1", dnsSuffix: "amazonaws.com.cn" });
+      assert.ok(!JSON.stringify(route).includes('.amazonaws.com"'), JSON.stringify(route));
     });
   });
 
