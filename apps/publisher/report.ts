@@ -16,16 +16,29 @@ export interface Progress {
  */
 export function startProgress(total: number, stream: NodeJS.WriteStream = process.stderr, intervalMs = 5_000): Progress {
   if (stream.isTTY) {
+    // clearOnComplete: the bar's line is cleared at stop, so the summary that follows stands alone.
     const bar = new cliProgress.SingleBar(
-      { stream, format: "publishing [{bar}] {percentage}% | {value}/{total} records | {duration}s | eta {eta}s", hideCursor: true },
+      {
+        stream,
+        format: "publishing [{bar}] {percentage}% | {value}/{total} records | {duration}s | eta {eta}s",
+        hideCursor: true,
+        clearOnComplete: true,
+      },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0);
+    // Drawn from the first update on, so lines logged right after start (the run's info line) get their
+    // own line instead of being glued to the bar.
+    let started = false;
     let running = true;
     return {
-      update: (sent) => bar.update(sent),
+      update: (sent) => {
+        if (!running) return;
+        if (!started) bar.start(total, 0);
+        started = true;
+        bar.update(sent);
+      },
       stop: () => {
-        if (running) bar.stop();
+        if (running && started) bar.stop();
         running = false;
       },
     };
