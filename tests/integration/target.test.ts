@@ -96,4 +96,27 @@ describe("target selection (apps/lib/target.ts)", function () {
     await rejectsWith(resolveTarget({ segment: "ingest/nope" }, log, env), /unknown segment "ingest\/nope".*ingest\/persons/);
     await rejectsWith(resolveTarget({ segment: "Ingest" }, log, env), /not a segment address/);
   });
+
+  it("--local uses the embedded lake even with AWS settings in the environment (an unresolvable profile too)", async () => {
+    const env = bareEnv({ DATALAKE_LOCAL_DIR: path.join(tmp, "local-forced"), AWS_REGION: "eu-west-1", AWS_PROFILE: "nobody" });
+    await rejectsWith(resolveTarget({ segment: "ingest/persons" }, log, env), /no catalog to resolve --segment/);
+    await using(resolveTarget({ segment: "ingest/persons", local: true }, log, env), (t) => {
+      assert.strictEqual(t.local, true);
+      assert.strictEqual(t.streamName, "datalake-dev-ingest-persons");
+    });
+  });
+
+  it("an endpoint without a scheme: http:// on loopback, a one-line fix elsewhere", async () => {
+    const hostPort = emulator.endpoint.replace(/^http:\/\//, "");
+    await using(resolveTarget({ stream, endpoint: hostPort }, log, bareEnv()), (t) => {
+      assert.strictEqual(t.streamName, stream);
+      assert.ok(logs.some((l) => l.includes(`at http://${hostPort}`)), logs.join("\n"));
+    });
+    await using(resolveTarget({ stream }, log, bareEnv({ AWS_ENDPOINT_URL_KINESIS: hostPort })), (t) => assert.strictEqual(t.streamName, stream));
+    await rejectsWith(
+      resolveTarget({ stream, endpoint: "kinesis.example.com:443" }, log, bareEnv({ AWS_REGION: "eu-west-1" })),
+      /--endpoint "kinesis\.example\.com:443" has no scheme; use https:\/\/kinesis\.example\.com:443/,
+    );
+    await rejectsWith(resolveTarget({ stream, endpoint: "ftp://127.0.0.1:1" }, log, bareEnv()), /must start with http:\/\/ or https:\/\//);
+  });
 });
