@@ -10,3 +10,5 @@ const lake = new DataLake(config.name, config);
 
 export const lakeName = lake.lakeName;
 export const catalog = lake.catalog;
+export const alarmTopicArn = lake.alarmTopicArn;
+export const dashboardName = lake.dashboardName;

@@ -29,6 +29,10 @@ export class DataLake extends pulumi.ComponentResource {
   readonly routes: Record<string, DataRoute>;
   /** Every segment's endpoints, keyed by address (`ingest/persons`). */
   readonly catalog: pulumi.Output<Catalog>;
+  /** The SNS topic every alarm of the lake notifies: subscribe on-call tools to it. */
+  readonly alarmTopicArn: pulumi.Output<string>;
+  /** The lake's CloudWatch dashboard. */
+  readonly dashboardName: pulumi.Output<string>;
 
   constructor(name: string, args: DataLakeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Lake", name, {}, opts);
@@ -150,7 +154,9 @@ export class DataLake extends pulumi.ComponentResource {
         { parent: this.routes[p.route] },
       );
     }
-    new DataDashboard("dashboard", { config: args, region, processors }, { parent: this });
+    const dashboard = new DataDashboard("dashboard", { config: args, region, processors }, { parent: this });
+    this.alarmTopicArn = alerts.topicArn;
+    this.dashboardName = dashboard.dashboardName;
 
     // Each route's dead-letter queue is listed on its source segment's entry (the records are that segment's).
     const deadLetterQueues = pulumi.all(
@@ -172,6 +178,6 @@ export class DataLake extends pulumi.ComponentResource {
       ),
     );
     this.lakeName = pulumi.output(args.name);
-    this.registerOutputs({ lakeName: this.lakeName, catalog: this.catalog });
+    this.registerOutputs({ lakeName: this.lakeName, catalog: this.catalog, alarmTopicArn: this.alarmTopicArn, dashboardName: this.dashboardName });
   }
 }

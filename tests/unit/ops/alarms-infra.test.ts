@@ -62,6 +62,12 @@ describe("operations: alarms, topic and dashboard of the dev stack (mocks)", fun
     assert.deepStrictEqual(findPolicyViolations(run.ofType(T.topicPolicy)[0].inputs.policy), []);
   });
 
+  it("exposes the topic and the dashboard as outputs of the lake", async () => {
+    const { valueOf } = await import("../../helpers/pulumi-mocks");
+    assert.strictEqual(await valueOf(run.lake.alarmTopicArn), topic.state.arn);
+    assert.strictEqual(await valueOf(run.lake.dashboardName), run.lakeName);
+  });
+
   it("subscribes the configured e-mail address", () => {
     const sub = run.ofType(T.subscription);
     assert.strictEqual(sub.length, 1);
