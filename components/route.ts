@@ -30,8 +30,12 @@ export interface RouteEndpoint {
 export const PROCESSOR_LOG_RETENTION_DAYS = 30;
 /** Days a dead-letter message is kept: SQS's maximum, 14 days, the time to look at and replay it. */
 export const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
-/** Function timeout: room for the handler's bounded PutRecords resends (4 attempts of at most ~13 s). */
-export const PROCESSOR_TIMEOUT_SECONDS = 60;
+/**
+ * Function timeout: room for the handler's bounded PutRecords resends (4 attempts of at most ~14 s per
+ * request of 500 records) for a few requests. A batch that still runs out of time is a function error:
+ * retried, bisected (halving it), and finally sent to the dead-letter queue, like any other failure.
+ */
+export const PROCESSOR_TIMEOUT_SECONDS = 120;
 
 /** The event source mapping's starting position settings for a route's `startAt`. */
 export function startingPosition(startAt: StartAt): { startingPosition: string; startingPositionTimestamp?: string } {

@@ -16,8 +16,9 @@ import { ProcessorSpec } from "./spec";
 /** SQS's message size limit we hold to (the long-standing 256 KiB; larger poison records go the ESM way). */
 export const DEAD_LETTER_MAX_BYTES = 256 * 1024;
 
-// Every call has a deadline: connect 3 s, answer 10 s; the SDK retries transport errors 3 times.
-const requestHandler = () => new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 10_000 });
+// Every call has a deadline: connect 2 s, answer 5 s, and the SDK tries twice: at most ~14 s per call,
+// so the handler's 4 PutRecords attempts for one request fit in the function's timeout (components/route.ts).
+const requestHandler = () => new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 5_000 });
 
 let handler: ((event: ProcessorEvent) => Promise<ProcessorResponse>) | undefined;
 
@@ -26,8 +27,8 @@ function build(): (event: ProcessorEvent) => Promise<ProcessorResponse> {
   const streamName = process.env.TARGET_STREAM_NAME;
   const queueUrl = process.env.DEAD_LETTER_QUEUE_URL;
   if (!streamName) throw new Error("TARGET_STREAM_NAME is not set");
-  const kinesis = new KinesisClient({ requestHandler: requestHandler(), maxAttempts: 3 });
-  const sqs = new SQSClient({ requestHandler: requestHandler(), maxAttempts: 3 });
+  const kinesis = new KinesisClient({ requestHandler: requestHandler(), maxAttempts: 2 });
+  const sqs = new SQSClient({ requestHandler: requestHandler(), maxAttempts: 2 });
   return createHandler({
     spec,
     putRecords: async (records) => {
