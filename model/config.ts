@@ -445,7 +445,9 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
   }
 
   if (!lakeNameProblem) {
-    for (const [below, value, message] of lakeSafetyProblems(lakeName, outline)) problems.push({ path: configPath(below), value, message });
+    // Each route's processor registers a consumer on its source stream: they count toward the stream's limit.
+    const routeSources = (Array.isArray(raw.routes) ? raw.routes : []).map((r) => asRecord(r).from).filter((f): f is string => typeof f === "string");
+    for (const [below, value, message] of lakeSafetyProblems(lakeName, outline, routeSources)) problems.push({ path: configPath(below), value, message });
   }
 
   const routeNames = new Map<string, number>();

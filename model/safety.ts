@@ -146,8 +146,12 @@ export function layerKeyPolicyShape(lake: string, layer: string, layers: string[
   };
 }
 
-/** Problems that need the whole lake: reserved names, layer name spaces, key policy sizes. */
-export function lakeSafetyProblems(lake: string, layers: LayerOutline[]): SafetyProblem[] {
+/**
+ * Problems that need the whole lake: reserved names, layer name spaces, key policy sizes, and the
+ * consumers each stream would carry (`routeSources`: the `from` address of every route; each route's
+ * processor registers a consumer of its own on its source stream).
+ */
+export function lakeSafetyProblems(lake: string, layers: LayerOutline[], routeSources: string[] = []): SafetyProblem[] {
   const problems: SafetyProblem[] = [];
   const layerNamesList = layers.map((l) => l.name);
   // The lake name starts every bucket name ("<lake>-<layer>-<segment>-<account>") and sits in every key alias.
@@ -164,6 +168,15 @@ export function lakeSafetyProblems(lake: string, layers: LayerOutline[]): Safety
       if (reserved && !bucketPrefix) problems.push([["layers", layer.name, "segments", seg.name], bucket, `${reserved}; rename the layer or segment`]);
       // "ingest/raw-x" is named "<lake>-ingest-raw-x...", inside layer "ingest-raw"'s name space, which the
       // key policies separate layers by (layerKeyPolicy).
+      const declared = segmentAccess(seg.raw).consumers.length;
+      const routes = routeSources.filter((from) => from === `${layer.name}/${seg.name}`).length;
+      if (declared <= MAX_CONSUMERS_PER_STREAM && declared + routes > MAX_CONSUMERS_PER_STREAM) {
+        problems.push([
+          ["layers", layer.name, "segments", seg.name, "consumers"],
+          declared,
+          `${declared} declared consumers and ${routes} routes reading this segment (each registers a consumer) would be ${declared + routes} consumers on its stream; Kinesis allows at most ${MAX_CONSUMERS_PER_STREAM}`,
+        ]);
+      }
       const stem = `${layer.name}-${seg.name}`;
       const owner = layerNamesList.find((other) => other !== layer.name && other.startsWith(`${layer.name}-`) && `${stem}-`.startsWith(`${other}-`));
       const sameNames = owner && layers.find((l) => l.name === owner)?.segments.some((o) => `${owner}-${o.name}` === stem);

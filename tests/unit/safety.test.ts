@@ -140,6 +140,15 @@ describe("consumers (issue 7.8)", () => {
     onlyProblem(raw, `${SEG}.consumers`, `at most ${MAX_CONSUMERS_PER_STREAM}`);
   });
 
+  it("counts the consumers that routes reading the segment register toward Kinesis's 20 per stream", () => {
+    const raw = lake() as Raw & { routes?: unknown[] };
+    raw.layers.ingest.segments.persons = { consumers: Array.from({ length: MAX_CONSUMERS_PER_STREAM - 1 }, (_, i) => `c${i}`) };
+    raw.routes = [{ from: "ingest/persons", to: "curated/adults" }];
+    assert.deepEqual(problems(raw), [], "19 declared + 1 route = 20 is allowed");
+    raw.routes.push({ from: "ingest/persons", to: "ingest/orders" });
+    onlyProblem(raw, `${SEG}.consumers`, "19 declared consumers and 2 routes", `at most ${MAX_CONSUMERS_PER_STREAM}`);
+  });
+
   it("rejects a consumer whose policy name would be over IAM's limit", () => {
     const raw = lake();
     raw.layers.ingest.segments.persons = { consumers: [`c${"x".repeat(120)}`] };
