@@ -32,3 +32,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", done, { once: true });
   });
 }
+
+/** Time for code that waits: real by default, injectable so tests of timing are deterministic. */
+export interface Clock {
+  /** Milliseconds since the epoch (or any fixed origin). */
+  now(): number;
+  /** Resolves after `ms` of this clock's time, or early (without error) when the signal aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The real clock: Date.now and setTimeout. */
+export const realClock: Clock = { now: () => Date.now(), sleep };

@@ -5,7 +5,6 @@
  * skip what arrived meanwhile), and the end of a closed shard reported with its children.
  */
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
-import { sleep } from "../lib/backoff";
 import { classifyError } from "../lib/kinesis-errors";
 import { UserError } from "../lib/errors";
 import { describePosition, iteratorInput, ShardInfo, ShardStart, StartPosition } from "./shards";
@@ -46,10 +45,10 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Shar
     try {
       out = await sub.retrying(`${what}: GetRecords`, async () => {
         // Every attempt, retries included, keeps to the per-shard call rate.
-        while (!sub.stopping && Date.now() < nextCallAt) await sleep(nextCallAt - Date.now(), sub.stopSignal);
+        while (!sub.stopping && sub.clock.now() < nextCallAt) await sub.clock.sleep(nextCallAt - sub.clock.now(), sub.stopSignal);
         if (sub.stopping) throw Object.assign(new Error("stopping"), { name: "AbortError" });
-        calledAt = Date.now();
-        // +1: Date.now() ticks in whole ms, so the call may be stamped 1 ms later than calledAt.
+        calledAt = sub.clock.now();
+        // +1: the clock ticks in whole ms, so the call may be stamped 1 ms later than calledAt.
         nextCallAt = calledAt + minInterval + 1;
         return sub.reading(() =>
           sub.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: opts.getRecordsLimit ?? 10_000 }), {
@@ -85,7 +84,7 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Shar
       return;
     }
     iterator = out.NextShardIterator;
-    if (records.length === 0 && !((out.MillisBehindLatest ?? 0) > 0)) await sleep(opts.emptyReadPauseMs ?? 1_000, sub.stopSignal);
+    if (records.length === 0 && !((out.MillisBehindLatest ?? 0) > 0)) await sub.clock.sleep(opts.emptyReadPauseMs ?? 1_000, sub.stopSignal);
   }
 }
 

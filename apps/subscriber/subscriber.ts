@@ -3,7 +3,7 @@
  * before children, within the per-shard read limits, and hands each record to `write` in shard order.
  */
 import { _Record } from "@aws-sdk/client-kinesis";
-import { BackoffOptions, backoffDelay, sleep } from "../lib/backoff";
+import { BackoffOptions, backoffDelay, Clock, realClock } from "../lib/backoff";
 import { CheckpointStore, ShardCheckpoint, ShardCheckpoints } from "./checkpoint";
 import { classifyError } from "../lib/kinesis-errors";
 import { UserError } from "../lib/errors";
@@ -75,6 +75,8 @@ export interface SubscribeOptions {
   transientBudgetMs?: number;
   /** Backoff for throttling and transient errors. @default { baseMs: 100, capMs: 5000 } */
   backoff?: BackoffOptions;
+  /** Time for pacing, backoff, pauses and timeouts; injectable for deterministic tests. @default real time */
+  clock?: Clock;
 }
 
 export type StopReason = "max" | "idle-timeout" | "aborted" | "all-shards-ended" | "error";
@@ -125,6 +127,7 @@ export class Subscription {
   readonly from: StartFrom;
   readonly log: (line: string) => void;
   readonly stopSignal: AbortSignal;
+  readonly clock: Clock;
   readonly counts = { records: 0, bytes: 0, throttles: 0, retries: 0 };
   private readonly stopController = new AbortController();
   private stopReason?: StopReason;
@@ -143,7 +146,7 @@ export class Subscription {
   private dirty = false;
   private saving: Promise<void> = Promise.resolve();
   private claimed = 0;
-  private lastRecordAt = Date.now();
+  private lastRecordAt = 0;
   /** Output bytes written so far, and the positions not yet covered by `holdBackBytes` of later output. */
   private outputOffset = 0;
   private readonly unconfirmed: Array<{ endOffset: number; shardId: string; position: ShardCheckpoint }> = [];
@@ -164,6 +167,8 @@ export class Subscription {
     this.from = options.from ?? { type: "latest" };
     this.log = options.log ?? (() => undefined);
     this.stopSignal = this.stopController.signal;
+    this.clock = options.clock ?? realClock;
+    this.lastRecordAt = this.clock.now();
   }
 
   get stopping(): boolean {
@@ -179,8 +184,8 @@ export class Subscription {
   }
 
   async run(): Promise<SubscribeSummary> {
-    const startedAt = Date.now();
-    this.startedAt = new Date(startedAt);
+    const startedAt = this.clock.now();
+    this.startedAt = new Date(); // wall time: `latest` is saved as a real moment
     const onAbort = () => this.stop("aborted");
     if (this.options.signal?.aborted) onAbort();
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -190,11 +195,11 @@ export class Subscription {
         this.positions = { ...(await this.options.checkpoint.load(this.streamName)) };
         loaded = true;
       }
-      this.lastRecordAt = Date.now();
+      this.lastRecordAt = this.clock.now();
       await this.relist();
       // Idle time counts from when the readers start (listing a slow stream is not idleness), and only
       // once they had their turn to start their first calls.
-      this.lastRecordAt = Date.now();
+      this.lastRecordAt = this.clock.now();
       await new Promise((resolve) => setImmediate(resolve));
       const loops = [this.relistLoop(), this.checkpointLoop(), this.idleLoop()];
       await this.stopped;
@@ -216,7 +221,7 @@ export class Subscription {
     return {
       ...this.counts,
       shardsRead: this.readers.length,
-      durationMs: Date.now() - startedAt,
+      durationMs: this.clock.now() - startedAt,
       stopReason: this.stopReason ?? "error",
     };
   }
@@ -242,16 +247,16 @@ export class Subscription {
         if (kind === "throttle") {
           this.counts.throttles += 1;
           if (throttled === 0) this.log(`${what}: throttled (${name}); backing off`);
-          await sleep(backoffDelay(throttled++, this.options.backoff), this.stopSignal);
+          await this.clock.sleep(backoffDelay(throttled++, this.options.backoff), this.stopSignal);
         } else if (kind === "transient") {
-          failingSince ??= Date.now();
-          const failingFor = Date.now() - failingSince;
+          failingSince ??= this.clock.now();
+          const failingFor = this.clock.now() - failingSince;
           if (failed >= maxFailures || failingFor >= budgetMs) {
             throw new GaveUpError(what, failed + 1, failingFor, err);
           }
           this.counts.retries += 1;
           this.log(`${what}: ${name}: ${(err as Error)?.message ?? ""}; retrying`);
-          await sleep(Math.min(backoffDelay(failed++, this.options.backoff), Math.max(0, budgetMs - failingFor)), this.stopSignal);
+          await this.clock.sleep(Math.min(backoffDelay(failed++, this.options.backoff), Math.max(0, budgetMs - failingFor)), this.stopSignal);
         } else {
           throw err;
         }
@@ -265,7 +270,7 @@ export class Subscription {
     try {
       const out = await send();
       // Records arrived: idle time starts again now, not only once they are written.
-      if (out.Records?.length) this.lastRecordAt = Date.now();
+      if (out.Records?.length) this.lastRecordAt = this.clock.now();
       return out;
     } finally {
       if (--this.inFlight === 0) this.callsSettled.notify();
@@ -293,7 +298,7 @@ export class Subscription {
     }
     this.counts.records += 1;
     this.counts.bytes += record.Data?.length ?? 0;
-    this.lastRecordAt = Date.now();
+    this.lastRecordAt = this.clock.now();
     this.outputOffset += typeof written === "number" ? written : 0;
     this.advance(shardId, { sequenceNumber: record.SequenceNumber });
     if (max !== undefined && this.counts.records >= max) this.stop("max");
@@ -431,7 +436,7 @@ export class Subscription {
   private async relistLoop(): Promise<void> {
     const interval = this.options.relistIntervalMs ?? 10_000;
     while (!this.stopping) {
-      await sleep(interval, this.stopSignal);
+      await this.clock.sleep(interval, this.stopSignal);
       if (!this.stopping) await this.relist().catch((err) => this.stop("error", err));
     }
   }
@@ -440,7 +445,7 @@ export class Subscription {
     if (!this.options.checkpoint) return;
     const interval = this.options.checkpointIntervalMs ?? 2_000;
     while (!this.stopping) {
-      await sleep(interval, this.stopSignal);
+      await this.clock.sleep(interval, this.stopSignal);
       if (!this.stopping) await this.saveCheckpoint(false).catch((err) => this.stop("error", err));
     }
   }
@@ -449,7 +454,7 @@ export class Subscription {
     const idle = this.options.idleTimeoutMs;
     if (idle === undefined) return;
     while (!this.stopping) {
-      const left = this.lastRecordAt + idle - Date.now();
+      const left = this.lastRecordAt + idle - this.clock.now();
       if (left <= 0 && this.inFlight > 0) {
         // A read is under way (a slow endpoint): wait for its answer, whose records count as arrivals,
         // then let the readers go on (a reader's next call starts within the same turn of the event loop).
@@ -462,7 +467,7 @@ export class Subscription {
         this.stop("idle-timeout");
         return;
       }
-      await sleep(left, this.stopSignal);
+      await this.clock.sleep(left, this.stopSignal);
     }
   }
 

@@ -32,6 +32,10 @@ function awsError(name: string): Error {
 /** A stream in memory: shards with records, iterators as "shard|index", faults injected per call. */
 class StubKinesis {
   readonly calls: Call[] = [];
+  /** The time stamped on calls; a test with a VirtualClock sets it to that clock. */
+  now: () => number = () => Date.now();
+  /** Calls not yet answered (a VirtualClock waits for none to be in flight before moving time). */
+  inFlight = 0;
   /** Returns an error to throw instead of answering this call. */
   fault: (call: Call) => Error | undefined = () => undefined;
   /** Records per GetRecords answer at most. */
@@ -41,9 +45,10 @@ class StubKinesis {
 
   async send(command: { constructor: { name: string }; input: any }): Promise<any> {
     const name = command.constructor.name.replace(/Command$/, "");
-    const call: Call = { name, n: this.calls.filter((c) => c.name === name).length + 1, input: command.input, at: Date.now() };
+    const call: Call = { name, n: this.calls.filter((c) => c.name === name).length + 1, input: command.input, at: this.now() };
     this.calls.push(call);
-    await new Promise((r) => setImmediate(r));
+    this.inFlight += 1;
+    await new Promise((r) => setImmediate(r)).finally(() => (this.inFlight -= 1));
     const error = this.fault(call);
     if (error) throw error;
     const input = command.input;
@@ -128,6 +133,63 @@ function arrived(rs: _Record[]): _Record[] {
 }
 
 const shardId = (n: number) => `shardId-${String(n).padStart(12, "0")}`;
+
+/**
+ * Simulated time for timing tests: sleep() registers a timer; time moves to the earliest timer only once
+ * the program is quiet (no stub call in flight, nothing new scheduled for several event-loop turns), so
+ * what a test measures is what the code asked for, however loaded the machine is.
+ */
+class VirtualClock {
+  private t = 0;
+  private seq = 0;
+  private timers: Array<{ at: number; seq: number; fire: () => void }> = [];
+  private running = true;
+
+  constructor(private readonly stub: StubKinesis) {
+    stub.now = () => this.t;
+    void this.loop();
+  }
+
+  readonly now = () => this.t;
+
+  readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+    new Promise((resolve) => {
+      if (signal?.aborted || ms <= 0) return resolve();
+      const timer = { at: this.t + ms, seq: this.seq++, fire: () => resolve() };
+      this.timers.push(timer);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          this.timers = this.timers.filter((t) => t !== timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private async loop(): Promise<void> {
+    let quiet = 0;
+    let lastSeq = -1;
+    while (this.running) {
+      await new Promise((r) => setImmediate(r));
+      if (this.stub.inFlight > 0 || this.seq !== lastSeq || this.timers.length === 0) {
+        quiet = 0;
+        lastSeq = this.seq;
+        continue;
+      }
+      if (++quiet < 5) continue;
+      quiet = 0;
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers.shift()!;
+      this.t = Math.max(this.t, next.at);
+      next.fire();
+    }
+  }
+}
 
 /** Fast timing for the stub: the behaviour under test, not the production pace. */
 const FAST = {
@@ -239,12 +301,18 @@ describe("subscriber (stub Kinesis)", function () {
   it("backs off exponentially (capped) while a shard stays throttled", async () => {
     const stub = new StubKinesis([{ id: shardId(0), closed: true, records: records(0, 5) }]);
     stub.fault = (call) => (call.name === "GetRecords" && call.n <= 6 ? awsError("ProvisionedThroughputExceededException") : undefined);
-    const { out } = await run(stub, { backoff: { baseMs: 20, capMs: 200, random: () => 0.999 } });
-    assert.strictEqual(out.length, 5);
+    const clock = new VirtualClock(stub);
+    try {
+      const { out } = await run(stub, { backoff: { baseMs: 20, capMs: 200, random: () => 0.999 }, clock });
+      assert.strictEqual(out.length, 5);
+    } finally {
+      clock.stop();
+    }
     const at = stub.callsTo("GetRecords").map((c) => c.at);
     const gaps = at.slice(1).map((t, i) => t - at[i]);
-    [19, 39, 79, 159, 199, 199].forEach((least, i) => assert.ok(gaps[i] >= least, `retry ${i + 1} after ${gaps[i]} ms: ${gaps}`));
-    assert.ok(gaps[5] < 400, `backoff not capped: ${gaps}`);
+    // Simulated time: each gap is exactly the backoff asked for, floor(0.999 * min(200, 20 * 2^n)), so
+    // doubling and the cap are both checked exactly.
+    assert.deepStrictEqual(gaps, [19, 39, 79, 159, 199, 199]);
   });
 
   it("retries network errors a bounded number of times, then fails", async () => {
@@ -332,10 +400,15 @@ describe("subscriber (stub Kinesis)", function () {
 
   it("pauses after an empty read at the tip of the shard", async () => {
     const stub = new StubKinesis([{ id: shardId(0), records: [] }]);
-    await run(stub, { minGetRecordsIntervalMs: 1, emptyReadPauseMs: 150, idleTimeoutMs: 700 });
+    const clock = new VirtualClock(stub);
+    try {
+      await run(stub, { minGetRecordsIntervalMs: 1, emptyReadPauseMs: 150, idleTimeoutMs: 700, clock });
+    } finally {
+      clock.stop();
+    }
     const at = stub.callsTo("GetRecords").map((c) => c.at);
-    assert.ok(at.length >= 2 && at.length <= 6, `${at.length} calls in 700 ms`);
-    for (let i = 1; i < at.length; i++) assert.ok(at[i] - at[i - 1] >= 150, `empty reads ${at[i] - at[i - 1]} ms apart`);
+    // Simulated time: reads at 0, 150, 300, 450, 600, then --idle-timeout at 700; each pause is exactly 150 ms.
+    assert.deepStrictEqual(at, [0, 150, 300, 450, 600]);
   });
 
   it("stops on abort, with in-flight writes finished and checkpointed", async () => {
