@@ -146,6 +146,43 @@ describe("local processor (the Lambda handler on kinesis-local)", function () {
     assert.deepStrictEqual(Object.keys(first), ["window", "key", "count", "sum", "max"]);
   });
 
+  it("bisects a failing batch, retries each piece a bounded number of times, reports it like Lambda's on-failure destination, and moves on", async () => {
+    const source = await lake.createStream(lake.uniqueName("persons"), 1);
+    const target = lake.uniqueName("missing"); // not created yet: every PutRecords fails
+    const route = routeOf({
+      from: "ingest/persons",
+      to: "curated/adults",
+      failure: { maximumRetryAttempts: 1, bisectBatchOnFunctionError: true },
+      startAt: "trim-horizon",
+    });
+    const p = new LocalProcessor({ route, client: lake.client, sourceStream: source, targetStream: target, sourceStreamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${source}`, dataDir, idlePollMs: 200 });
+    await put(lake.client, source, ["a", "b", "c"].map((x) => ({ data: `{"x":"${x}"}\n`, key: x })));
+    const stop = new AbortController();
+    const done = p.run(stop.signal);
+    const letters = () => (fs.existsSync(p.deadLetterFile) ? fs.readFileSync(p.deadLetterFile, "utf8").trim().split("\n").map((l) => JSON.parse(l)) : []);
+    await until("three pieces given up", 60_000, async () => letters().length >= 3);
+    // [a b c] fails -> bisected into [a b] and [c]; [a b] -> [a], [b]; each single record is tried twice (1 retry).
+    const given = letters();
+    assert.deepStrictEqual(
+      given.map((l) => [l.requestContext.condition, l.requestContext.approximateInvokeCount, l.KinesisBatchInfo.batchSize]),
+      [
+        ["RetryAttemptsExhausted", 2, 1],
+        ["RetryAttemptsExhausted", 2, 1],
+        ["RetryAttemptsExhausted", 2, 1],
+      ],
+    );
+    const source3 = await readAll(lake.client, source);
+    assert.deepStrictEqual(given.map((l) => l.KinesisBatchInfo.startSequenceNumber), source3.map((r) => r.SequenceNumber));
+    assert.ok(given.every((l) => l.KinesisBatchInfo.streamArn.endsWith(`stream/${source}`) && !("data" in l.KinesisBatchInfo)));
+    // The shard moved on: once the target exists, a new record is delivered, and the given-up ones are not re-sent.
+    await lake.createStream(target, 1);
+    await put(lake.client, source, [{ data: '{"x":"d"}\n', key: "d" }]);
+    await until("the new record in the target", 30_000, async () => (await readAll(lake.client, target)).length >= 1);
+    stop.abort();
+    await done;
+    assert.deepStrictEqual((await readAll(lake.client, target)).map((r) => Buffer.from(r.Data!).toString()), ['{"x":"d"}\n']);
+  });
+
   it("sends a record a transform cannot read to the dead-letter file, and forwards the rest", async () => {
     const source = await lake.createStream(lake.uniqueName("persons"), 1);
     const target = await lake.createStream(lake.uniqueName("slim"), 1);
