@@ -4,6 +4,7 @@
  * a deterministic code package, and a role that reaches only its two segments.
  */
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { buildLake, LakeRun, policyOf, RecordedResource, TYPES } from "../../helpers/pulumi-mocks";
 import * as path from "path";
 import { buildProcessorHandler, processorPackageFiles } from "../../../components/processor-package";
@@ -32,8 +33,15 @@ const ADULTS = "route-ingest-persons-to-curated-adults";
 describe("DataRoute (processor)", function () {
   this.timeout(60_000);
   let run: LakeRun;
+  const warnings: string[] = [];
   before(async () => {
-    run = await buildLake(TOPOLOGY);
+    const original = pulumi.log.warn;
+    pulumi.log.warn = async (message: string) => void warnings.push(message);
+    try {
+      run = await buildLake(TOPOLOGY);
+    } finally {
+      pulumi.log.warn = original;
+    }
   });
 
   const route = (name: string) => run.get(TYPES.route, name);
@@ -97,6 +105,12 @@ describe("DataRoute (processor)", function () {
     assert.deepStrictEqual(pos(ADULTS), ["AT_TIMESTAMP", "2026-11-26T12:00:00.000Z"]);
     assert.deepStrictEqual(pos("route-everything"), ["LATEST", undefined]);
     assert.deepStrictEqual(pos("route-order-stats"), ["TRIM_HORIZON", undefined]);
+  });
+
+  it("warns, naming the route, when a route does not say where to start (it re-sends what the source retains)", () => {
+    const about = warnings.filter((w) => /startAt/.test(w));
+    assert.strictEqual(about.length, 1, warnings.join("\n"));
+    assert.match(about[0], /route order-stats \(ingest\/orders -> curated\/stats\) has no startAt.*trim-horizon/);
   });
 
   it("aggregates in tumbling windows of the configured length; other routes have none", () => {
