@@ -1,138 +1,366 @@
 /**
- * `npm run bench`: speed and memory of the apps against a real kinesis-local, reported as ratios measured
- * in one run (these machines are shared and noisy; absolute numbers vary, ratios much less).
+ * `npm run bench` (`-- --quick` for a shorter run): the apps at Kinesis's limits, measured side by side in
+ * one run against the project's limit-enforcing local endpoint (local/limits-endpoint.ts, in its own
+ * process so it does not share a CPU with the client being measured), and written to bench/RESULTS.md
+ * with the machine's description.
  *
- *   publish:   the original example (one PutRecord per record, one partition key, one at a time)
- *              vs. the publisher (PutRecords batches, lanes in flight, keys spread over shards)
- *   subscribe: the original example (shard 0 only) vs. the subscriber (every shard, parents first)
- *   latency:   the same two publishers against an in-memory sender with a fixed round trip (--rtt ms,
- *              default 20, like a real AWS region), which shows the design's gain without the
- *              emulator's own per-record cost
- *   memory:    the publisher's peak heap for N vs. 10*N records (bounded memory means a ratio near 1)
- *
- * Options: --records N (default 20000), --baseline N (records for the slow original, default 2000),
- * --shards N (default 4).
+ *   1 capacity      the publisher against the per-shard write limits (1,000 records/s, 1 MiB/s) on 1, 4
+ *                   and 16 shards: share of the stream's capacity, throttled entries, lost records, and
+ *                   the per-key order the endpoint saw
+ *   2 aggregation   ~100-byte records packed in KPL aggregated records: share of the byte limit
+ *   3 ceiling       one publisher process against an endpoint that accepts everything (start-up included),
+ *                   CPU time per record, beside the SDK alone sending pre-built requests
+ *   4 subscriber    drain rate of a pre-filled stream through the read limits; latency publish -> stdout
+ *   5 local lake    publish rate on an empty emulator vs one holding several MB
+ *   6 program       lakes of N segments under Pulumi mocks vs as many bare resources (bench/program-scale.ts)
  */
-import { GetRecordsCommand, GetShardIteratorCommand, PutRecordCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { PutRecordsCommand, PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
+import { spawn } from "child_process";
 import { Command, Option } from "commander";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { createKinesisClient } from "../apps/lib/client";
-import { startLocalKinesis } from "../local/kinesis";
-import { demoRecords, encodeRecord, newRunId, personRecord } from "../apps/lib/records";
+import { demoRecords, encodeRecord, newRunId } from "../apps/lib/records";
 import { ensureStream } from "../apps/lib/streams";
-import { publish, PutRecordsSender } from "../apps/publisher/publisher";
+import { publish, PublishRecord } from "../apps/publisher/publisher";
 import { subscribe } from "../apps/subscriber/subscriber";
+import { startLocalKinesis } from "../local/kinesis";
+import { spawnLimitsEndpoint } from "../local/limits-endpoint";
 
 const opts = new Command("bench")
-  .addOption(new Option("--records <n>", "records for the publisher and subscriber").argParser(Number).default(20_000))
-  .addOption(new Option("--baseline <n>", "records for the original example's approach").argParser(Number).default(2_000))
-  .addOption(new Option("--shards <n>", "shards of the benchmark stream").argParser(Number).default(4))
-  .addOption(new Option("--rtt <ms>", "round trip of the simulated sender").argParser(Number).default(20))
+  .description("Measure the apps at Kinesis's limits and write bench/RESULTS.md")
+  .addOption(new Option("--quick", "a shorter run (under 5 minutes)"))
+  .addOption(new Option("--only <sections>", "comma-separated sections: capacity,aggregation,ceiling,subscriber,lake,program"))
+  .addOption(new Option("--out <file>", "results file").default(path.join(__dirname, "RESULTS.md")))
   .parse(process.argv)
-  .opts<{ records: number; baseline: number; shards: number; rtt: number }>();
+  .opts<{ quick?: boolean; only?: string; out: string }>();
 
-/** A sender that accepts everything after a fixed round trip, standing in for a real region. */
-const simulatedSender = {
-  async send(): Promise<unknown> {
-    await new Promise((r) => setTimeout(r, opts.rtt));
-    return { FailedRecordCount: 0, Records: undefined };
-  },
+const quick = opts.quick === true;
+const only = new Set((opts.only ?? "capacity,aggregation,ceiling,subscriber,lake,program").split(","));
+const lines: string[] = [];
+const say = (line = "") => {
+  lines.push(line);
+  process.stdout.write(`${line}\n`);
 };
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const mark = (ok: boolean) => (ok ? "met" : "NOT met");
 
-async function simulated(): Promise<{ original: number; ours: number }> {
-  const runId = newRunId();
-  const originalCount = Math.max(100, Math.floor(2000 / opts.rtt));
-  let t = Date.now();
-  for (let i = 1; i <= originalCount; i++) await simulatedSender.send();
-  const original = perSecond(originalCount, Date.now() - t);
-  const sender: PutRecordsSender = {
-    async send(cmd: PutRecordsCommand) {
-      await new Promise((r) => setTimeout(r, opts.rtt));
-      const records = (cmd.input.Records ?? []).map((_, i) => ({ SequenceNumber: String(i), ShardId: "s" }));
-      return { $metadata: {}, FailedRecordCount: 0, Records: records };
-    },
-  };
-  t = Date.now();
-  const result = await publish(sender, "simulated", demoRecords(runId, opts.records * 10), {});
-  return { original, ours: perSecond(result.sent, Date.now() - t) };
+/** Load average and free CPU at the start: these machines are shared, and it shows in every figure. */
+function machine(): string {
+  const cpus = os.cpus();
+  return [
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}`,
+    `- node ${process.version}; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")} (1/5/15 min; other work on this machine competes for the same cores)`,
+    `- mode: ${quick ? "--quick" : "full"}`,
+  ].join("\n");
 }
 
-const perSecond = (n: number, ms: number) => (n * 1000) / Math.max(ms, 1);
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+/** 1. The publisher against the per-shard write limits. */
+async function capacity(): Promise<void> {
+  say("## 1. Filling every shard (write limits 1,000 records/s and 1 MiB/s per shard)");
+  say();
+  say(`Demo records (about 75 bytes, one key per record) through the limits endpoint with a null backend; ${quick ? 8 : 20} s of the stream's capacity each.`);
+  say("Capacity share = records accepted ÷ (shards × 1,000 × seconds from the first to the last accepted write), after");
+  say("subtracting the half second of burst the publisher starts with. The endpoint checks that every record arrived once.");
+  say();
+  say("| shards | records | wall s | capacity share | throttled entries | lost | duplicates | target ≥95%, <10% throttled, 0 lost |");
+  say("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const shards of [1, 4, 16]) {
+    const seconds = quick ? 8 : 20;
+    const ep = await spawnLimitsEndpoint({ backend: { type: "null", shards, checkField: "age" } });
+    const client = createKinesisClient({ endpoint: ep.endpoint });
+    try {
+      const n = shards * 1000 * seconds;
+      const t = Date.now();
+      const summary = await publish(client, "capacity", demoRecords(newRunId(), n), { total: n });
+      const wall = (Date.now() - t) / 1000;
+      const st = await ep.stats("capacity");
+      const span = ((st.lastWriteAt ?? 0) - (st.firstWriteAt ?? 0)) / 1000;
+      const share = (st.acceptedRecords - shards * 500) / (shards * 1000 * Math.max(span, 0.001));
+      const throttledShare = st.putRecordsThrottledEntries / n;
+      const lost = n - (st.check?.distinct ?? 0);
+      const ok = share >= 0.95 && throttledShare < 0.1 && lost === 0 && summary.failed.count === 0;
+      say(`| ${shards} | ${fmt(n)} | ${wall.toFixed(1)} | ${pct(share)} | ${fmt(st.putRecordsThrottledEntries)} (${pct(throttledShare)}) | ${lost} | ${st.check?.duplicates ?? "?"} | ${mark(ok)} |`);
+    } finally {
+      client.destroy();
+      await ep.stop();
+    }
+  }
+  // Per-key order with few keys (the hottest shard then sets the pace; capacity is not the point here).
+  const ep = await spawnLimitsEndpoint({ backend: { type: "null", shards: 4, checkField: "age" } });
+  const client = createKinesisClient({ endpoint: ep.endpoint });
+  try {
+    const n = quick ? 12_000 : 40_000;
+    await publish(client, "order", demoRecords(newRunId(), n, 64), { total: n });
+    const st = await ep.stats("order");
+    say();
+    say(
+      `Per-key order: ${fmt(n)} records over 64 keys on 4 shards: ${st.check?.orderViolations} records arrived before an earlier record of their key, ` +
+        `${n - (st.check?.distinct ?? 0)} lost, ${fmt(st.putRecordsThrottledEntries)} throttled entries.`,
+    );
+  } finally {
+    client.destroy();
+    await ep.stop();
+  }
+  say();
+}
 
-async function main(): Promise<void> {
+/** ~100-byte JSON records under 100 keys. */
+function* smallRecords(count: number): Generator<PublishRecord> {
+  const pad = "x".repeat(40);
+  for (let i = 1; i <= count; i++) {
+    yield { data: encodeRecord({ id: i, name: `dennis ${i}`, age: i % 100, pad }), partitionKey: `k${i % 100}` };
+  }
+}
+
+/** 2. Aggregation against the byte limit. */
+async function aggregation(): Promise<void> {
+  say("## 2. Aggregation (`--aggregate`): ~100-byte records against 1 MiB/s per shard");
+  say();
+  const shards = quick ? 1 : 2;
+  const seconds = quick ? 8 : 15;
+  const sample = Buffer.byteLength(encodeRecord({ id: 123456, name: "dennis 123456", age: 56, pad: "x".repeat(40) }));
+  const ep = await spawnLimitsEndpoint({ backend: { type: "null", shards } });
+  const client = createKinesisClient({ endpoint: ep.endpoint });
+  try {
+    const n = Math.round((shards * 1024 * 1024 * seconds) / sample);
+    const t = Date.now();
+    const summary = await publish(client, "agg", smallRecords(n), { total: n, aggregate: true });
+    const wall = (Date.now() - t) / 1000;
+    const st = await ep.stats("agg");
+    const span = ((st.lastWriteAt ?? 0) - (st.firstWriteAt ?? 0)) / 1000;
+    const byteShare = (st.acceptedBytes - shards * 512 * 1024) / (shards * 1024 * 1024 * Math.max(span, 0.001));
+    const userBytes = summary.bytes / wall;
+    say(`${shards} shard(s), ${fmt(n)} records of ${sample} bytes (100 keys), ${fmt(summary.kinesisRecords)} Kinesis records of ${fmt(st.acceptedBytes / Math.max(1, st.acceptedRecords))} bytes on average:`);
+    say();
+    say(`- byte limit used: ${pct(byteShare)} (target ≥90%: ${mark(byteShare >= 0.9)}); throttled entries ${st.putRecordsThrottledEntries}; failed ${summary.failed.count}`);
+    say(`- user records: ${fmt(summary.sent / wall)} records/s = ${fmt(summary.sent / wall / shards)} per shard (${((summary.sent / wall / shards) / 1000).toFixed(1)}× the 1,000 records/s a shard takes unaggregated); user data ${(userBytes / 2 ** 20).toFixed(2)} MiB/s`);
+  } finally {
+    client.destroy();
+    await ep.stop();
+  }
+  say();
+}
+
+/** Runs the publisher CLI as its own process; resolves with wall ms and its exit code. */
+function runPublisherProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const t = Date.now();
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/publisher/main.ts", ...args], {
+      cwd: path.join(__dirname, ".."),
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ ms: Date.now() - t, code, stderr }));
+  });
+}
+
+/** 3. The client's own ceiling. */
+async function ceiling(): Promise<void> {
+  say("## 3. Client ceiling: one publisher against an endpoint that accepts everything");
+  say();
+  const n = quick ? 200_000 : 600_000;
+  const shards = 200; // paced at 1,000 records/s each: 200,000 records/s of room
+  const ep = await spawnLimitsEndpoint({ backend: { type: "null", shards }, enforce: false });
+  const client = createKinesisClient({ endpoint: ep.endpoint });
+  try {
+    // The publisher as a user runs it: its own process, start-up included.
+    const proc = await runPublisherProcess(["--stream", "ceiling", "--count", String(n)], { AWS_ENDPOINT_URL_KINESIS: ep.endpoint, KINESIS_STREAM_NAME: "" });
+    if (proc.code !== 0) throw new Error(`publisher process failed: ${proc.stderr.trim().split("\n").pop()}`);
+    // In this process: CPU time per record.
+    const cpu0 = process.cpuUsage();
+    let t = Date.now();
+    const summary = await publish(client, "ceiling-in-process", demoRecords(newRunId(), n), { total: n });
+    const inMs = Date.now() - t;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPerRecord = (cpu.user + cpu.system) / n;
+    // The SDK alone: pre-built 500-record requests, 8 in flight, no publisher logic at all.
+    const records: PutRecordsRequestEntry[] = [];
+    for (const r of demoRecords(newRunId(), 500)) records.push({ Data: r.data, PartitionKey: r.partitionKey });
+    const requests = Math.ceil(n / 500);
+    let next = 0;
+    const cpu1 = process.cpuUsage();
+    t = Date.now();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next++ < requests) await client.send(new PutRecordsCommand({ StreamName: "sdk-alone", Records: records }));
+      }),
+    );
+    const sdkMs = Date.now() - t;
+    const sdkCpu = process.cpuUsage(cpu1);
+    const procRate = (n * 1000) / proc.ms;
+    say(`${fmt(n)} demo records, a stream of ${shards} shards (the publisher paces each at 1,000 records/s), limits off:`);
+    say();
+    say(`- publisher process (\`publish-demo\`, start-up included): ${fmt(procRate)} records/s in ${(proc.ms / 1000).toFixed(1)} s (target ≥150,000: ${mark(procRate >= 150_000)})`);
+    say(`- publisher in process (start-up excluded): ${fmt((summary.sent * 1000) / inMs)} records/s, ${cpuPerRecord.toFixed(1)} µs CPU per record, ${fmt(summary.requests)} requests`);
+    say(`- the SDK alone sending pre-built 500-record PutRecords, 8 in flight: ${fmt((n * 1000) / sdkMs)} records/s, ${((sdkCpu.user + sdkCpu.system) / n).toFixed(1)} µs CPU per record`);
+    say(`- ratio publisher / SDK alone: ${((n * 1000) / inMs / ((n * 1000) / sdkMs)).toFixed(2)} (records/s), ${(cpuPerRecord / ((sdkCpu.user + sdkCpu.system) / n)).toFixed(2)} (CPU per record)`);
+  } finally {
+    client.destroy();
+    await ep.stop();
+  }
+  say();
+}
+
+/** 4. The subscriber: drain rate through the read limits, and latency publish -> stdout. */
+async function subscriber(): Promise<void> {
+  say("## 4. Subscriber: drain rate and end-to-end latency");
+  say();
   const emulator = await startLocalKinesis();
+  const direct = createKinesisClient({ endpoint: emulator.endpoint });
+  const ep = await spawnLimitsEndpoint({ backend: emulator.endpoint });
+  const client = createKinesisClient({ endpoint: ep.endpoint });
+  try {
+    const shards = 4;
+    const n = quick ? 6000 : 20_000;
+    const stream = `drain-${Date.now()}`;
+    await ensureStream(direct, { name: stream, shards });
+    const filled = await publish(direct, stream, demoRecords(newRunId(), n), { total: n });
+    let t = Date.now();
+    const drained = await subscribe(client, stream, { from: { type: "trim-horizon" }, max: filled.sent, idleTimeoutMs: 30_000, write: () => undefined });
+    const drainMs = Date.now() - t;
+    const st = await ep.stats(stream);
+    say(`- drain: ${fmt(drained.records)} of ${fmt(filled.sent)} records from ${shards} shards (kinesis-local behind the read limits) in ${(drainMs / 1000).toFixed(1)} s: ${fmt((drained.records * 1000) / drainMs)} records/s; ${st.getRecordsCalls} GetRecords calls, ${st.getRecordsThrottled} throttled`);
+
+    // Latency: the subscriber CLI on stdout, records published one by one at 20/s carrying their send time.
+    const lat = `latency-${Date.now()}`;
+    await ensureStream(direct, { name: lat, shards: 2 });
+    const count = quick ? 100 : 300;
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/subscriber/main.ts", "--stream", lat, "--from", "trim-horizon", "--max", String(count)], {
+      cwd: path.join(__dirname, ".."),
+      env: { ...process.env, AWS_ENDPOINT_URL_KINESIS: ep.endpoint, KINESIS_STREAM_NAME: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const latencies: number[] = [];
+    let buf = "";
+    child.stdout.on("data", (c: Buffer) => {
+      buf += c.toString();
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try {
+          latencies.push(Date.now() - (JSON.parse(line) as { sentAt: number }).sentAt);
+        } catch {
+          // not ours
+        }
+      }
+    });
+    const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+    await new Promise((r) => setTimeout(r, 3000)); // let it start reading
+    t = Date.now();
+    for (let i = 0; i < count; i++) {
+      await publish(direct, lat, [{ data: encodeRecord({ i, sentAt: Date.now() }), partitionKey: `k${i}` }], { pacing: false });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    child.kill();
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+    say(`- latency publish → line on stdout, polling (GetRecords at most 5/s per shard, 1 s pause at the tip), ${latencies.length} of ${count} records at 20/s: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`);
+    say("- with `--consumer` (enhanced fan-out): not measured here (SubscribeToShard is HTTP/2; the limits endpoint speaks HTTP/1.1)");
+  } finally {
+    client.destroy();
+    direct.destroy();
+    await ep.stop();
+    await emulator.stop();
+  }
+  say();
+}
+
+/** 5. The local lake's speed with state. */
+async function localLake(): Promise<void> {
+  say("## 5. Local lake: speed with state (kinesis-local persisting to disk, as the local lake runs it)");
+  say();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-lake-"));
+  const emulator = await startLocalKinesis({ persistDir: dir });
   const client = createKinesisClient({ endpoint: emulator.endpoint });
   try {
-    const stream = `bench-${Date.now()}`;
-    await ensureStream(client, { name: stream, shards: opts.shards });
-    const runId = newRunId();
-
-    // Publish: the original approach.
-    let t = Date.now();
-    for (let i = 1; i <= opts.baseline; i++) {
-      await client.send(new PutRecordCommand({ StreamName: stream, PartitionKey: "1", Data: encodeRecord(personRecord(runId, i)) }));
-    }
-    const baselineRate = perSecond(opts.baseline, Date.now() - t);
-
-    // Publish: ours.
-    t = Date.now();
-    const published = await publish(client, stream, demoRecords(runId, opts.records), { total: opts.records });
-    const oursRate = perSecond(published.sent, Date.now() - t);
-    const total = opts.baseline + published.sent;
-
-    // Subscribe: the original approach reads shard 0 only.
-    t = Date.now();
-    let it = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: "shardId-000000000000", ShardIteratorType: "TRIM_HORIZON" }))).ShardIterator;
-    let shard0 = 0;
-    for (;;) {
-      const out = await client.send(new GetRecordsCommand({ ShardIterator: it }));
-      shard0 += out.Records?.length ?? 0;
-      it = out.NextShardIterator;
-      if (!it || (out.Records?.length ?? 0) === 0) break;
-    }
-    const shard0Ms = Date.now() - t;
-
-    // Subscribe: ours.
-    t = Date.now();
-    const subscribed = await subscribe(client, stream, { from: { type: "trim-horizon" }, max: total, idleTimeoutMs: 30_000, write: () => undefined });
-    const subscribeMs = Date.now() - t;
-
-    // Memory: peak heap while publishing N vs 10*N records to a fresh stream.
-    const peakHeap = async (count: number): Promise<number> => {
-      const s = `bench-mem-${count}-${Date.now()}`;
-      await ensureStream(client, { name: s, shards: opts.shards });
-      global.gc?.();
-      const base = process.memoryUsage().heapUsed;
-      let peak = base;
-      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 20);
-      await publish(client, s, demoRecords(runId, count), { total: count });
-      clearInterval(timer);
-      return Math.max(peak - base, 1);
+    const n = quick ? 1500 : 3000;
+    const rate = async (stream: string) => {
+      const t = Date.now();
+      const s = await publish(client, stream, demoRecords(newRunId(), n), { total: n });
+      return (s.sent * 1000) / (Date.now() - t);
     };
-    const sim = await simulated();
-
-    const small = Math.max(1000, Math.floor(opts.records / 10));
-    const heapSmall = await peakHeap(small);
-    const heapLarge = await peakHeap(small * 10);
-
-    const lines = [
-      `bench: kinesis-local, ${opts.shards} shards, node ${process.version}`,
-      `publish    original (PutRecord x1, key "1"): ${fmt(baselineRate)} records/s over ${opts.baseline} records`,
-      `publish    publisher (PutRecords, lanes):    ${fmt(oursRate)} records/s over ${published.sent} records, ${published.failed.count} failed`,
-      `           ratio publisher/original:         ${(oursRate / baselineRate).toFixed(1)}x`,
-      `subscribe  original (shard 0 only):          ${shard0} of ${total} records (${((100 * shard0) / total).toFixed(0)}%) in ${shard0Ms} ms`,
-      `subscribe  subscriber (all shards):          ${subscribed.records} of ${total} records (${((100 * subscribed.records) / total).toFixed(0)}%) in ${subscribeMs} ms, ${fmt(perSecond(subscribed.records, subscribeMs))} records/s`,
-      `latency    ${opts.rtt} ms round trip, original:          ${fmt(sim.original)} records/s`,
-      `latency    ${opts.rtt} ms round trip, publisher:         ${fmt(sim.ours)} records/s over ${opts.records * 10} records`,
-      `           ratio publisher/original:         ${(sim.ours / sim.original).toFixed(0)}x`,
-      `memory     publisher peak heap growth:       ${(heapSmall / 2 ** 20).toFixed(1)} MiB for ${small} records, ${(heapLarge / 2 ** 20).toFixed(1)} MiB for ${small * 10}`,
-      `           ratio 10x records / 1x records:   ${(heapLarge / heapSmall).toFixed(2)}x heap (bounded memory stays far below 10x)`,
-    ];
-    process.stdout.write(`${lines.join("\n")}\n`);
+    await ensureStream(client, { name: "empty", shards: 2 });
+    const empty = await rate("empty");
+    // State: big records (several MB) in another stream.
+    const mb = quick ? 4 : 8;
+    await ensureStream(client, { name: "state", shards: 2 });
+    const big = Buffer.alloc(100 * 1024, "x");
+    await publish(client, "state", (function* () {
+      for (let i = 0; i < mb * 10; i++) yield { data: big, partitionKey: `s${i}` };
+    })(), { pacing: false });
+    await ensureStream(client, { name: "after", shards: 2 });
+    const after = await rate("after");
+    say(`- publish rate, empty lake: ${fmt(empty)} records/s; after ${mb} MB of state: ${fmt(after)} records/s; ratio ${(after / empty).toFixed(2)} (no decay means about 1)`);
   } finally {
     client.destroy();
     await emulator.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
+  say();
+}
+
+function runProgramScale(segments: number): Promise<{ segments: number; resources: number; lakeMs: number; bareMs: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "bench/program-scale.ts", String(segments)], {
+      cwd: path.join(__dirname, ".."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!)) : reject(new Error(`program-scale ${segments}: ${err.trim().split("\n").slice(-3).join(" | ")}`))));
+  });
+}
+
+/** 6. Program scale under Pulumi mocks. */
+async function program(): Promise<void> {
+  say("## 6. Program scale: lakes of N segments under Pulumi mocks");
+  say();
+  say("Each size in a fresh process: the lake (default segment settings, layers of 10), then as many bare resources (no inputs, no parent) in the same process.");
+  say();
+  say("| segments | resources | per segment | lake ms | ms per segment | bare ms | lake ÷ bare |");
+  say("| --- | --- | --- | --- | --- | --- | --- |");
+  const sizes = quick ? [10, 30] : [10, 50, 100];
+  const rows = [];
+  for (const n of sizes) {
+    const r = await runProgramScale(n);
+    rows.push(r);
+    say(`| ${n} | ${r.resources} | ${(r.resources / n).toFixed(1)} | ${fmt(r.lakeMs)} | ${fmt(r.lakeMs / n)} | ${fmt(r.bareMs)} | ${(r.lakeMs / r.bareMs).toFixed(1)}× |`);
+  }
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  say();
+  say(`Growth: ${((last.lakeMs / last.segments) / (first.lakeMs / first.segments)).toFixed(2)}× the time per segment at ${last.segments} segments as at ${first.segments} (linear would be 1).`);
+  say();
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  say(`# Benchmark results (${quick ? "npm run bench -- --quick" : "npm run bench"})`);
+  say();
+  say(machine());
+  say();
+  if (only.has("capacity")) await capacity();
+  if (only.has("aggregation")) await aggregation();
+  if (only.has("ceiling")) await ceiling();
+  if (only.has("subscriber")) await subscriber();
+  if (only.has("lake")) await localLake();
+  if (only.has("program")) await program();
+  say(`Total bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  const notes = path.join(__dirname, "NOTES.md");
+  const extra = fs.existsSync(notes) ? `\n${fs.readFileSync(notes, "utf8")}` : "";
+  fs.writeFileSync(opts.out, `${lines.join("\n")}\n${extra}`);
+  process.stderr.write(`bench: wrote ${opts.out}\n`);
 }
 
 main().catch((err) => {

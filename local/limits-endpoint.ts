@@ -36,7 +36,7 @@ import { AddressInfo } from "net";
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { createKinesisClient } from "../apps/lib/client";
-import { evenShards, hashKeyOf, ShardMap } from "../apps/publisher/shard-map";
+import { evenShards, FastShardLookup, hashKeyOf, ShardMap } from "../apps/publisher/shard-map";
 
 export { evenShards, hashKeyOf, ShardMap } from "../apps/publisher/shard-map";
 
@@ -245,7 +245,7 @@ class HttpBackend implements Backend {
 
 /** Accepts every valid write at once and keeps nothing; enough of the API for publishers and readers. */
 class NullBackend implements Backend {
-  private readonly streams = new Map<string, { shards: Shard[]; map: ShardMap }>();
+  private readonly streams = new Map<string, { shards: Shard[]; map: FastShardLookup }>();
   private seq = 0;
   constructor(private readonly options: NullBackendOptions) {}
 
@@ -253,19 +253,18 @@ class NullBackend implements Backend {
     let s = this.streams.get(name);
     if (!s) {
       const shards = evenShards(this.options.shards ?? 1);
-      s = { shards, map: new ShardMap(shards) };
+      s = { shards, map: new FastShardLookup(new ShardMap(shards)) };
       this.streams.set(name, s);
     }
     return s;
   }
   private nextSeq(): string {
     this.seq++;
-    return String(this.seq).padStart(56, "0");
+    return `4960${this.seq}`;
   }
   /** Shard of one entry (the limits layer has usually decided it already). */
   shardOf(stream: string, e: PutEntry): string {
-    const h = e.ExplicitHashKey !== undefined ? BigInt(e.ExplicitHashKey) : hashKeyOf(e.PartitionKey);
-    return this.stream(stream).map.shardOf(h) ?? "shardId-000000000000";
+    return this.stream(stream).map.shardOfKey(e.PartitionKey, e.ExplicitHashKey) ?? "shardId-000000000000";
   }
   putResults(stream: string, records: PutEntry[], shardIds?: (string | undefined)[]): PutResult[] {
     return records.map((e, i) => ({ SequenceNumber: this.nextSeq(), ShardId: shardIds?.[i] ?? this.shardOf(stream, e) }));
@@ -276,7 +275,7 @@ class NullBackend implements Backend {
     switch (target) {
       case "CreateStream": {
         const shards = evenShards(input.ShardCount ?? this.options.shards ?? 1);
-        this.streams.set(name, { shards, map: new ShardMap(shards) });
+        this.streams.set(name, { shards, map: new FastShardLookup(new ShardMap(shards)) });
         return HttpReply.json({});
       }
       case "DeleteStream":
@@ -372,7 +371,7 @@ export class LimitsEnforcer {
   private readonly now: () => number;
   private readonly enforce: boolean;
   private readonly refreshMs: number;
-  private readonly maps = new Map<string, { map: ShardMap; at: number; loading?: Promise<ShardMap> }>();
+  private readonly maps = new Map<string, { map: FastShardLookup; at: number; loading?: Promise<FastShardLookup> }>();
   private readonly buckets = new Map<string, ShardBuckets>();
   /** Shard iterator → "stream shardId", for attributing GetRecords. */
   private readonly iterators = new Map<string, string>();
@@ -428,13 +427,13 @@ export class LimitsEnforcer {
   }
 
   /** The stream's open shards, refreshed when older than the refresh interval (or when forced). */
-  async shardMap(stream: string, force = false): Promise<ShardMap> {
+  async shardMap(stream: string, force = false): Promise<FastShardLookup> {
     const entry = this.maps.get(stream);
     if (entry && !force && this.now() - entry.at < this.refreshMs) return entry.map;
     if (entry?.loading) return entry.loading;
     const loading = this.backend.listShards(stream).then(
       (shards) => {
-        const map = new ShardMap(shards);
+        const map = new FastShardLookup(new ShardMap(shards));
         this.maps.set(stream, { map, at: this.now() });
         return map;
       },
@@ -444,7 +443,7 @@ export class LimitsEnforcer {
         throw err;
       },
     );
-    this.maps.set(stream, { map: entry?.map ?? new ShardMap([]), at: entry?.at ?? -Infinity, loading });
+    this.maps.set(stream, { map: entry?.map ?? new FastShardLookup(new ShardMap([])), at: entry?.at ?? -Infinity, loading });
     return loading;
   }
 
@@ -510,11 +509,10 @@ export class LimitsEnforcer {
       for (let i = 0; i < records.length; i++) {
         const e = records[i];
         const size = base64Length(e.Data) + Buffer.byteLength(e.PartitionKey, "utf8");
-        const h = e.ExplicitHashKey !== undefined ? BigInt(e.ExplicitHashKey) : hashKeyOf(e.PartitionKey);
-        let shardId = map.shardOf(h);
+        let shardId = map.shardOfKey(e.PartitionKey, e.ExplicitHashKey);
         if (shardId === undefined) {
           map = await this.shardMap(stream, true);
-          shardId = map.shardOf(h);
+          shardId = map.shardOfKey(e.PartitionKey, e.ExplicitHashKey);
         }
         if (shardId !== undefined) {
           const b = this.bucketsOf(stream, shardId);
@@ -592,9 +590,8 @@ export class LimitsEnforcer {
     this.count(stream, (s) => s.putRecordCalls++);
     const size = base64Length(input.Data ?? "") + Buffer.byteLength(input.PartitionKey ?? "", "utf8");
     if (this.enforce && typeof input.PartitionKey === "string") {
-      const h = input.ExplicitHashKey !== undefined ? BigInt(input.ExplicitHashKey) : hashKeyOf(input.PartitionKey);
-      let shardId = (await this.shardMap(stream)).shardOf(h);
-      if (shardId === undefined) shardId = (await this.shardMap(stream, true)).shardOf(h);
+      let shardId = (await this.shardMap(stream)).shardOfKey(input.PartitionKey, input.ExplicitHashKey);
+      if (shardId === undefined) shardId = (await this.shardMap(stream, true)).shardOfKey(input.PartitionKey, input.ExplicitHashKey);
       if (shardId !== undefined) {
         const b = this.bucketsOf(stream, shardId);
         if (b.writeRecords.available() < 1 || b.writeBytes.available() < size) {

@@ -107,8 +107,9 @@ class Notifier {
   }
 }
 
-/** User records a queue may hold: two full requests' worth. */
+/** User records a queue may hold: two full requests' worth (aggregating: two seconds of a shard's bytes in small records). */
 const QUEUE_RECORDS = 2 * KINESIS_LIMITS.maxRecordsPerRequest;
+const AGGREGATING_QUEUE_RECORDS = 20_000;
 const QUEUE_BYTES = 2 * KINESIS_LIMITS.maxBytesPerRequest;
 
 export interface QueueOptions {
@@ -151,7 +152,7 @@ export class ShardQueue {
 
   private hasRoomFor(entry: Entry): boolean {
     if (this.queued === 0) return true;
-    return this.queued < QUEUE_RECORDS && this.queuedBytes + entry.size <= QUEUE_BYTES;
+    return this.queued < (this.aggregator ? AGGREGATING_QUEUE_RECORDS : QUEUE_RECORDS) && this.queuedBytes + entry.size <= QUEUE_BYTES;
   }
 
   /** Queues a record, waiting while the queue is full. */
@@ -281,6 +282,12 @@ export class ShardQueue {
   }
 }
 
+/** Ms a sender waits for records to gather after a small request. */
+const LINGER_MS = 5;
+
+/** Records a request takes before it leaves the remaining queues to the other senders. */
+const MIN_SHARED_BATCH = 100;
+
 /** Kinesis records a paced queue needs tokens for when it sends `records` user records. */
 function aggregatedCount(aggregator: Aggregator | undefined, records: number): number {
   return aggregator ? 1 : records;
@@ -296,6 +303,8 @@ export class Dispatcher {
   private next = 0;
   private closed = false;
   private inFlight = 0;
+  /** Records in the last request built (small requests make the next one linger). */
+  private lastBatch = 0;
   readonly signal: AbortSignal;
 
   /**
@@ -360,8 +369,12 @@ export class Dispatcher {
 
   /** The next request's entries, by queue; undefined when closed and everything is delivered. */
   private async collect(): Promise<Map<ShardQueue, Entry[]> | undefined> {
-    // Let a fast source fill the queues first (it runs on microtasks); costs one event-loop turn.
-    if (!this.closed) await new Promise(setImmediate);
+    // Let a fast source fill the queues first (it runs on microtasks): one event-loop turn, or a few ms
+    // after a small request, since a request costs far more than a record (the KPL lingers 100 ms).
+    if (!this.closed) {
+      if (this.lastBatch < MIN_SHARED_BATCH * 2) await new Promise((r) => setTimeout(r, LINGER_MS));
+      else await new Promise(setImmediate);
+    }
     for (;;) {
       if (this.signal.aborted) return undefined;
       const now = Date.now();
@@ -371,8 +384,13 @@ export class Dispatcher {
       let soonest = Infinity;
       let pendingWork = false;
       const n = this.queues.length;
-      const maxQueues = Math.max(1, Math.ceil(n / this.senders));
-      for (let i = 0; i < n && records < KINESIS_LIMITS.maxRecordsPerRequest && batch.size < maxQueues; i++) {
+      // With few queues, each request takes its share of them so the senders work in parallel; with many
+      // (a stream of many shards), requests fill up across them.
+      const maxQueues = n <= 4 * this.senders ? Math.max(1, Math.ceil(n / this.senders)) : n;
+      // A request fills up to 500 records from as many queues as it takes (a request costs far more than a
+      // record); past its share of the queues it stops at a reasonable size, leaving the rest to the other
+      // senders.
+      for (let i = 0; i < n && records < KINESIS_LIMITS.maxRecordsPerRequest && (batch.size < maxQueues || records < MIN_SHARED_BATCH); i++) {
         const q = this.queues[(this.next + i) % n];
         if (!q.idle) pendingWork = true;
         const wait = q.readyIn(now);
@@ -389,7 +407,10 @@ export class Dispatcher {
         if (bytes >= KINESIS_LIMITS.maxBytesPerRequest - 1024) break;
       }
       this.next = n > 0 ? (this.next + 1) % n : 0;
-      if (batch.size > 0) return batch;
+      if (batch.size > 0) {
+        this.lastBatch = records;
+        return batch;
+      }
       if (!pendingWork && this.inFlight === 0 && this.closed) {
         this.work.notify();
         return undefined;

@@ -293,7 +293,8 @@ describe("publisher: publish()", () => {
           yield r;
         }
       }
-      const stub = new StubKinesis((call) => ({ throw: call === 5 ? error : throttled() }));
+      // The first requests are throttled (their records back off for up to 10 s), a later one fails for good.
+      const stub = new StubKinesis((call) => ({ throw: call === 2 ? error : throttled() }));
       const started = Date.now();
       await assert.rejects(publish(stub, "s", source(), { backoff: { baseMs: 10_000, capMs: 10_000 } }), (err: Error) => err === error);
       assert.ok(Date.now() - started < 1000, `${error.name} aborted at once`);
