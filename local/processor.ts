@@ -186,11 +186,24 @@ export class LocalProcessor {
   private async iterator(shardId: string): Promise<string | undefined> {
     const cp = this.shardState(shardId);
     if (cp.sequenceNumber) {
-      return (
-        await this.o.client.send(
-          new GetShardIteratorCommand({ StreamName: this.o.sourceStream, ShardId: shardId, ShardIteratorType: "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber: cp.sequenceNumber }),
-        )
-      ).ShardIterator;
+      try {
+        return (
+          await this.o.client.send(
+            new GetShardIteratorCommand({ StreamName: this.o.sourceStream, ShardId: shardId, ShardIteratorType: "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber: cp.sequenceNumber }),
+          )
+        ).ShardIterator;
+      } catch (err) {
+        // AWS answers InvalidArgumentException; kinesis-local ResourceNotFoundException naming the sequence number.
+        const e = err as { name?: string; message?: string };
+        const unknownRecord = e.name === "InvalidArgumentException" || (e.name === "ResourceNotFoundException" && /SequenceNumber/.test(e.message ?? ""));
+        if (!unknownRecord) throw err;
+        // The stream no longer knows that record (its state was reset): start over rather than skip.
+        this.log(`route ${this.route.name}: checkpoint ${cp.sequenceNumber} of ${shardId} is unknown to the stream; reading it from the start again`);
+        delete cp.sequenceNumber;
+        delete cp.window;
+        cp.start = { type: "TRIM_HORIZON" };
+        this.saveCheckpoint();
+      }
     }
     if (!cp.start) {
       const startAt = this.route.startAt;

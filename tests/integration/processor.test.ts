@@ -183,6 +183,23 @@ describe("local processor (the Lambda handler on kinesis-local)", function () {
     assert.deepStrictEqual((await readAll(lake.client, target)).map((r) => Buffer.from(r.Data!).toString()), ['{"x":"d"}\n']);
   });
 
+  it("reads a shard from the start again when its checkpoint names a record the stream does not know", async () => {
+    const source = await lake.createStream(lake.uniqueName("persons"), 1);
+    const target = await lake.createStream(lake.uniqueName("adults"), 1);
+    const route = routeOf({ from: "ingest/persons", to: "curated/adults", startAt: "latest" });
+    const p = new LocalProcessor({ route, client: lake.client, sourceStream: source, targetStream: target, sourceStreamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${source}`, dataDir, idlePollMs: 200 });
+    const shardId = (await lake.client.send(new ListShardsCommand({ StreamName: source }))).Shards![0].ShardId!;
+    fs.writeFileSync(p.checkpointFile, JSON.stringify({ shards: { [shardId]: { sequenceNumber: "49999999999999999999999999999999999999999999999999999999" } } }));
+    await put(lake.client, source, [{ data: '{"x":1}\n', key: "k" }]);
+    const fresh = new LocalProcessor({ route, client: lake.client, sourceStream: source, targetStream: target, sourceStreamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${source}`, dataDir, idlePollMs: 200 });
+    const stop = new AbortController();
+    const done = fresh.run(stop.signal);
+    await until("the record in the target", 30_000, async () => (await readAll(lake.client, target)).length >= 1);
+    stop.abort();
+    await done;
+    assert.deepStrictEqual((await readAll(lake.client, target)).map((r) => Buffer.from(r.Data!).toString()), ['{"x":1}\n']);
+  });
+
   it("sends a record a transform cannot read to the dead-letter file, and forwards the rest", async () => {
     const source = await lake.createStream(lake.uniqueName("persons"), 1);
     const target = await lake.createStream(lake.uniqueName("slim"), 1);
