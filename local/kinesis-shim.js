@@ -13,7 +13,8 @@
  *    every interval, even when nothing changed. A snapshot is skipped when the state object is the one
  *    last written (the emulator's state is immutable, so identity means unchanged), and the next one
  *    waits at least DATALAKE_PERSIST_MIN_MS and at least 10x the time the last one took to serialise, so
- *    snapshots never take more than about a tenth of the emulator's time however large the state is.
+ *    snapshots never take more than about a tenth of the emulator's time however large the state is;
+ *    except that a state which stopped changing for a second is written at once (the emulator is idle).
  * 4. PutRecords that does not slow down as a shard fills: it grouped a request's records by a key that
  *    holds the shard's entire record list, hashing every stored record of the shard once per record put.
  *    The key is hashed by the shard alone (equality is unchanged).
@@ -35,8 +36,10 @@ const Module = require("module");
 const MAIN = process.env.DATALAKE_KINESIS_MAIN;
 const STATE_FILE = process.env.DATALAKE_STATE_FILE ? path.resolve(process.env.DATALAKE_STATE_FILE) : undefined;
 const MIN_INTERVAL_MS = Number(process.env.DATALAKE_PERSIST_MIN_MS || 1000);
-/** Snapshots may take at most 1/COST_FACTOR of the emulator's time. */
+/** Snapshots may take at most 1/COST_FACTOR of the emulator's time while the state keeps changing. */
 const COST_FACTOR = 10;
+/** A state unchanged this long is written at once, whatever the cost rule says. */
+const QUIET_MS = Number(process.env.DATALAKE_PERSIST_QUIET_MS || 1000);
 
 function fatal(message) {
   process.stderr.write(`datalake kinesis shim: ${message}\n`);
@@ -66,6 +69,8 @@ net.Server.prototype.listen = function listenOnLoopback(...args) {
 // 3. Snapshot scheduling, driven from the patched persist function.
 const persist = {
   lastWritten: undefined,
+  lastSeen: undefined,
+  lastChangeAt: 0,
   pending: undefined,
   startedAt: 0,
   serializeMs: 0,
@@ -78,7 +83,15 @@ const persist = {
       this.answerFlush("flushed");
       return false;
     }
-    if (!this.force && Date.now() < this.nextAllowed) return false;
+    const now = Date.now();
+    if (streams !== this.lastSeen) {
+      this.lastSeen = streams;
+      this.lastChangeAt = now;
+    }
+    // Due by the cost rule, or the state has been still for a moment (a burst ended: the emulator is idle,
+    // so a snapshot now costs nobody anything and shortens what a crash could lose).
+    const quiet = now - this.lastChangeAt >= QUIET_MS;
+    if (!this.force && now < this.nextAllowed && !quiet) return false;
     this.pending = streams;
     this.startedAt = Date.now();
     return true;
@@ -86,9 +99,12 @@ const persist = {
   serialized() {
     this.serializeMs = Date.now() - this.startedAt;
   },
-  written() {
+  written(bytes) {
     this.lastWritten = this.pending;
     this.nextAllowed = Date.now() + Math.max(MIN_INTERVAL_MS, COST_FACTOR * this.serializeMs);
+    if (process.env.DATALAKE_PERSIST_LOG) {
+      process.stderr.write(`datalake snapshot: ${bytes} bytes, serialised in ${this.serializeMs} ms, next one in ${this.nextAllowed - Date.now()} ms at the earliest\n`);
+    }
     this.answerFlush("flushed");
   },
   failed(err) {
@@ -117,9 +133,10 @@ fs.createWriteStream = function createWriteStream(file, options) {
       callback();
     },
     final(callback) {
-      writeAtomically(STATE_FILE, Buffer.concat(chunks)).then(
+      const body = Buffer.concat(chunks);
+      writeAtomically(STATE_FILE, body).then(
         () => {
-          persist.written();
+          persist.written(body.length);
           callback();
         },
         (err) => {

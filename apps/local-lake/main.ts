@@ -31,6 +31,20 @@ async function main(argv: string[]): Promise<number> {
   fs.writeFileSync(catalogFile, `${JSON.stringify(lake.catalog, null, 2)}\n`);
   lake.advertise({ catalogFile });
   for (const service of lake.services) log(`local lake: ${service.aws}: ${service.description}`);
+  // One handler for the whole run, installed before the variables are printed (whoever reads them may
+  // signal at once) and never removed, so no signal meets the default action: the first Ctrl-C stops the
+  // lake cleanly; a second one while stopping ends at once, and the last complete snapshot stays on disk.
+  let signals = 0;
+  const stopRequested = new Promise<void>((resolve) => {
+    const onSignal = () => {
+      signals += 1;
+      if (signals === 1) return resolve();
+      log("local lake: stopped at once; records published since the last snapshot may be lost (see README, The local lake)");
+      process.exit(130);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
   process.stdout.write(
     [
       `# local lake of ${lake.stackFile} is running; point the apps at it with:`,
@@ -40,17 +54,7 @@ async function main(argv: string[]): Promise<number> {
       "",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  // A second Ctrl-C while stopping ends at once; the last complete snapshot of the streams stays on disk.
-  const now = () => {
-    log("local lake: stopped at once; records published since the last snapshot (at most a few seconds) may be lost");
-    process.exit(130);
-  };
-  process.once("SIGINT", now);
-  process.once("SIGTERM", now);
+  await stopRequested;
   log("local lake: stopping (Ctrl-C again to stop at once)");
   fs.rmSync(catalogFile, { force: true });
   await lake.stop();
