@@ -36,6 +36,8 @@ import { loadStackTopology, localStackName, PROJECT_DIR } from "../apps/lib/topo
 export interface LocalLakeOptions {
   /** Stack whose topology to use. @default DATALAKE_STACK, then "dev" */
   stack?: string;
+  /** The topology itself, instead of reading `Pulumi.<stack>.yaml` (tests, tools). @default read from the stack file */
+  config?: LakeConfig;
   /** Folder for the lake's state (streams, wire-tap objects). @default DATALAKE_LOCAL_DIR, then "<project>/.datalake/local" */
   dataDir?: string;
   /** Keep stream contents between runs. @default true */
@@ -187,7 +189,7 @@ function consumersOf(segment: SegmentConfig): string[] {
 
 export async function startLocalLake(options: LocalLakeOptions = {}): Promise<LocalLake> {
   const stack = options.stack ?? localStackName();
-  const config = loadStackTopology(stack);
+  const config = options.config ?? loadStackTopology(stack);
   const dataDir = path.resolve(options.dataDir ?? process.env.DATALAKE_LOCAL_DIR ?? path.join(PROJECT_DIR, ".datalake", "local"));
   const persist = options.persist ?? true;
   const log = options.log ?? (() => undefined);

@@ -138,3 +138,26 @@ describe("local wire-tap buffering", () => {
     }
   });
 });
+
+describe("local lake: registered consumers", function () {
+  this.timeout(120_000);
+  it("registers every segment's `consumers` under the config's names, ACTIVE before the lake is ready", async () => {
+    const { parseLakeConfig } = await import("../../model/config");
+    const { startLocalLake } = await import("../../local/lake");
+    const { ListStreamConsumersCommand } = await import("@aws-sdk/client-kinesis");
+    const config = parseLakeConfig(
+      { layers: { curated: { segments: { adults: { consumers: ["fraud-model", "audit"] } } } } },
+      { project: "datalake", stack: "t" },
+    );
+    const lake = await startLocalLake({ config, persist: false, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "consumers-")) });
+    try {
+      const entry = lake.catalog["curated/adults"];
+      const out = await lake.client.send(new ListStreamConsumersCommand({ StreamARN: entry.streamArn }));
+      const consumers = (out.Consumers ?? []).map((c) => `${c.ConsumerName}:${c.ConsumerStatus}`).sort();
+      assert.deepStrictEqual(consumers, ["audit:ACTIVE", "fraud-model:ACTIVE"]);
+    } finally {
+      await lake.stop();
+      fs.rmSync(lake.dataDir, { recursive: true, force: true });
+    }
+  });
+});
