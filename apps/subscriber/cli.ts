@@ -13,6 +13,8 @@ export interface SubscriberFlags {
   /** Seconds. */
   idleTimeout?: number;
   checkpoint?: string;
+  /** GetRecords calls per second per shard while behind. */
+  readsPerSecond: number;
   /** Bytes; undefined: pipe-max-size + 1 MiB. */
   pipeMargin?: number;
   stream?: string;
@@ -54,6 +56,14 @@ export function parseSeconds(value: string): number {
   return n;
 }
 
+export function parseReadsPerSecond(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(?:\.\d+)?$/.test(value.trim()) || !(n >= 0.1) || n > 5) {
+    throw new InvalidArgumentError("expected a number of calls from 0.1 to 5 (a shard serves 5 GetRecords calls per second to all its readers).");
+  }
+  return n;
+}
+
 export function parseBytes(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a whole number of bytes, e.g. 2097152.");
@@ -75,6 +85,14 @@ export function buildProgram(): Command {
     .addOption(new Option("--idle-timeout <seconds>", "stop when no record arrived for this long").argParser(parseSeconds))
     .addOption(
       new Option("--checkpoint <file>", "remember per shard the last record written; a restart resumes after it"),
+    )
+    .addOption(
+      new Option(
+        "--reads-per-second <n>",
+        "GetRecords calls per second per shard while behind (1-5; a shard serves 5 to all its polling readers together; at the tip 1)",
+      )
+        .argParser(parseReadsPerSecond)
+        .default(2),
     )
     .addOption(
       new Option(

@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       idleTimeoutMs: flags.idleTimeout !== undefined ? flags.idleTimeout * 1000 : undefined,
       signal: controller.signal,
       holdBackBytes,
+      minGetRecordsIntervalMs: Math.ceil(1000 / flags.readsPerSecond),
       write: async (record) => {
         // One line per user record (a KPL aggregated record holds many).
         let bytes = 0;

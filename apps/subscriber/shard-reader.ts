@@ -12,7 +12,13 @@ import type { Subscription } from "./subscriber";
 
 export async function readShard(sub: Subscription, shard: ShardInfo, start: ShardStart): Promise<void> {
   const opts = sub.options;
-  const minInterval = opts.minGetRecordsIntervalMs ?? 200;
+  // A shard serves 5 GetRecords calls/s to all its polling readers together (wire-tap, routes, other
+  // subscribers): by default this reader takes 2 while behind and 1 at the tip, leaving room for them.
+  const minInterval = opts.minGetRecordsIntervalMs ?? 500;
+  const tipInterval = Math.max(minInterval, opts.tipGetRecordsIntervalMs ?? 1_000);
+  const limit = opts.getRecordsLimit ?? 10_000;
+  /** The pace of the next call: behind until a read says the shard is caught up. */
+  let interval = minInterval;
   const bytesPerSecond = opts.maxBytesPerSecondPerShard ?? 2 * 1024 * 1024;
   const what = `shard ${shard.id}`;
   let lastSequenceNumber = start.first.type === "AFTER_SEQUENCE_NUMBER" ? start.first.sequenceNumber : undefined;
@@ -49,9 +55,9 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Shar
         if (sub.stopping) throw Object.assign(new Error("stopping"), { name: "AbortError" });
         calledAt = sub.clock.now();
         // +1: the clock ticks in whole ms, so the call may be stamped 1 ms later than calledAt.
-        nextCallAt = calledAt + minInterval + 1;
+        nextCallAt = calledAt + interval + 1;
         return sub.reading(() =>
-          sub.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: opts.getRecordsLimit ?? 10_000 }), {
+          sub.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: limit }), {
             abortSignal: sub.stopSignal,
           }),
         );
@@ -75,6 +81,10 @@ export async function readShard(sub: Subscription, shard: ShardInfo, start: Shar
     }
     // Stay within the shard's read bandwidth: a large batch delays the next call.
     nextCallAt = Math.max(nextCallAt, calledAt + Math.ceil((bytes * 1000) / bytesPerSecond));
+    // At the tip (not behind, and not a full batch), the next call waits for the tip interval.
+    // Retries of the next call keep that pace too.
+    interval = !((out.MillisBehindLatest ?? 0) > 0) && records.length < limit ? tipInterval : minInterval;
+    nextCallAt = Math.max(nextCallAt, calledAt + interval + 1);
 
     if (!out.NextShardIterator) {
       const children = (out.ChildShards ?? [])

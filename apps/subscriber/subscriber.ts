@@ -53,8 +53,14 @@ export interface SubscribeOptions {
   holdBackBytes?: number;
   /** Progress and warnings, one line each. @default discard */
   log?(line: string): void;
-  /** Least time between two GetRecords calls on one shard (AWS allows 5 per second). @default 200 */
+  /**
+   * Least time between two GetRecords calls on one shard while behind. A shard serves 5 calls/s to all
+   * its polling readers together (wire-tap, routes, other subscribers), so the default takes 2.
+   * @default 500
+   */
   minGetRecordsIntervalMs?: number;
+  /** Least time between two GetRecords calls on one shard at its tip (caught up): 1 call/s. @default 1000 */
+  tipGetRecordsIntervalMs?: number;
   /** Pause after a read that returned nothing and is not behind the tip of the shard. @default 1000 */
   emptyReadPauseMs?: number;
   /** How often shards are listed again to discover new ones. @default 10000 */

@@ -26,6 +26,7 @@ describe("subscriber CLI flags", () => {
       idleTimeout: 2.5,
       checkpoint: "c.json",
       callTimeout: 30,
+      readsPerSecond: 2,
     });
   });
 

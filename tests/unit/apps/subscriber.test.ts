@@ -40,6 +40,8 @@ class StubKinesis {
   fault: (call: Call) => Error | undefined = () => undefined;
   /** Records per GetRecords answer at most. */
   batch = 100;
+  /** MillisBehindLatest of every GetRecords answer (0: at the tip). */
+  behind = 0;
 
   constructor(readonly shards: StubShard[]) {}
 
@@ -95,7 +97,7 @@ class StubKinesis {
         return {
           Records: records,
           NextShardIterator: ended ? undefined : `${id}|${next}`,
-          MillisBehindLatest: 0,
+          MillisBehindLatest: this.behind,
           ChildShards: ended ? children.map((c) => ({ ShardId: c.id, ParentShards: c.parents })) : undefined,
         };
       }
@@ -194,6 +196,7 @@ class VirtualClock {
 /** Fast timing for the stub: the behaviour under test, not the production pace. */
 const FAST = {
   minGetRecordsIntervalMs: 1,
+  tipGetRecordsIntervalMs: 1,
   emptyReadPauseMs: 5,
   relistIntervalMs: 50,
   checkpointIntervalMs: 20,
@@ -376,25 +379,38 @@ describe("subscriber (stub Kinesis)", function () {
     assert.ok(logs.some((l) => l.includes(`iterator expired; continuing from AT_TIMESTAMP ${new Date(at).toISOString()}`)), logs.join("\n"));
   });
 
-  it("never makes more than 5 GetRecords calls per second on a shard, throttle retries included", async () => {
-    // Open shards with nothing to read: the worst case for spinning. Throttling every 3rd call adds retries.
-    const stub = new StubKinesis([0, 1].map((n) => ({ id: shardId(n), records: [] })));
-    stub.fault = (call) =>
-      call.name === "GetRecords" && call.n % 3 === 0
-        ? awsError("ProvisionedThroughputExceededException")
-        : undefined;
-    const { summary } = await run(stub, {
-      minGetRecordsIntervalMs: undefined, // the default under test
-      emptyReadPauseMs: 0,
-      backoff: { baseMs: 1, capMs: 1 },
-      idleTimeoutMs: 1_700,
-    });
-    assert.strictEqual(summary.stopReason, "idle-timeout");
-    for (const n of [0, 1]) {
-      const at = stub.callsTo("GetRecords", shardId(n)).map((c) => c.at);
-      assert.ok(at.length >= 7, `only ${at.length} calls on shard ${n}: the test would prove nothing`);
-      for (let i = 1; i < at.length; i++) assert.ok(at[i] - at[i - 1] >= 200, `calls ${at[i] - at[i - 1]} ms apart: ${at.map((t) => t - at[0])}`);
-      for (let i = 5; i < at.length; i++) assert.ok(at[i] - at[i - 5] >= 1000, "6 calls within one second");
+  it("by default reads a shard at most 2 times a second while behind and once at the tip, throttle retries included", async () => {
+    for (const behind of [60_000, 0]) {
+      // Open shards with nothing to read: the worst case for spinning. Throttling every 3rd call adds retries.
+      const stub = new StubKinesis([0, 1].map((n) => ({ id: shardId(n), records: [] })));
+      stub.behind = behind;
+      stub.fault = (call) =>
+        call.name === "GetRecords" && call.n % 3 === 0
+          ? awsError("ProvisionedThroughputExceededException")
+          : undefined;
+      const clock = new VirtualClock(stub);
+      let summary;
+      try {
+        ({ summary } = await run(stub, {
+          minGetRecordsIntervalMs: undefined, // the defaults under test
+          tipGetRecordsIntervalMs: undefined,
+          emptyReadPauseMs: 0,
+          backoff: { baseMs: 1, capMs: 1 },
+          idleTimeoutMs: 10_000,
+          clock,
+        }));
+      } finally {
+        clock.stop();
+      }
+      assert.strictEqual(summary.stopReason, "idle-timeout");
+      const least = behind > 0 ? 500 : 1000;
+      for (const n of [0, 1]) {
+        const at = stub.callsTo("GetRecords", shardId(n)).map((c) => c.at);
+        assert.ok(at.length >= 9, `only ${at.length} calls on shard ${n}: the test would prove nothing`);
+        for (let i = 1; i < at.length; i++) assert.ok(at[i] - at[i - 1] >= least, `calls ${at[i] - at[i - 1]} ms apart (behind ${behind}): ${at}`);
+        // Not slower than asked either: the rate is the budget, not less.
+        assert.ok(at.length >= Math.floor(10_000 / (least + 2)) - 1, `${at.length} calls in 10 s (behind ${behind})`);
+      }
     }
   });
 
