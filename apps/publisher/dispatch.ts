@@ -282,6 +282,9 @@ export class ShardQueue {
   }
 }
 
+/** A request at least this full does not make the next one linger. */
+const FULL_BATCH = 400;
+
 /** Ms a sender waits for records to gather after a small request. */
 const LINGER_MS = 5;
 
@@ -372,7 +375,7 @@ export class Dispatcher {
     // Let a fast source fill the queues first (it runs on microtasks): one event-loop turn, or a few ms
     // after a small request, since a request costs far more than a record (the KPL lingers 100 ms).
     if (!this.closed) {
-      if (this.lastBatch < MIN_SHARED_BATCH * 2) await new Promise((r) => setTimeout(r, LINGER_MS));
+      if (this.lastBatch < FULL_BATCH) await new Promise((r) => setTimeout(r, LINGER_MS));
       else await new Promise(setImmediate);
     }
     for (;;) {
@@ -416,6 +419,8 @@ export class Dispatcher {
         return undefined;
       }
       await this.work.wait(soonest === Infinity ? undefined : soonest);
+      // Woken by a first record or a finished request: give the source a moment to add more.
+      if (!this.closed && this.lastBatch < FULL_BATCH) await new Promise((r) => setTimeout(r, LINGER_MS));
     }
   }
 
