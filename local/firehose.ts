@@ -22,7 +22,6 @@ import { deaggregate, isAggregated } from "../model/kpl";
 import { SegmentConfig } from "../model/config";
 import type { CheckpointStore, ShardCheckpoints } from "../apps/subscriber/checkpoint";
 import { subscribe } from "../apps/subscriber/subscriber";
-import { deaggregate } from "../model/kpl";
 import { wireTapObjectKey } from "../model/naming";
 import { RECORD_DELIMITER } from "../model/archive";
 
@@ -214,12 +213,8 @@ export class LocalFirehose {
       emptyReadPauseMs: 200,
       checkpointIntervalMs: 200,
       log: this.options.log,
-      // Firehose de-aggregates KPL aggregated records before delivering them: one delimited record per user record.
-      write: (record) => {
-        for (const user of deaggregate({ data: record.Data ?? new Uint8Array(), partitionKey: record.PartitionKey ?? "" })) {
-          this.tap.add(user.data, record.ApproximateArrivalTimestamp);
-        }
-      },
+      // The tap de-aggregates KPL aggregated records, as Firehose does before delivering them.
+      write: (record) => this.tap.add(record.Data ?? new Uint8Array(), record.ApproximateArrivalTimestamp),
     }).catch((err: Error) => {
       this.failure = err;
       this.options.log?.(`local firehose ${this.options.deliveryStreamName}: stopped reading ${streamName}: ${err.message}`);
