@@ -38,7 +38,10 @@ export class DataLake extends pulumi.ComponentResource {
     super("datalake:lake:Lake", name, {}, opts);
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const region = aws.getRegionOutput({}, { parent: this }).region;
-    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const partitionInfo = aws.getPartitionOutput({}, { parent: this });
+    const partition = partitionInfo.partition;
+    // The partition's DNS suffix: `kms:ViaService` values end in it (`amazonaws.com.cn` in China).
+    const dnsSuffix = partitionInfo.dnsSuffix;
 
     // The archive's Athena workgroup comes first: every segment's reader policy names it.
     const query = new QueryWorkgroup("archive-query", { lakeName: args.name, accountId, region, partition, tags: args.tags }, { parent: this });
@@ -55,6 +58,7 @@ export class DataLake extends pulumi.ComponentResource {
           accountId,
           region,
           partition,
+          dnsSuffix,
           tags: args.tags,
           // A processor's log group is encrypted with its target layer's key, whose policy must name it.
           processorLogGroupNames: args.routes.filter((r) => parseAddress(r.to)?.layer === layer.name).map((r) => routeNames(args.name, r.name).logGroupName),
@@ -87,6 +91,7 @@ export class DataLake extends pulumi.ComponentResource {
           accountId,
           region,
           partition,
+          dnsSuffix,
           tags: args.tags,
         },
         { parent: this },

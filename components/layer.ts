@@ -146,6 +146,7 @@ export class DataLayer extends pulumi.ComponentResource {
             accountId: args.accountId,
             region: args.region,
             partition: args.partition,
+            dnsSuffix,
             ...args.query,
             tags: args.tags,
           },

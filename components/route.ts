@@ -58,6 +58,8 @@ export interface DataRouteArgs {
   region: pulumi.Input<string>;
   /** The AWS partition, for ARNs the route builds itself. @default "aws" */
   partition?: pulumi.Input<string>;
+  /** The partition's DNS suffix (`kms:ViaService` values). @default `aws.getPartition().dnsSuffix` */
+  dnsSuffix?: pulumi.Input<string>;
   /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
   tags?: Tags;
 }
@@ -74,6 +76,7 @@ export class DataRoute extends pulumi.ComponentResource {
     const route = args.route;
     const names = routeNames(args.lakeName, route.name);
     const tags = lakeTags({ lake: args.lakeName, route: route.name }, args.tags);
+    const dnsSuffix = args.dnsSuffix ?? aws.getPartitionOutput({}, { parent: this }).dnsSuffix;
     let filterCriteria;
     try {
       filterCriteria = routeFilterCriteria(route.filter);
@@ -134,8 +137,9 @@ export class DataRoute extends pulumi.ComponentResource {
             args.region,
             args.accountId,
             args.partition ?? "aws",
+            dnsSuffix,
           ])
-          .apply(([sourceStreamArn, consumerArn, sourceKeyArn, targetStreamArn, targetKeyArn, queueArn, region, accountId, partition]) =>
+          .apply(([sourceStreamArn, consumerArn, sourceKeyArn, targetStreamArn, targetKeyArn, queueArn, region, accountId, partition, suffix]) =>
             JSON.stringify(
               routeRolePolicy({
                 sourceStreamArn,
@@ -146,6 +150,7 @@ export class DataRoute extends pulumi.ComponentResource {
                 queueArn,
                 logGroupArn: logGroupArn(names.logGroupName, region, accountId, partition),
                 region,
+                dnsSuffix: suffix,
               }),
             ),
           ),

@@ -62,6 +62,8 @@ export interface ArchiveTableArgs {
   region: pulumi.Input<string>;
   /** @default "aws" */
   partition?: pulumi.Input<string>;
+  /** The partition's DNS suffix (`kms:ViaService` values). @default `aws.getPartition().dnsSuffix` */
+  dnsSuffix?: pulumi.Input<string>;
   /** The lake's Athena workgroup, its results bucket and results key. */
   workgroupArn: pulumi.Input<string>;
   resultsBucketArn: pulumi.Input<string>;
@@ -83,6 +85,7 @@ export class ArchiveTable extends pulumi.ComponentResource {
     const tags = lakeTags({ lake: args.lakeName, layer: args.layer, segment: `${args.layer}/${args.segment}` }, args.tags);
     const tableName = archiveTableName(args.segment);
     const bucketName = pulumi.output(args.bucketName);
+    const dnsSuffix = args.dnsSuffix ?? aws.getPartitionOutput({}, { parent: this }).dnsSuffix;
 
     const table = new aws.glue.CatalogTable(
       `${name}-table`,
@@ -115,10 +118,10 @@ export class ArchiveTable extends pulumi.ComponentResource {
         name: `${args.lakeName}-${args.layer}-${args.segment}-reader`,
         description: `Read the archive of data segment ${args.layer}/${args.segment} and query its table`,
         policy: pulumi
-          .all([args.bucketArn, args.kmsKeyArn, args.region, args.accountId, args.partition ?? "aws", args.databaseName, args.workgroupArn, args.resultsBucketArn, args.resultsKeyArn])
-          .apply(([bucketArn, keyArn, region, accountId, partition, databaseName, workgroupArn, resultsBucketArn, resultsKeyArn]) =>
+          .all([args.bucketArn, args.kmsKeyArn, args.region, args.accountId, args.partition ?? "aws", dnsSuffix, args.databaseName, args.workgroupArn, args.resultsBucketArn, args.resultsKeyArn])
+          .apply(([bucketArn, keyArn, region, accountId, partition, suffix, databaseName, workgroupArn, resultsBucketArn, resultsKeyArn]) =>
             JSON.stringify(
-              readerPolicy({ bucketArn, keyArn, region, accountId, partition, databaseName, tableName, workgroupArn, resultsBucketArn, resultsKeyArn }),
+              readerPolicy({ bucketArn, keyArn, region, accountId, partition, dnsSuffix: suffix, databaseName, tableName, workgroupArn, resultsBucketArn, resultsKeyArn }),
             ),
           ),
         tags,

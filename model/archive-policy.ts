@@ -15,6 +15,8 @@ export interface ReaderPolicyArgs {
   accountId: string;
   /** @default "aws" */
   partition?: string;
+  /** The partition's DNS suffix, for `kms:ViaService` (`aws.getPartition().dnsSuffix`). @default "amazonaws.com" */
+  dnsSuffix?: string;
   /** The layer's Glue database and the segment's Glue table. */
   databaseName: string;
   tableName: string;
@@ -61,7 +63,7 @@ export function readerPolicy(a: ReaderPolicyArgs): PolicyDocument {
         Action: "kms:Decrypt",
         Resource: a.keyArn,
         Condition: {
-          StringEquals: { "kms:ViaService": viaService("s3", a.region) },
+          StringEquals: { "kms:ViaService": viaService("s3", a.region, a.dnsSuffix) },
           // With S3 Bucket Keys the context is the bucket ARN; without, the object ARN.
           StringLike: { "kms:EncryptionContext:aws:s3:arn": [a.bucketArn, `${a.bucketArn}/*`] },
         },
@@ -102,7 +104,7 @@ export function readerPolicy(a: ReaderPolicyArgs): PolicyDocument {
         Action: ["kms:GenerateDataKey", "kms:Decrypt"],
         Resource: a.resultsKeyArn,
         Condition: {
-          StringEquals: { "kms:ViaService": viaService("s3", a.region) },
+          StringEquals: { "kms:ViaService": viaService("s3", a.region, a.dnsSuffix) },
           StringLike: { "kms:EncryptionContext:aws:s3:arn": [a.resultsBucketArn, `${a.resultsBucketArn}/*`] },
         },
       },
