@@ -187,6 +187,15 @@ export interface LocalFirehoseOptions {
   log?: (line: string) => void;
 }
 
+function removePartialObjects(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) removePartialObjects(full);
+    else if (entry.name.endsWith(".partial")) fs.rmSync(full, { force: true });
+  }
+}
+
 /** A segment's Firehose: reads its stream (from where it last delivered) into its local bucket until stopped. */
 export class LocalFirehose {
   readonly tap: LocalWireTap;
@@ -199,6 +208,9 @@ export class LocalFirehose {
     const log = options.log ?? (() => undefined);
     this.tap = new LocalWireTap(options.segment, options.deliveryStreamName, options.bucketDir);
     if (options.restart) fs.rmSync(options.positionFile, { force: true });
+    // An object a crash interrupted was never delivered (S3 shows no half-written object, and its records
+    // are read again, since the position did not advance past them): remove it.
+    removePartialObjects(options.bucketDir);
     this.positions = new DeliveredPositions(options.positionFile, options.streamName, options.streamCreatedAt?.toISOString(), log);
     this.tap.onObjectWritten = () => this.positions.commit();
   }

@@ -114,13 +114,18 @@ describe("local Firehose (wire-tap) against kinesis-local", function () {
     crashed.start();
     await until(() => crashed.tap.stats.records >= 20);
     await new Promise((r) => setTimeout(r, 500)); // the reader offers its position meanwhile
-    // A crash: the buffer is lost, nothing is flushed or committed (stop reading without stop()).
+    // A crash: the buffer is lost, nothing is flushed or committed (stop reading without stop()), and an
+    // object it was writing is left half-written.
     (crashed as unknown as { abort: AbortController }).abort.abort();
+    const partial = path.join(dir, "bucket", "data", "year=2026", "month=11", "day=26", "hour=10", "lake-ingest-persons-1-x.partial");
+    fs.mkdirSync(path.dirname(partial), { recursive: true });
+    fs.writeFileSync(partial, '{"i":0}\n{"i"');
     const tap = firehose(stream, { bufferSeconds: 1 });
     tap.start();
     await until(() => tap.tap.stats.records >= 20);
     await tap.stop();
     assert.strictEqual(readWireTapRecords(path.join(dir, "bucket")).length, 20);
+    assert.ok(!fs.existsSync(partial), "a half-written object is removed, as S3 never shows one");
   });
 });
 
