@@ -146,6 +146,28 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
     assert.strictEqual(await lake.exited, 0, lake.stderr());
   });
 
+  it("kill -9 a few seconds after publishing paused loses nothing that was acknowledged", async () => {
+    let lake = await startLakeProcess(dataDir);
+    let client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+    const before = await countRecords(client, PERSONS);
+    const publisher = publishUntilStopped(client, "pause");
+    const deadline = Date.now() + 60_000;
+    while (publisher.acked() < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const acked = await publisher.stop();
+    await new Promise((r) => setTimeout(r, 4000)); // a still state is written about a second later
+    await killHard(lake, true);
+    client.destroy();
+    lake = await startLakeProcess(dataDir);
+    client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+    try {
+      assert.strictEqual(await countRecords(client, PERSONS), before + acked);
+    } finally {
+      client.destroy();
+      process.kill(-lake.child.pid!, "SIGINT");
+      assert.strictEqual(await lake.exited, 0, lake.stderr());
+    }
+  });
+
   it("a state file cut short is replaced by the previous snapshot, in one line; with no good snapshot it starts empty, in one line", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "datalake-state-"));
     try {
