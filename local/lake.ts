@@ -268,6 +268,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
         description: `${wireTaps.size} wire-taps into ${path.join(dataDir, "s3")}`,
         stop: async () => {
           await Promise.all([...wireTaps.values()].map((tap) => tap.stop()));
+          if (!persist) fs.rmSync(tapScratch, { recursive: true, force: true });
         },
       });
 
