@@ -108,11 +108,11 @@ async function capacity(): Promise<void> {
   say();
 }
 
-/** ~100-byte JSON records under 100 keys. */
+/** ~100-byte JSON records under 1,000 keys (with fewer, the shards get uneven shares and the busiest sets the pace). */
 function* smallRecords(count: number): Generator<PublishRecord> {
   const pad = "x".repeat(40);
   for (let i = 1; i <= count; i++) {
-    yield { data: encodeRecord({ id: i, name: `dennis ${i}`, age: i % 100, pad }), partitionKey: `k${i % 100}` };
+    yield { data: encodeRecord({ id: i, name: `dennis ${i}`, age: i % 100, pad }), partitionKey: `k${i % 1000}` };
   }
 }
 
@@ -134,7 +134,7 @@ async function aggregation(): Promise<void> {
     const span = ((st.lastWriteAt ?? 0) - (st.firstWriteAt ?? 0)) / 1000;
     const byteShare = (st.acceptedBytes - shards * 512 * 1024) / (shards * 1024 * 1024 * Math.max(span, 0.001));
     const userBytes = summary.bytes / wall;
-    say(`${shards} shard(s), ${fmt(n)} records of ${sample} bytes (100 keys), ${fmt(summary.kinesisRecords)} Kinesis records of ${fmt(st.acceptedBytes / Math.max(1, st.acceptedRecords))} bytes on average:`);
+    say(`${shards} shard(s), ${fmt(n)} records of ${sample} bytes (1,000 keys), ${fmt(summary.kinesisRecords)} Kinesis records of ${fmt(st.acceptedBytes / Math.max(1, st.acceptedRecords))} bytes on average:`);
     say();
     say(`- byte limit used: ${pct(byteShare)} (target ≥90%: ${mark(byteShare >= 0.9)}); throttled entries ${st.putRecordsThrottledEntries}; failed ${summary.failed.count}`);
     say(`- user records: ${fmt(summary.sent / wall)} records/s = ${fmt(summary.sent / wall / shards)} per shard (${((summary.sent / wall / shards) / 1000).toFixed(1)}× the 1,000 records/s a shard takes unaggregated); user data ${(userBytes / 2 ** 20).toFixed(2)} MiB/s`);
@@ -171,8 +171,10 @@ async function ceiling(): Promise<void> {
   const client = createKinesisClient({ endpoint: ep.endpoint });
   try {
     // The publisher as a user runs it: its own process, start-up included.
-    const proc = await runPublisherProcess(["--stream", "ceiling", "--count", String(n)], { AWS_ENDPOINT_URL_KINESIS: ep.endpoint, KINESIS_STREAM_NAME: "" });
-    if (proc.code !== 0) throw new Error(`publisher process failed: ${proc.stderr.trim().split("\n").pop()}`);
+    const env = { AWS_ENDPOINT_URL_KINESIS: ep.endpoint, KINESIS_STREAM_NAME: "" };
+    const one = await runPublisherProcess(["--stream", "ceiling", "--count", "1"], env);
+    const proc = await runPublisherProcess(["--stream", "ceiling", "--count", String(n)], env);
+    if (proc.code !== 0 || one.code !== 0) throw new Error(`publisher process failed: ${(proc.stderr + one.stderr).trim().split("\n").pop()}`);
     // In this process: CPU time per record.
     const cpu0 = process.cpuUsage();
     let t = Date.now();
@@ -198,6 +200,7 @@ async function ceiling(): Promise<void> {
     say(`${fmt(n)} demo records, a stream of ${shards} shards (the publisher paces each at 1,000 records/s), limits off:`);
     say();
     say(`- publisher process (\`publish-demo\`, start-up included): ${fmt(procRate)} records/s in ${(proc.ms / 1000).toFixed(1)} s (target ≥150,000: ${mark(procRate >= 150_000)})`);
+    say(`- of which start-up (the same command with \`--count 1\`): ${(one.ms / 1000).toFixed(1)} s; after start-up: ${fmt((n * 1000) / Math.max(1, proc.ms - one.ms))} records/s`);
     say(`- publisher in process (start-up excluded): ${fmt((summary.sent * 1000) / inMs)} records/s, ${cpuPerRecord.toFixed(1)} µs CPU per record, ${fmt(summary.requests)} requests`);
     say(`- the SDK alone sending pre-built 500-record PutRecords, 8 in flight: ${fmt((n * 1000) / sdkMs)} records/s, ${((sdkCpu.user + sdkCpu.system) / n).toFixed(1)} µs CPU per record`);
     say(`- ratio publisher / SDK alone: ${((n * 1000) / inMs / ((n * 1000) / sdkMs)).toFixed(2)} (records/s), ${(cpuPerRecord / ((sdkCpu.user + sdkCpu.system) / n)).toFixed(2)} (CPU per record)`);

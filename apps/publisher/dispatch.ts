@@ -178,11 +178,14 @@ export class ShardQueue {
     }
     if (this.queued === 0) return undefined;
     if (!pacer) return 0;
+    // Aggregating, the bytes bind (a few aggregated records carry thousands of user records): wait for
+    // half a bucket of bytes, or all that is queued.
+    if (this.aggregator) return pacer.waitMs(1, Math.min(this.queuedBytes, pacer.batchBytes));
     const records = Math.min(this.queued, pacer.batchRecords);
     // Bytes of the first `records` entries, capped at the batch size (a big record waits for a full bucket).
     let bytes = 0;
     for (let i = this.head; i < this.head + records && bytes < pacer.batchBytes; i++) bytes += this.queue[i].size;
-    return pacer.waitMs(aggregatedCount(this.aggregator, records), Math.min(bytes, pacer.batchBytes));
+    return pacer.waitMs(records, Math.min(bytes, pacer.batchBytes));
   }
 
   /**
@@ -291,10 +294,6 @@ const LINGER_MS = 5;
 /** Records a request takes before it leaves the remaining queues to the other senders. */
 const MIN_SHARED_BATCH = 100;
 
-/** Kinesis records a paced queue needs tokens for when it sends `records` user records. */
-function aggregatedCount(aggregator: Aggregator | undefined, records: number): number {
-  return aggregator ? 1 : records;
-}
 
 /** The senders: each builds a request from the ready queues, sends it, and puts failures back. */
 export class Dispatcher {
