@@ -18,6 +18,18 @@ export interface LakeProcess {
   exited: Promise<number | string>;
 }
 
+/** Lakes started by this test run: a test that fails midway must not leave one running (they are detached). */
+const started = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of started) {
+    try {
+      process.kill(-child.pid!, "SIGKILL"); // its emulator exits by itself once the lake is gone
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /** No AWS account configured at all, the lake's state in `dataDir`. */
 export function lakeEnv(dataDir: string): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: os.tmpdir(), DATALAKE_LOCAL_DIR: dataDir, AWS_EC2_METADATA_DISABLED: "true" };
@@ -31,6 +43,8 @@ export function startLakeProcess(dataDir: string, args: string[] = [], timeoutMs
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, like a job in a terminal
   });
+  started.add(child);
+  child.once("exit", () => started.delete(child));
   let out = "";
   let err = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
