@@ -60,14 +60,14 @@ export class DataLake extends pulumi.ComponentResource {
           partition,
           dnsSuffix,
           tags: args.tags,
-          // A processor's log group is encrypted with its target layer's key, whose policy must name it.
-          processorLogGroupNames: args.routes.filter((r) => parseAddress(r.to)?.layer === layer.name).map((r) => routeNames(args.name, r.name).logGroupName),
           query: queryArgs,
         },
         { parent: this },
       );
     }
 
+    /** The layer of a route's `to` address (parseLakeConfig has checked it). */
+    const targetLayer = (address: string): string => parseAddress(address)?.layer ?? "";
     const segment = (address: string): DataSegment => {
       const parsed = parseAddress(address);
       const found = parsed && this.layers[parsed.layer]?.segments[parsed.segment];
@@ -82,7 +82,7 @@ export class DataLake extends pulumi.ComponentResource {
       const from = segment(route.from);
       const to = segment(route.to);
       this.routes[route.name] = new DataRoute(
-        routeNames(args.name, route.name).logicalName,
+        routeNames(args.name, route.name, targetLayer(route.to)).logicalName,
         {
           route,
           lakeName: args.name,
@@ -146,15 +146,16 @@ export class DataLake extends pulumi.ComponentResource {
       );
     }
     // The processors' function and queue names: the names the processor component gives them (routeNames).
-    const processors: ProcessorMetricNames[] = args.routes.map((r) => ({
+    const processors: (ProcessorMetricNames & { to: string })[] = args.routes.map((r) => ({
       route: r.name,
+      to: r.to,
       source: args.segments.find((s) => s.address === r.from)!,
-      functionName: routeNames(args.name, r.name).functionName,
-      queueName: routeNames(args.name, r.name).queueName,
+      functionName: routeNames(args.name, r.name, targetLayer(r.to)).functionName,
+      queueName: routeNames(args.name, r.name, targetLayer(r.to)).queueName,
     }));
     for (const p of processors) {
       new DataAlarms(
-        `${routeNames(args.name, p.route).logicalName}-alarms`,
+        `${routeNames(args.name, p.route, targetLayer(p.to)).logicalName}-alarms`,
         { alarms: processorAlarms(args.name, p), topicArn: alerts.topicArn, where: { lake: args.name, route: p.route }, tags: args.tags },
         { parent: this.routes[p.route] },
       );

@@ -34,8 +34,6 @@ export interface DataLayerArgs {
   layerNamesInLake: string[];
   /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
   tags?: Tags;
-  /** Log groups of the processors that write into this layer (they are encrypted with its key). @default [] */
-  processorLogGroupNames?: string[];
   /**
    * The lake's Athena workgroup and its results location: with it, the layer gets a Glue database and each
    * segment a Glue table and a reader policy (components/table.ts).
@@ -62,12 +60,9 @@ export class DataLayer extends pulumi.ComponentResource {
     const layer = args.layer;
     const names = layerNames(args.lakeName, layer.name);
     const tags = lakeTags({ lake: args.lakeName, layer: layer.name }, args.tags);
-    const logGroupNames = [
-      ...(args.processorLogGroupNames ?? []),
-    ];
-
-    // The segments' log groups are covered by one name-space condition, not listed one by one, so the key
-    // policy stays the same size however many segments the layer has (KMS allows 32 KB).
+    // The segments' log groups, and those of the processors writing into the layer, are covered by one
+    // name-space condition each, not listed one by one, so the key policy stays the same size however many
+    // segments and routes the layer has (KMS allows 32 KB).
     const shape = layerKeyPolicyShape(args.lakeName, layer.name, args.layerNamesInLake, layer.segments);
     const dnsSuffix = args.dnsSuffix ?? aws.getPartitionOutput({}, { parent: this }).dnsSuffix;
 
@@ -87,7 +82,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 partition,
                 dnsSuffix: suffix,
                 logGroups: shape.logGroups,
-                logGroupNames,
+                processorLogGroupPrefix: shape.processorLogGroupPrefix,
                 shares: shape.shares({ partition, region, accountId }),
               }),
             ),

@@ -12,7 +12,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RouteConfig } from "../model/config";
-import { routeNames } from "../model/naming";
+import { parseAddress, routeNames } from "../model/naming";
 import { logGroupArn, routeAssumeRolePolicy, routeRolePolicy } from "../model/policies";
 import { routeFilterCriteria } from "../model/processor/filter";
 import { processorSpec, StartAt } from "../model/processor/spec";
@@ -74,7 +74,8 @@ export class DataRoute extends pulumi.ComponentResource {
   constructor(name: string, args: DataRouteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Route", name, {}, opts);
     const route = args.route;
-    const names = routeNames(args.lakeName, route.name);
+    // The log group goes under the target layer's processor name space, which that layer's key serves.
+    const names = routeNames(args.lakeName, route.name, parseAddress(route.to)?.layer ?? "");
     const tags = lakeTags({ lake: args.lakeName, route: route.name }, args.tags);
     const dnsSuffix = args.dnsSuffix ?? aws.getPartitionOutput({}, { parent: this }).dnsSuffix;
     let filterCriteria;

@@ -484,7 +484,7 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
     routeNames.set(name, i);
     if (!lakeNameProblem && NAME_PATTERN.test(name)) {
       problems.push(
-        ...lengthProblems(namePath, routeNameChecks(lakeName, name)).map((p) => ({
+        ...lengthProblems(namePath, routeNameChecks(lakeName, name, parseAddress(route.to)?.layer ?? "")).map((p) => ({
           ...p,
           message: `${p.message} (or give the route a shorter name)`,
         })),

@@ -78,10 +78,21 @@ export interface LayerNames {
    * the layer key policy lets CloudWatch Logs use the key for this name space only.
    */
   logGroupPrefix: string;
+  /**
+   * Every log group of a processor writing into this layer starts with this (`/datalake/<lake>/<layer>/processors/`):
+   * the layer key policy covers them with one condition, however many routes lead into the layer. Names
+   * cannot contain "/", so no other lake or layer shares this name space.
+   */
+  processorLogGroupPrefix: string;
 }
 
 export function layerNames(lake: string, layer: string): LayerNames {
-  return { logicalName: layer, kmsAlias: `alias/${lake}/${layer}`, logGroupPrefix: `/aws/kinesisfirehose/${lake}-${layer}-` };
+  return {
+    logicalName: layer,
+    kmsAlias: `alias/${lake}/${layer}`,
+    logGroupPrefix: `/aws/kinesisfirehose/${lake}-${layer}-`,
+    processorLogGroupPrefix: `/datalake/${lake}/${layer}/processors/`,
+  };
 }
 
 /** Physical names of one registered (enhanced fan-out) consumer of a segment. */
@@ -149,7 +160,10 @@ export interface RouteNames {
   queueName: string;
   /** The processor's enhanced fan-out consumer on the source stream. */
   consumerName: string;
-  /** The function's own log group (the name Lambda would use by default). */
+  /**
+   * The function's own log group, under its target layer's processor name space (whose key encrypts it):
+   * `/datalake/<lake>/<target layer>/processors/<route>`.
+   */
   logGroupName: string;
 }
 
@@ -158,14 +172,15 @@ export function defaultRouteName(from: string, to: string): string {
   return `${from.replace("/", "-")}-to-${to.replace("/", "-")}`;
 }
 
-export function routeNames(lake: string, route: string): RouteNames {
+/** `targetLayer`: the layer of the route's `to` segment. */
+export function routeNames(lake: string, route: string, targetLayer: string): RouteNames {
   return {
     logicalName: `route-${route}`,
     functionName: `${lake}-${route}`,
     roleName: `${lake}-${route}-route`,
     queueName: `${lake}-${route}-dlq`,
     consumerName: `${lake}-${route}`,
-    logGroupName: `/aws/lambda/${lake}-${route}`,
+    logGroupName: `${layerNames(lake, targetLayer).processorLogGroupPrefix}${route}`,
   };
 }
 
@@ -193,13 +208,14 @@ export function layerNameChecks(lake: string, layer: string): NameCheck[] {
   return [{ what: "KMS alias", name: layerNames(lake, layer).kmsAlias, limit: LIMITS.kmsAlias }];
 }
 
-export function routeNameChecks(lake: string, route: string): NameCheck[] {
-  const n = routeNames(lake, route);
+export function routeNameChecks(lake: string, route: string, targetLayer: string): NameCheck[] {
+  const n = routeNames(lake, route, targetLayer);
   return [
     { what: "Lambda function name", name: n.functionName, limit: LIMITS.functionName },
     { what: "IAM role name", name: n.roleName, limit: LIMITS.roleName },
     { what: "SQS queue name", name: n.queueName, limit: LIMITS.queueName },
     { what: "Kinesis stream consumer name", name: n.consumerName, limit: LIMITS.consumerName },
+    { what: "CloudWatch log group name", name: n.logGroupName, limit: LIMITS.logGroupName },
   ];
 }
 

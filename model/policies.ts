@@ -362,6 +362,12 @@ export interface LayerKeyPolicyArgs {
    * @default none
    */
   logGroups?: { prefix: string; except: string[] };
+  /**
+   * The log-group name space of the processors writing into the layer (`/datalake/<lake>/<layer>/processors/`):
+   * every log group whose name starts with it may use the key. One condition however many routes lead into
+   * the layer. @default none
+   */
+  processorLogGroupPrefix?: string;
   /** Log groups listed by exact name (for keys that serve a fixed set of log groups). @default [] */
   logGroupNames?: string[];
   /** The layer's segments shared with other accounts (see `streamResourcePolicy`). @default [] */
@@ -386,6 +392,9 @@ export const KEY_POLICY_MAX_BYTES = 32 * 1024;
  *   layer's name prefix, with an `ArnNotLike` for each other layer whose name extends this one (so layer
  *   `ingest` never serves `ingest-raw`'s logs). The config check keeps segment names out of another
  *   layer's name space. Adding a segment therefore changes nothing here.
+ * - CloudWatch Logs, for the log groups of the processors writing into this layer: one `ArnLike` on the
+ *   layer's processor name space (`/datalake/<lake>/<layer>/processors/`, "/"-delimited, so no other
+ *   layer's). Adding a route therefore changes nothing here either.
  * - Other accounts a segment is shared with: producers may `GenerateDataKey`, consumers `Decrypt`, each
  *   only through Kinesis and only for that segment's stream (encryption context = the stream ARN).
  */
@@ -423,6 +432,16 @@ export function layerKeyPolicy(a: LayerKeyPolicyArgs): PolicyDocument {
         ArnLike: { "kms:EncryptionContext:aws:logs:arn": arnOf(a.logGroups.prefix) },
         ...(except.length > 0 ? { ArnNotLike: { "kms:EncryptionContext:aws:logs:arn": except } } : {}),
       },
+    });
+  }
+  if (a.processorLogGroupPrefix) {
+    statements.push({
+      Sid: "AllowProcessorLogGroupsOfThisLayer",
+      Effect: "Allow",
+      Principal: logsPrincipal,
+      Action: logsActions,
+      Resource: "*",
+      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `${logGroupArn(a.processorLogGroupPrefix, a.region, a.accountId, partition)}*` } },
     });
   }
   const logGroups = [...new Set(a.logGroupNames ?? [])].sort().map((name) => logGroupArn(name, a.region, a.accountId, partition));

@@ -135,6 +135,7 @@ export function layerKeyPolicyShape(lake: string, layer: string, layers: string[
   const except = layers.filter((other) => other !== layer && other.startsWith(`${layer}-`)).map((other) => layerNames(lake, other).logGroupPrefix);
   return {
     logGroups: { prefix: layerNames(lake, layer).logGroupPrefix, except },
+    processorLogGroupPrefix: layerNames(lake, layer).processorLogGroupPrefix,
     shares: (p: { partition: string; region: string; accountId: string }) =>
       segments
         .filter((s) => s.share.producers.length + s.share.consumers.length > 0)
@@ -196,7 +197,7 @@ export function lakeSafetyProblems(lake: string, layers: LayerOutline[], routeSo
       layer.segments.map((s) => ({ name: s.name, share: segmentAccess(s.raw).share })),
     );
     const size = Buffer.byteLength(
-      JSON.stringify(layerKeyPolicy({ ...LONGEST, logGroups: shape.logGroups, shares: shape.shares(LONGEST) })),
+      JSON.stringify(layerKeyPolicy({ ...LONGEST, logGroups: shape.logGroups, processorLogGroupPrefix: shape.processorLogGroupPrefix, shares: shape.shares(LONGEST) })),
       "utf8",
     );
     if (size > KEY_POLICY_MAX_BYTES) {

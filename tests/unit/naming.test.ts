@@ -138,6 +138,7 @@ describe("naming", () => {
         logicalName: "ingest",
         kmsAlias: "alias/acme-dev/ingest",
         logGroupPrefix: "/aws/kinesisfirehose/acme-dev-ingest-",
+        processorLogGroupPrefix: "/datalake/acme-dev/ingest/processors/",
       });
     });
 
@@ -152,19 +153,20 @@ describe("naming", () => {
     });
 
     it("names a route's function, role, queue, consumer and log group after the lake and route", () => {
-      assert.deepEqual(routeNames("acme-dev", "persons-to-adults"), {
+      assert.deepEqual(routeNames("acme-dev", "persons-to-adults", "curated"), {
         logicalName: "route-persons-to-adults",
         functionName: "acme-dev-persons-to-adults",
         roleName: "acme-dev-persons-to-adults-route",
         queueName: "acme-dev-persons-to-adults-dlq",
         consumerName: "acme-dev-persons-to-adults",
-        logGroupName: "/aws/lambda/acme-dev-persons-to-adults",
+        // Under the target layer's processor name space, which its key policy covers with one condition.
+        logGroupName: "/datalake/acme-dev/curated/processors/persons-to-adults",
       });
     });
 
     it("keeps route role names apart from segment role names", () => {
       // a route called like a segment's stem still gets a different role
-      assert.notEqual(routeNames("acme-dev", "ingest-persons").roleName, segmentNames("acme-dev", "ingest", "persons", ACCOUNT).firehoseRoleName);
+      assert.notEqual(routeNames("acme-dev", "ingest-persons", "curated").roleName, segmentNames("acme-dev", "ingest", "persons", ACCOUNT).firehoseRoleName);
     });
   });
 
@@ -233,7 +235,7 @@ describe("naming", () => {
     });
 
     // function "acme-dev-<route>" = 9 + route; role = 15 + route
-    const route = (n: number) => routeNameChecks("acme-dev", "r".repeat(n));
+    const route = (n: number) => routeNameChecks("acme-dev", "r".repeat(n), "curated");
 
     it("passes a Lambda function name of exactly 64 and fails 65", () => {
       const at = check(route(55), "Lambda function name");
