@@ -17,12 +17,34 @@ export const RECORD_DELIMITER = "\n";
 /** The Firehose processor that appends `RECORD_DELIMITER` to every record before delivery to S3. */
 export const WIRE_TAP_DELIMITER_PROCESSOR = "AppendDelimiterToRecord";
 
-/** Archive column types a segment's `schema` may use (Glue/Athena type names). */
+/** Scalar archive column types a segment's `schema` may use (Glue/Athena type names). */
 export const COLUMN_TYPES = ["string", "int", "bigint", "double", "boolean"] as const;
-export type ColumnType = (typeof COLUMN_TYPES)[number];
+export type ScalarColumnType = (typeof COLUMN_TYPES)[number];
+/**
+ * A column type: a scalar, or a struct of scalars for a nested JSON object, written as Glue writes it:
+ * `struct<start:string,end:string>` (field names as column names).
+ */
+export type ColumnType = ScalarColumnType | `struct<${string}>`;
 
 /** A segment's schema: JSON field name → column type, in column order. */
 export type SegmentSchema = Record<string, ColumnType>;
+
+const STRUCT_TYPE = /^struct<(.*)>$/;
+
+/** The fields of a `struct<…>` column type, or undefined when the type is not a well-formed struct of scalars. */
+export function structFields(type: string): [string, ScalarColumnType][] | undefined {
+  const m = STRUCT_TYPE.exec(type);
+  if (!m) return undefined;
+  const fields = m[1].split(",").map((f) => f.split(":"));
+  if (fields.some((f) => f.length !== 2 || !COLUMN_NAME_PATTERN.test(f[0]) || !(COLUMN_TYPES as readonly string[]).includes(f[1]))) return undefined;
+  if (new Set(fields.map((f) => f[0])).size !== fields.length) return undefined;
+  return fields as [string, ScalarColumnType][];
+}
+
+/** A `struct<…>` column type of the given fields, in order. */
+export function structType(fields: [string, ScalarColumnType][]): ColumnType {
+  return `struct<${fields.map(([name, type]) => `${name}:${type}`).join(",")}>`;
+}
 
 /** The demo record `{"id":"…","name":"dennis 1","age":1}`: the schema of a segment that sets none. */
 export const DEFAULT_SCHEMA: SegmentSchema = { id: "string", name: "string", age: "int" };
@@ -34,13 +56,39 @@ export const COLUMN_NAME_PATTERN = /^[a-z_][a-z0-9_]*$/;
 export const PARTITION_COLUMNS = ["year", "month", "day", "hour"] as const;
 
 /** DuckDB type of each archive column type, for the local query engine. */
-export const DUCKDB_TYPES: Record<ColumnType, string> = {
+export const DUCKDB_TYPES: Record<ScalarColumnType, string> = {
   string: "VARCHAR",
   int: "INTEGER",
   bigint: "BIGINT",
   double: "DOUBLE",
   boolean: "BOOLEAN",
 };
+
+/** DuckDB type of an archive column type: `struct<a:string>` → `STRUCT("a" VARCHAR)`. */
+export function duckdbType(type: ColumnType): string {
+  const fields = structFields(type);
+  if (fields) return `STRUCT(${fields.map(([name, t]) => `"${name}" ${DUCKDB_TYPES[t]}`).join(", ")})`;
+  return DUCKDB_TYPES[type as ScalarColumnType];
+}
+
+/**
+ * The records an aggregating route writes (model/processor/aggregate.ts `windowResults`):
+ * `{"window":{"start","end"},"key":{<groupBy>},"count":n,"sum":{…},"min":{…},"max":{…}}`, each total only
+ * when the route asks for it. Group-key values are read as strings (a number reads as its text); totals
+ * as doubles; the count as a bigint. Several aggregating routes into one segment: the union of their fields.
+ */
+export function aggregateResultSchema(specs: { groupBy: string[]; count: boolean; sum: string[]; min: string[]; max: string[] }[]): SegmentSchema {
+  const union = (pick: (s: (typeof specs)[number]) => string[]) => [...new Set(specs.flatMap(pick))];
+  const schema: SegmentSchema = { window: structType([["start", "string"], ["end", "string"]]) };
+  const key = union((s) => s.groupBy);
+  if (key.length > 0) schema.key = structType(key.map((f) => [f, "string"]));
+  if (specs.some((s) => s.count)) schema.count = "bigint";
+  for (const total of ["sum", "min", "max"] as const) {
+    const fields = union((s) => s[total]);
+    if (fields.length > 0) schema[total] = structType(fields.map((f) => [f, "double"]));
+  }
+  return schema;
+}
 
 /** Glue/Athena identifiers allow letters, digits and `_` only: `datalake-dev` → `datalake_dev`. */
 export function glueIdentifier(name: string): string {
@@ -253,9 +301,35 @@ export function schemaProblems(schema: Record<string, unknown>): [string, string
     if ((PARTITION_COLUMNS as readonly string[]).includes(name)) {
       problems.push([name, `"${name}" is a partition column of every archive table; rename the field`]);
     }
-    if (!(COLUMN_TYPES as readonly unknown[]).includes(type)) {
-      problems.push([name, `column type must be one of ${COLUMN_TYPES.join(", ")}`]);
+    if (!(COLUMN_TYPES as readonly unknown[]).includes(type) && !(typeof type === "string" && structFields(type))) {
+      problems.push([
+        name,
+        `column type must be one of ${COLUMN_TYPES.join(", ")}, or struct<field:type,…> of those for a nested object (field names as column names)`,
+      ]);
     }
+  }
+  return problems;
+}
+
+/**
+ * Problems with an aggregating route whose target derives its schema from it (`aggregateResultSchema`):
+ * each `groupBy`/`sum`/`min`/`max` field becomes a struct field of the target's table, so it must be a
+ * valid column name. As `[path below the route, value, message]`.
+ */
+export function aggregateFieldProblems(aggregate: Record<string, unknown>, target: string): [PropertyKey[], unknown, string][] {
+  const problems: [PropertyKey[], unknown, string][] = [];
+  for (const list of ["groupBy", "sum", "min", "max"] as const) {
+    const fields = aggregate[list];
+    if (!Array.isArray(fields)) continue; // the schema reports it
+    fields.forEach((field, i) => {
+      if (typeof field === "string" && field !== "" && !COLUMN_NAME_PATTERN.test(field)) {
+        problems.push([
+          ["aggregate", list, i],
+          field,
+          `becomes a field of ${target}'s archive table, whose field names use lowercase letters, digits and "_", starting with a letter or "_"; aggregate a field named that way, or give ${target} a schema`,
+        ]);
+      }
+    });
   }
   return problems;
 }

@@ -3,7 +3,7 @@
  * that run before any resource is declared. Pure: no Pulumi, no AWS, so the apps and tests use it as is.
  */
 import { z } from "zod";
-import { DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
+import { aggregateFieldProblems, aggregateResultSchema, DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
 import { patternMatcherProblems } from "./event-pattern";
 import { consumersSchema, lakeSafetyProblems, LayerOutline, segmentAccessProblems, ShareConfig, shareSchema } from "./safety";
 import { FILTER_PATTERN_MAX_LENGTH, routeFilterPattern } from "./processor/filter";
@@ -504,6 +504,15 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
     for (const [below, value, message] of processorRouteProblems(route as Record<string, unknown>)) {
       problems.push({ path: configPath(["routes", i, ...below]), value, message });
     }
+    // An aggregating route's target without a schema of its own gets one derived from the aggregate.
+    const target = parseAddress(route.to);
+    const targetRaw = target && asRecord(asRecord(asRecord(asRecord(raw.layers)[target.layer]).segments)[target.segment]);
+    const aggregate = (route as Record<string, unknown>).aggregate;
+    if (isRecord(aggregate) && targetRaw && !isRecord(targetRaw.schema)) {
+      for (const [below, value, message] of aggregateFieldProblems(aggregate, route.to)) {
+        problems.push({ path: configPath(["routes", i, ...below]), value, message });
+      }
+    }
     if (route.from !== route.to) edges.set(route.from, [...(edges.get(route.from) ?? []), route.to]);
   });
 
@@ -588,6 +597,12 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
     throw new LakeConfigError([...problems].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
   }
   const lake = parsed.data;
+  // Aggregating routes by target: a target without a schema gets one that fits their window results.
+  const aggregatesInto = new Map<string, NonNullable<ProcessorRouteConfig["aggregate"]>[]>();
+  for (const r of lake.routes ?? []) {
+    const aggregate = processorRouteConfig(r).aggregate;
+    if (aggregate) aggregatesInto.set(r.to, [...(aggregatesInto.get(r.to) ?? []), aggregate]);
+  }
 
   const layers: LayerConfig[] = Object.entries(lake.layers).map(([layer, layerRaw]) => ({
     name: layer,
@@ -605,7 +620,9 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
           bufferMiB: segRaw?.wireTap?.bufferMiB ?? DEFAULTS.bufferMiB,
           compression: segRaw?.wireTap?.compression ?? DEFAULTS.compression,
         },
-        schema: (segRaw?.schema as SegmentSchema | undefined) ?? { ...DEFAULT_SCHEMA },
+        schema:
+          (segRaw?.schema as SegmentSchema | undefined) ??
+          (aggregatesInto.has(segmentAddress(layer, segment)) ? aggregateResultSchema(aggregatesInto.get(segmentAddress(layer, segment))!) : { ...DEFAULT_SCHEMA }),
         alarms: {
           enabled: segRaw?.alarms?.enabled ?? ALARM_DEFAULTS.enabled,
           iteratorAgePercentOfRetention: segRaw?.alarms?.iteratorAgePercentOfRetention ?? ALARM_DEFAULTS.iteratorAgePercentOfRetention,

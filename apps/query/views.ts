@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { archiveDatabaseName, archiveTableName, DUCKDB_TYPES, parseArchiveKey, PARTITION_COLUMNS, SegmentSchema } from "../../model/archive";
+import { archiveDatabaseName, archiveTableName, duckdbType, parseArchiveKey, PARTITION_COLUMNS, SegmentSchema } from "../../model/archive";
 import { LakeConfig } from "../../model/config";
 import { segmentNames } from "../../model/naming";
 import { LOCAL_ACCOUNT } from "../lib/catalog";
@@ -48,11 +48,11 @@ export function viewSelect(schema: SegmentSchema, files: string[]): string {
   const columns = Object.entries(schema);
   const partitions = PARTITION_COLUMNS.map((c) => `${quoteIdent(c)}`);
   if (files.length === 0) {
-    const typed = columns.map(([name, type]) => `CAST(NULL AS ${DUCKDB_TYPES[type]}) AS ${quoteIdent(name)}`);
+    const typed = columns.map(([name, type]) => `CAST(NULL AS ${duckdbType(type)}) AS ${quoteIdent(name)}`);
     const parts = PARTITION_COLUMNS.map((c) => `CAST(NULL AS INTEGER) AS ${quoteIdent(c)}`);
     return `SELECT ${[...typed, ...parts].join(", ")} WHERE false`;
   }
-  const columnTypes = columns.map(([name, type]) => `${quoteString(name)}: ${quoteString(DUCKDB_TYPES[type])}`).join(", ");
+  const columnTypes = columns.map(([name, type]) => `${quoteString(name)}: ${quoteString(duckdbType(type))}`).join(", ");
   const hiveTypes = PARTITION_COLUMNS.map((c) => `${quoteString(c)}: 'INTEGER'`).join(", ");
   const list = `[${files.map(quoteString).join(", ")}]`;
   return (
