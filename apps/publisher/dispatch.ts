@@ -155,6 +155,15 @@ export class ShardQueue {
     return this.queued < (this.aggregator ? AGGREGATING_QUEUE_RECORDS : QUEUE_RECORDS) && this.queuedBytes + entry.size <= QUEUE_BYTES;
   }
 
+  /** Queues a record when there is room now; false when the caller must `push` (and wait). */
+  tryPush(entry: Entry): boolean {
+    if (!this.hasRoomFor(entry)) return false;
+    this.queue.push(entry);
+    this.queuedBytes += entry.size;
+    if (this.queued === 1) this.dispatcher.work.notify();
+    return true;
+  }
+
   /** Queues a record, waiting while the queue is full. */
   async push(entry: Entry): Promise<void> {
     while (!this.hasRoomFor(entry) && !this.dispatcher.signal.aborted) await this.dispatcher.space.wait();

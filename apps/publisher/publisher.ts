@@ -221,29 +221,49 @@ export async function publish(
   let lastYield = Date.now();
   try {
     await router.start();
-    for await (const record of records) {
-      if (run.signal.aborted) break;
+    /** Queues `entry` once the shard map is current and the event loop had its turn; resolves true. */
+    const queueSlowly = async (entry: Entry, yieldFirst: boolean): Promise<boolean> => {
+      if (router.switchPending) await router.switchMap();
+      if (yieldFirst) {
+        await new Promise(setImmediate);
+        lastYield = Date.now();
+      }
+      await router.queueFor(entry).push(entry);
+      return true;
+    };
+    /**
+     * Takes one record: true to go on, false when the run must stop taking records, or a promise of that
+     * when it has to wait (a full queue, a shard-map switch, a turn for the event loop).
+     */
+    const take = (record: PublishRecord): boolean | Promise<boolean> => {
+      if (run.signal.aborted) return false;
       if (options.signal?.aborted) {
         interrupted = true;
-        break;
+        return false;
       }
       run.records++;
       const problem = recordProblem(record.data, record.partitionKey);
       if (problem) {
         run.failed(undefined, problem);
-        continue;
+        return true;
       }
       const entry: Entry = { data: record.data, partitionKey: record.partitionKey, size: recordSize(record.data, record.partitionKey) };
       if (record.explicitHashKey !== undefined) entry.explicitHashKey = record.explicitHashKey;
-      if (router.switchPending) await router.switchMap();
-      // A source that never waits and lanes with room run on microtasks alone, which would starve timers
-      // and sockets (the pacers' wake-ups, responses) for as long as the lanes take records: yield now
+      // A source that never waits and queues with room run on microtasks alone, which would starve timers
+      // and sockets (the pacers' wake-ups, responses) for as long as the queues take records: yield now
       // and then.
-      if ((run.records & 255) === 0 && Date.now() - lastYield > 5) {
-        await new Promise(setImmediate);
-        lastYield = Date.now();
+      const yieldFirst = (run.records & 255) === 0 && Date.now() - lastYield > 5;
+      if (!router.switchPending && !yieldFirst && router.queueFor(entry).tryPush(entry)) return true;
+      return queueSlowly(entry, yieldFirst);
+    };
+    if (Symbol.asyncIterator in records) {
+      for await (const record of records as AsyncIterable<PublishRecord>) if (!(await take(record))) break;
+    } else {
+      // A plain iterable is read without an await per record (`for await` would add microtask turns to each).
+      for (const record of records as Iterable<PublishRecord>) {
+        const going = take(record);
+        if (going === false || (going !== true && !(await going))) break;
       }
-      await router.queueFor(entry).push(entry);
     }
   } catch (err) {
     run.abort(err);
