@@ -112,7 +112,9 @@ for (const stack of ["dev", "prod"]) {
       // 2 managed policies, role + role policy + bucket policy per segment; role + policy per route; a key per
       // layer, and the alarm topic's key.
       // A reader policy per segment; the query results bucket's policy and key (components/table.ts, query-workgroup.ts).
-      assert.strictEqual(documents.length, 6 * nSegments + 2 * nRoutes + nLayers + 1 + 2);
+      // A policy per declared enhanced fan-out consumer.
+      const nConsumers = run.config.segments.reduce((n, s) => n + s.consumers.length, 0);
+      assert.strictEqual(documents.length, 6 * nSegments + 2 * nRoutes + nLayers + 1 + 2 + nConsumers);
       const problems = documents.flatMap(({ what, doc, isKeyPolicy }) =>
         findPolicyViolations(doc as never, { isKeyPolicy }).map((v) => `${what}: ${v.message}`),
       );

@@ -112,10 +112,15 @@ describe("lake topology", function () {
       assert.deepStrictEqual(d.added, []);
       const route = base.get(TYPES.route, "route-ingest-orders-to-curated-order-stats");
       assert.deepStrictEqual(d.removed, [...subtree(base, "ingest-orders"), route.urn, ...base.descendantsOf(route).map((r) => r.urn)].sort());
-      // The dashboard, and the curated key's policy, which no longer names that processor's log group.
+      // The dashboard, and order-stats' archive table, whose columns came from that route's aggregate (it
+      // falls back to the default schema). Not the curated key: its policy covers the layer's processor log
+      // groups with one name-space condition, so a route's removal leaves it alone.
       assert.deepStrictEqual(
         d.changed,
-        [base.get("aws:cloudwatch/dashboard:Dashboard", "dashboard-dashboard").urn, base.only(base.get(TYPES.layer, "curated"), TYPES.key).urn].sort(),
+        [
+          base.get("aws:cloudwatch/dashboard:Dashboard", "dashboard-dashboard").urn,
+          base.get("aws:glue/catalogTable:CatalogTable", "curated-order-stats-archive-table").urn,
+        ].sort(),
       );
       assert.deepStrictEqual(d.reparented, []);
     });
@@ -194,7 +199,9 @@ describe("lake topology", function () {
           assert.strictEqual(entry.bucketName, `datalake-${stack}-${layer}-${segment}-${ACCOUNT_ID}`);
           assert.strictEqual(entry.kmsKeyArn, stream.inputs.kmsKeyId);
           const policyArns = run.descendantsOf(seg).filter((r) => r.type === TYPES.policy).map((p) => p.state.arn).sort();
-          assert.deepStrictEqual([entry.consumerPolicyArn, entry.producerPolicyArn, entry.readerPolicyArn].sort(), policyArns);
+          // Plus one policy per declared enhanced fan-out consumer (dev: curated/adults' fraud-model).
+          const fanOut = Object.values(entry.consumers ?? {}).map((c) => c.policyArn);
+          assert.deepStrictEqual([entry.consumerPolicyArn, entry.producerPolicyArn, entry.readerPolicyArn, ...fanOut].sort(), policyArns);
           assert.ok(entry.readerPolicyArn.endsWith("-reader"));
           assert.strictEqual(entry.tableName, `datalake_${stack}_${layer}.${segment.replace(/-/g, "_")}`);
           assert.ok(entry.producerPolicyArn.endsWith("-producer") && entry.consumerPolicyArn.endsWith("-consumer"));
