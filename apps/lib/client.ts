@@ -3,7 +3,7 @@
  * sockets for concurrent requests, and the AWS SDK's own conventions for region, credentials and endpoint.
  */
 import { KinesisClient, KinesisClientConfig } from "@aws-sdk/client-kinesis";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { NodeHttp2Handler, NodeHttpHandler } from "@smithy/node-http-handler";
 import * as http from "http";
 import * as https from "https";
 
@@ -32,6 +32,13 @@ export interface ClientOptions {
    * @default 30000
    */
   callTimeoutMs?: number;
+  /**
+   * HTTP/2 (`NodeHttp2Handler`), which AWS requires for SubscribeToShard (enhanced fan-out). Stream
+   * emulators on loopback get HTTP/1.1 whatever this says: kinesis-local serves SubscribeToShard's event
+   * stream over HTTP/1.1, and its HTTP/2 event stream fails in Node's http2 client (ERR_HTTP2_ERROR).
+   * @default false
+   */
+  http2?: boolean;
 }
 
 /** Default deadline of one Kinesis call (SDK retries included). */
@@ -129,7 +136,10 @@ export function createKinesisClient(options: ClientOptions = {}, env: NodeJS.Pro
           ...(env.AWS_ACCESS_KEY_ID && env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
         }
       : undefined,
-    requestHandler: new NodeHttpHandler({
+    requestHandler: options.http2 && !isLoopbackEndpoint(endpoint)
+      ? // No request timeout: a subscription streams events for up to 5 minutes (the reader bounds quiet ones).
+        new NodeHttp2Handler({ sessionTimeout: 300_000, disableConcurrentStreams: false })
+      : new NodeHttpHandler({
       httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
       // Emulators on this machine (kinesis-local's TLS port) use self-signed certificates; anything that
       // is not loopback is verified as usual.

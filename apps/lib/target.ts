@@ -42,6 +42,9 @@ export interface Target {
   local: boolean;
   /** The stream's ARN and creation time (DescribeStreamSummary), when the endpoint reports them. */
   identity?: StreamIdentity;
+  /** The endpoint in use (undefined: AWS's regional endpoint), and the call deadline, for more clients. */
+  endpoint?: string;
+  callTimeoutMs?: number;
   /** Releases the client and stops the local lake if one was started. */
   close(): Promise<void>;
 }
@@ -194,7 +197,7 @@ export async function resolveTarget(
       const identity = await checkStream(lake.client, streamName, `the local lake`, `; its segments are ${known}`);
       const description = `target: local lake (kinesis-local at ${lake.endpoint}, state in ${path.relative(process.cwd(), lake.dataDir) || "."}), stream ${streamName} (${why})`;
       log(description);
-      return { client: lake.client, streamName, description, local: true, identity, close: () => lake.stop() };
+      return { client: lake.client, streamName, description, local: true, identity, endpoint: lake.endpoint, close: () => lake.stop() };
     } catch (err) {
       await lake.stop();
       throw err;
@@ -235,6 +238,8 @@ export async function resolveTarget(
       description,
       local: false,
       identity,
+      endpoint,
+      callTimeoutMs,
       close: async () => client.destroy(),
     };
   } catch (err) {

@@ -13,6 +13,8 @@ export interface SubscriberFlags {
   /** Seconds. */
   idleTimeout?: number;
   checkpoint?: string;
+  /** Enhanced fan-out consumer name (SubscribeToShard instead of GetRecords). */
+  consumer?: string;
   /** GetRecords calls per second per shard while behind. */
   readsPerSecond: number;
   /** Bytes; undefined: pipe-max-size + 1 MiB. */
@@ -64,6 +66,11 @@ export function parseReadsPerSecond(value: string): number {
   return n;
 }
 
+export function parseConsumerName(value: string): string {
+  if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(value)) throw new InvalidArgumentError("expected a consumer name: 1-128 letters, digits, _ . -");
+  return value;
+}
+
 export function parseBytes(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a whole number of bytes, e.g. 2097152.");
@@ -85,6 +92,12 @@ export function buildProgram(): Command {
     .addOption(new Option("--idle-timeout <seconds>", "stop when no record arrived for this long").argParser(parseSeconds))
     .addOption(
       new Option("--checkpoint <file>", "remember per shard the last record written; a restart resumes after it"),
+    )
+    .addOption(
+      new Option(
+        "--consumer <name>",
+        "read through this registered enhanced fan-out consumer (SubscribeToShard; its own 2 MiB/s per shard) instead of polling",
+      ).argParser(parseConsumerName),
     )
     .addOption(
       new Option(

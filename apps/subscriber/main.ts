@@ -12,6 +12,10 @@ import { FileCheckpointStore } from "./checkpoint";
 import { buildProgram, describeFrom, formatSummary, SubscriberFlags } from "./cli";
 import { createFdLineWriter, createLineWriter, defaultPipeMargin, OutputClosedError, OutputFailedError, outputKind, recordToLines } from "./output";
 import { subscribe } from "./subscriber";
+import { FanOut } from "./fan-out-reader";
+import { DescribeStreamConsumerCommand } from "@aws-sdk/client-kinesis";
+import { createKinesisClient, DeadlineKinesisClient } from "../lib/client";
+import { Target } from "../lib/target";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -50,7 +54,19 @@ async function main(argv: string[]): Promise<number> {
   let lockLost: Error | undefined;
   const store = flags.checkpoint !== undefined ? new FileCheckpointStore(flags.checkpoint, target.identity) : undefined;
   let written = 0;
+  let fanOutClient: DeadlineKinesisClient | undefined;
   try {
+    let fanOut: FanOut | undefined;
+    if (flags.consumer !== undefined) {
+      fanOutClient = createKinesisClient({
+        endpoint: target.endpoint,
+        region: await target.client.config.region(),
+        callTimeoutMs: target.callTimeoutMs,
+        http2: true,
+      });
+      fanOut = { consumerArn: await consumerArn(target, flags.consumer), client: fanOutClient };
+      log(`consumer ${flags.consumer}: reading through SubscribeToShard (enhanced fan-out)`);
+    }
     await store?.open((err) => {
       lockLost ??= err;
       controller.abort();
@@ -68,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
       idleTimeoutMs: flags.idleTimeout !== undefined ? flags.idleTimeout * 1000 : undefined,
       signal: controller.signal,
       holdBackBytes,
+      fanOut,
       minGetRecordsIntervalMs: Math.ceil(1000 / flags.readsPerSecond),
       write: async (record) => {
         // One line per user record (a KPL aggregated record holds many).
@@ -103,7 +120,30 @@ async function main(argv: string[]): Promise<number> {
     process.off("SIGTERM", onSignal);
     process.off("SIGXFSZ", onXfsz);
     await store?.close();
+    fanOutClient?.destroy();
     await target.close();
+  }
+}
+
+/** The ARN of the consumer registered on the target stream under `name` (it must be ACTIVE). */
+async function consumerArn(target: Target, name: string): Promise<string> {
+  const streamArn = target.identity?.streamArn;
+  if (!streamArn) throw new UserError(`--consumer ${name}: the endpoint did not report the stream's ARN`);
+  try {
+    const out = await target.client.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }));
+    const consumer = out.ConsumerDescription;
+    if (consumer?.ConsumerStatus !== "ACTIVE" || !consumer.ConsumerARN) {
+      throw new UserError(`--consumer ${name} is ${consumer?.ConsumerStatus ?? "not ready"} on stream ${target.streamName}; try again once it is ACTIVE`);
+    }
+    return consumer.ConsumerARN;
+  } catch (err) {
+    if ((err as Error).name === "ResourceNotFoundException") {
+      throw new UserError(
+        `--consumer ${name} is not registered on stream ${target.streamName}; declare it in the config (consumers: [${name}]) and ` +
+          "run pulumi up (the local lake registers declared consumers), or read without --consumer",
+      );
+    }
+    throw err;
   }
 }
 

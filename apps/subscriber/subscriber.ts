@@ -8,6 +8,7 @@ import { CheckpointStore, ShardCheckpoint, ShardCheckpoints } from "./checkpoint
 import { classifyError } from "../lib/kinesis-errors";
 import { UserError } from "../lib/errors";
 import { readShard } from "./shard-reader";
+import { FanOut, readShardFanOut } from "./fan-out-reader";
 import {
   describePosition,
   KinesisSender,
@@ -83,6 +84,11 @@ export interface SubscribeOptions {
   backoff?: BackoffOptions;
   /** Time for pacing, backoff, pauses and timeouts; injectable for deterministic tests. @default real time */
   clock?: Clock;
+  /**
+   * Read through an enhanced fan-out consumer (SubscribeToShard) instead of polling GetRecords; every other
+   * rule (shards, parents first, checkpoints, stop) is the same. @default polling
+   */
+  fanOut?: FanOut;
 }
 
 export type StopReason = "max" | "idle-timeout" | "aborted" | "all-shards-ended" | "error";
@@ -270,6 +276,21 @@ export class Subscription {
     }
   }
 
+  /**
+   * For a shard the latest ListShards reports closed: its children in that listing (possibly none). Undefined
+   * while the shard is open (or not listed).
+   */
+  closedShardChildren(shardId: string): ShardInfo[] | undefined {
+    const shard = this.listed.get(shardId);
+    if (!shard?.closed) return undefined;
+    return [...this.listed.values()].filter((s) => s.parents.includes(shardId));
+  }
+
+  /** Records arrived (pushed by a subscription): idle time starts again. */
+  arrived(): void {
+    this.lastRecordAt = this.clock.now();
+  }
+
   /** Runs a read (GetShardIterator, GetRecords) that may bring records: --idle-timeout waits for it. */
   async reading<T extends { Records?: unknown[] }>(send: () => Promise<T>): Promise<T> {
     this.inFlight += 1;
@@ -427,7 +448,7 @@ export class Subscription {
         }
         this.log(`shard ${shard.id}: reading from ${describePosition(start.first)}${note}`);
         const reader = (persisted ?? Promise.resolve())
-          .then(() => readShard(this, shard, start))
+          .then(() => (this.options.fanOut ? readShardFanOut(this, this.options.fanOut, shard, start) : readShard(this, shard, start)))
           .catch((err) => this.stop("error", err))
           .finally(() => this.running.delete(shard.id));
         this.readers.push(reader);
