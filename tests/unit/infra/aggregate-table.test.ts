@@ -4,6 +4,11 @@
  * writing a schema; a segment's own `schema` still wins.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { viewSelect } from "../../../apps/query/views";
 import { aggregateResultSchema, duckdbType, schemaProblems, structFields } from "../../../model/archive";
 import { parseLakeConfig } from "../../../model/config";
 import { windowResults, addRecord, emptyState } from "../../../model/processor/aggregate";
@@ -82,6 +87,24 @@ describe("aggregateResultSchema", () => {
   it("maps struct columns to DuckDB structs for the local query engine", () => {
     assert.strictEqual(duckdbType("struct<start:string,end:string>"), 'STRUCT("start" VARCHAR, "end" VARCHAR)');
     assert.strictEqual(duckdbType("bigint"), "BIGINT");
+  });
+
+  it("lets the local query engine read a window result through the derived schema", async () => {
+    const spec = { windowSeconds: 60, groupBy: ["customer"], count: true, sum: ["amount"], min: [], max: [] };
+    const [record] = windowResults(addRecord(emptyState(), { customer: 42, amount: 12.5 }, spec), { start: "s", end: "e" }, spec);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "agg-view-"));
+    const file = path.join(dir, "data", "year=2026", "month=11", "day=26", "hour=12", "x");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(record)}\n`);
+    try {
+      const db = await DuckDBInstance.create(":memory:");
+      const c = await db.connect();
+      const sql = viewSelect(aggregateResultSchema([spec]), [file]);
+      const rows = (await c.runAndReadAll(`SELECT "window"."end" AS e, key.customer AS k, count AS n, sum.amount AS a, hour FROM (${sql})`)).getRowObjectsJson();
+      assert.deepStrictEqual(rows, [{ e: "e", k: "42", n: "1", a: 12.5, hour: 12 }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("lets a schema declare struct columns and rejects malformed ones", () => {
