@@ -16,8 +16,8 @@ describe("publisher: shard map", () => {
 
   it("finds the same shard as the exact lookup, on even and uneven maps", () => {
     const uneven = new ShardMap([
-      { ShardId: "a", HashKeyRange: { StartingHashKey: "0", EndingHashKey: String(hashKeyOf("1")) } },
-      { ShardId: "b", HashKeyRange: { StartingHashKey: String(hashKeyOf("1") + 1n), EndingHashKey: String(MAX_HASH_KEY) } },
+      { ShardId: "a", HashKeyRange: { StartingHashKey: "0", EndingHashKey: String(hashKeyOf("1")) }, SequenceNumberRange: { StartingSequenceNumber: "0" } },
+      { ShardId: "b", HashKeyRange: { StartingHashKey: String(hashKeyOf("1") + 1n), EndingHashKey: String(MAX_HASH_KEY) }, SequenceNumberRange: { StartingSequenceNumber: "0" } },
     ]);
     for (const map of [new ShardMap(evenShards(1)), new ShardMap(evenShards(7)), new ShardMap(evenShards(16)), uneven]) {
       const fast = new FastShardLookup(map);
