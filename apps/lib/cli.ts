@@ -1,7 +1,7 @@
 /**
  * Command-line plumbing shared by the apps' entrypoints (commander).
  */
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { EXIT } from "./errors";
 
 /** A commander parser for a whole number in [min, max]; its error names the range. */
@@ -27,4 +27,14 @@ export function parseCommand(program: Command, argv: string[]): number | undefin
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     throw err;
   }
+}
+
+/**
+ * `--record-timeout SECONDS`: how long the publishing apps keep trying one record before it counts as
+ * undelivered (and the run exits 1 with the count). The publisher's delivery core defaults to 120 s.
+ */
+export function recordTimeoutOption(): Option {
+  return new Option("--record-timeout <seconds>", "give up on a record not delivered within this many seconds (exit 1 with the count)")
+    .argParser(wholeNumber(1, 86_400))
+    .default(120);
 }

@@ -5,7 +5,7 @@
  */
 import { Command, Option } from "commander";
 import { createReadStream, statSync } from "fs";
-import { parseCommand, wholeNumber } from "../lib/cli";
+import { parseCommand, wholeNumber, recordTimeoutOption } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
 import { newRunId } from "../lib/records";
 import { addTargetOptions, resolveTarget } from "../lib/target";
@@ -17,6 +17,7 @@ interface PublishFlags {
   file?: string;
   keyField?: string;
   concurrency: number;
+  recordTimeout: number;
   stream?: string;
   segment?: string;
   catalog?: string;
@@ -29,7 +30,8 @@ export function buildProgram(): Command {
     .description("Publish each line of stdin (or --file) as one record to a data segment's Kinesis stream.")
     .addOption(new Option("--file <file>", "read lines from this file instead of stdin (checked whole before anything is sent)"))
     .addOption(new Option("--key-field <field>", "JSON field whose value is the partition key (default: keys spread over the shards)"))
-    .addOption(new Option("--concurrency <n>", "PutRecords requests in flight").argParser(wholeNumber(1, 256)).default(8));
+    .addOption(new Option("--concurrency <n>", "PutRecords requests in flight").argParser(wholeNumber(1, 256)).default(8))
+    .addOption(recordTimeoutOption());
   return addTargetOptions(program).exitOverride();
 }
 
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
     log(`publishing the lines of ${source}, one record each${flags.keyField ? `, partition key from field "${flags.keyField}"` : ""}`);
     const summary = await publish(target.client, target.streamName, recordsOf(input, lineOptions, state), {
       concurrency: flags.concurrency,
+      recordTimeoutMs: flags.recordTimeout * 1000,
       total,
       onProgress: (sent) => progress?.update(sent),
       signal: interrupt.signal,

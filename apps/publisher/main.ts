@@ -4,7 +4,7 @@
  * every record was delivered.
  */
 import { Command, Option } from "commander";
-import { parseCommand, wholeNumber } from "../lib/cli";
+import { parseCommand, wholeNumber, recordTimeoutOption } from "../lib/cli";
 import { EXIT, runMain } from "../lib/errors";
 import { demoRecords, newRunId } from "../lib/records";
 import { addTargetOptions, resolveTarget } from "../lib/target";
@@ -15,6 +15,7 @@ interface PublisherFlags {
   count: number;
   keys?: number;
   concurrency: number;
+  recordTimeout: number;
   aggregate?: boolean;
   pacing: boolean;
   stream?: string;
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
       ),
     )
     .addOption(new Option("--concurrency <n>", "PutRecords requests in flight").argParser(wholeNumber(1, 256)).default(8))
+    .addOption(recordTimeoutOption())
     .addOption(new Option("--aggregate", "pack records into KPL aggregated records (readers de-aggregate); for many small records"))
     .addOption(new Option("--no-pacing", "do not pace writes per shard (no ListShards)"));
   return addTargetOptions(program).exitOverride();
@@ -59,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     log(`publishing ${flags.count} records (ids ${runId}-1..${flags.count}) with ${flags.concurrency} requests in flight`);
     const summary = await publish(target.client, target.streamName, demoRecords(runId, flags.count, flags.keys), {
       concurrency: flags.concurrency,
+      recordTimeoutMs: flags.recordTimeout * 1000,
       aggregate: flags.aggregate,
       pacing: flags.pacing,
       log,
