@@ -77,6 +77,7 @@ const persist = {
   nextAllowed: 0,
   force: false,
   waiters: 0,
+  pendingCoversFlush: false,
   /** Called with the state about to be serialised; false skips this round. */
   begin(streams) {
     if (streams === this.lastWritten) {
@@ -93,6 +94,9 @@ const persist = {
     const quiet = now - this.lastChangeAt >= QUIET_MS;
     if (!this.force && now < this.nextAllowed && !quiet) return false;
     this.pending = streams;
+    // Only a snapshot begun after a flush request holds everything acknowledged before it: one that was
+    // already being serialised when the request came must not answer it.
+    this.pendingCoversFlush = this.force;
     this.startedAt = Date.now();
     return true;
   },
@@ -105,11 +109,12 @@ const persist = {
     if (process.env.DATALAKE_PERSIST_LOG) {
       process.stderr.write(`datalake snapshot: ${bytes} bytes, serialised in ${this.serializeMs} ms, next one in ${this.nextAllowed - Date.now()} ms at the earliest\n`);
     }
-    this.answerFlush("flushed");
+    if (this.pendingCoversFlush) this.answerFlush("flushed");
+    else if (this.force) this.nextAllowed = 0; // a flush came while this one was written: write again now
   },
   failed(err) {
     this.nextAllowed = Date.now() + MIN_INTERVAL_MS;
-    this.answerFlush("flush-failed", String((err && err.message) || err));
+    if (this.pendingCoversFlush) this.answerFlush("flush-failed", String((err && err.message) || err));
   },
   answerFlush(type, error) {
     if (!this.force) return;
