@@ -40,9 +40,14 @@ export function* personRecords(runId: string, count: number): Generator<PersonRe
   for (let i = 1; i <= count; i++) yield personRecord(runId, i);
 }
 
-/** One JSON object per line (JSON Lines), so the wire-tap's S3 objects can be read line by line. */
+/**
+ * One JSON object, without a line break: the wire-tap appends the new line (Firehose's
+ * AppendDelimiterToRecord, and the local wire-tap likewise), so each record is one line of the archive.
+ * A record that ended in its own new line would leave an empty line after it, which the docs do not say
+ * Athena's JSON SerDe skips.
+ */
 export function encodeRecord(obj: unknown): Uint8Array {
-  return Buffer.from(`${JSON.stringify(obj)}\n`, "utf8");
+  return Buffer.from(JSON.stringify(obj), "utf8");
 }
 
 /** Size Kinesis counts against the record and request limits: data bytes plus partition key bytes. */
@@ -75,7 +80,7 @@ export function* demoRecords(
   const fast = /^[A-Za-z0-9_.:-]*$/.test(runId);
   for (let i = 1; i <= count; i++) {
     const id = `${runId}-${i}`;
-    const data = fast ? Buffer.from(`{"id":"${id}","name":"dennis ${i}","age":${i}}\n`, "latin1") : encodeRecord(personRecord(runId, i));
+    const data = fast ? Buffer.from(`{"id":"${id}","name":"dennis ${i}","age":${i}}`, "latin1") : encodeRecord(personRecord(runId, i));
     yield { data, partitionKey: keys === undefined ? id : String((i - 1) % keys) };
   }
 }

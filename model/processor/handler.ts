@@ -239,7 +239,7 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
     if (event.isFinalInvokeForWindow && batchItemFailures.length === 0) {
       const window = event.window ?? { start: "", end: "" };
       const results = windowResults(state, window, agg).map((r) => ({
-        data: Buffer.from(JSON.stringify(r) + "\n", "utf8"),
+        data: Buffer.from(JSON.stringify(r), "utf8"),
         partitionKey: resultPartitionKey(r.key as Record<string, never>, agg),
       }));
       const undelivered = await deliver(results);

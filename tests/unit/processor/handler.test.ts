@@ -226,8 +226,8 @@ describe("processor handler", function () {
       assert.deepStrictEqual(
         t.stored.map((r) => [Buffer.from(r.data).toString(), r.partitionKey]),
         [
-          ['{"window":{"start":"2026-11-26T12:00:00Z","end":"2026-11-26T12:01:00Z"},"key":{"customer":"c1"},"count":3,"sum":{"amount":15},"min":{"amount":5}}\n', '["c1"]'],
-          ['{"window":{"start":"2026-11-26T12:00:00Z","end":"2026-11-26T12:01:00Z"},"key":{"customer":"c2"},"count":1,"sum":{"amount":2.5},"min":{"amount":2.5}}\n', '["c2"]'],
+          ['{"window":{"start":"2026-11-26T12:00:00Z","end":"2026-11-26T12:01:00Z"},"key":{"customer":"c1"},"count":3,"sum":{"amount":15},"min":{"amount":5}}', '["c1"]'],
+          ['{"window":{"start":"2026-11-26T12:00:00Z","end":"2026-11-26T12:01:00Z"},"key":{"customer":"c2"},"count":1,"sum":{"amount":2.5},"min":{"amount":2.5}}', '["c2"]'],
         ],
       );
     });
