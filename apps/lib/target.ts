@@ -8,7 +8,7 @@
 import { DescribeStreamSummaryCommand, KinesisClient, ResourceNotFoundException } from "@aws-sdk/client-kinesis";
 import { Command, InvalidArgumentError, Option } from "commander";
 import * as path from "path";
-import { Catalog, catalogFromPulumi, CATALOG_HINT, entryRegion, lookupSegment, readCatalogFile } from "./catalog";
+import { Catalog, CatalogEntry, catalogFromPulumi, CATALOG_HINT, entryRegion, lookupSegment, readCatalogFile } from "./catalog";
 import { createKinesisClient, DEFAULT_CALL_TIMEOUT_MS, endpointFromEnv, isLoopbackEndpoint } from "./client";
 import { describeAwsError, NO_CREDENTIALS, NO_REGION, UserError } from "./errors";
 import { classifyError } from "./kinesis-errors";
@@ -45,6 +45,8 @@ export interface Target {
   /** The endpoint in use (undefined: AWS's regional endpoint), and the call deadline, for more clients. */
   endpoint?: string;
   callTimeoutMs?: number;
+  /** The segment's catalog entry, when the target was chosen by `--segment` through a catalog. */
+  entry?: CatalogEntry;
   /** Releases the client and stops the local lake if one was started. */
   close(): Promise<void>;
 }
@@ -207,12 +209,13 @@ export async function resolveTarget(
   let streamName: string;
   let why: string;
   let region = opts.region;
+  let entry: CatalogEntry | undefined;
   if (stream) {
     streamName = stream;
     why = streamSource;
   } else if (opts.segment) {
     const { catalog, source } = loadCatalog(opts, env);
-    const entry = lookupSegment(catalog, opts.segment, source);
+    entry = lookupSegment(catalog, opts.segment, source);
     streamName = entry.streamName;
     why = `segment ${opts.segment} from ${source}`;
     region ??= env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? entryRegion(entry);
@@ -240,6 +243,7 @@ export async function resolveTarget(
       identity,
       endpoint,
       callTimeoutMs,
+      entry,
       close: async () => client.destroy(),
     };
   } catch (err) {

@@ -127,6 +127,10 @@ async function main(argv: string[]): Promise<number> {
 
 /** The ARN of the consumer registered on the target stream under `name` (it must be ACTIVE). */
 async function consumerArn(target: Target, name: string): Promise<string> {
+  // A deployed lake's catalog names the consumer's ARN: the fan-out consumer policy grants
+  // SubscribeToShard on exactly that ARN, so no lookup (and no extra permission question) is needed.
+  const fromCatalog = target.entry?.consumers?.[name]?.consumerArn;
+  if (fromCatalog) return fromCatalog;
   const streamArn = target.identity?.streamArn;
   if (!streamArn) throw new UserError(`--consumer ${name}: the endpoint did not report the stream's ARN`);
   try {

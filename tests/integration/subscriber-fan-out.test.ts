@@ -92,6 +92,38 @@ describe("subscriber --consumer (SubscribeToShard) on kinesis-local", function (
     assert.match(second.stderr, /shard shardId-000000000000: read to its end; children/);
   });
 
+  it("takes the consumer's ARN from the catalog when the catalog names it (no lookup by name)", async () => {
+    const stream = await lake.createStream(lake.uniqueName("fan-out-cat"), 1);
+    const streamArn = (await lake.client.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary!.StreamARN!;
+    const registered = await lake.client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: "registered-name" }));
+    for (;;) {
+      const d = await lake.client.send(new DescribeStreamConsumerCommand({ ConsumerARN: registered.Consumer!.ConsumerARN! }));
+      if (d.ConsumerDescription?.ConsumerStatus === "ACTIVE") break;
+      await sleep(200);
+    }
+    await publish(stream, 0, 30, 3);
+    // The catalog calls the consumer "catalog-name", a name the stream does not know: only the catalog's
+    // ARN can lead the subscriber to it.
+    const catalog = path.join(tmp, "catalog.json");
+    fs.writeFileSync(
+      catalog,
+      JSON.stringify({
+        "ingest/things": {
+          streamName: stream,
+          streamArn,
+          consumers: { "catalog-name": { consumerName: "catalog-name", consumerArn: registered.Consumer!.ConsumerARN!, policyArn: "arn:aws:iam::000000000000:policy/x" } },
+        },
+      }),
+    );
+    const result = await runApp(
+      "apps/subscriber/main.ts",
+      ["--segment", "ingest/things", "--catalog", catalog, "--endpoint", lake.endpoint, "--consumer", "catalog-name", "--from", "trim-horizon", "--max", "30", "--idle-timeout", "20"],
+      { ...process.env, KINESIS_STREAM_NAME: "" },
+    );
+    assert.strictEqual(result.code, 0, result.stderr);
+    assert.strictEqual(result.stdout.trim().split("\n").length, 30);
+  });
+
   it("an unregistered consumer is refused in one line with the fix", async () => {
     const stream = await lake.createStream(lake.uniqueName("fan-out-none"), 1);
     const result = await subscribe(stream, ["--consumer", "nobody", "--idle-timeout", "3"]);
