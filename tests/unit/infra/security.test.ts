@@ -4,27 +4,8 @@
  */
 import * as assert from "assert";
 import { findPolicyViolations } from "../../../model/policies";
+import { logsMayUseKey } from "../../helpers/key-policy-match";
 import { ACCOUNT_ID, buildLake, LakeRun, policyOf, RecordedResource, stackTopology, TYPES } from "../../helpers/pulumi-mocks";
-
-/** IAM's ArnLike: `*` matches any run of characters, `?` one character. */
-const arnLike = (pattern: string, value: string): boolean =>
-  new RegExp(`^${pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&"))).join("")}$`).test(value);
-
-/** Whether a key policy lets CloudWatch Logs use the key for a log group (ArnLike/ArnNotLike/ArnEquals). */
-function logsMayUseKey(doc: { Statement: { Principal?: { Service?: string }; Condition?: Record<string, Record<string, string | string[]>> }[] }, logGroupArn: string): boolean {
-  const key = "kms:EncryptionContext:aws:logs:arn";
-  const values = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
-  return doc.Statement.some((s) => {
-    if (!s.Principal?.Service?.startsWith("logs.")) return false;
-    const like = values(s.Condition?.ArnLike?.[key]);
-    const notLike = values(s.Condition?.ArnNotLike?.[key]);
-    const equals = values(s.Condition?.ArnEquals?.[key]);
-    if (like && !like.some((p) => arnLike(p, logGroupArn))) return false;
-    if (notLike && notLike.some((p) => arnLike(p, logGroupArn))) return false;
-    if (equals && !equals.includes(logGroupArn)) return false;
-    return Boolean(like || equals);
-  });
-}
 
 /** Every ARN written anywhere in a policy document (resources and condition values). */
 const arnsIn = (doc: unknown): string[] => JSON.stringify(doc).match(/arn:[^"]+/g) ?? [];
