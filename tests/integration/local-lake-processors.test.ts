@@ -5,35 +5,13 @@
  * shard, window and customer in curated/order-stats (the dev route's 60 s windows, so this waits a minute).
  */
 import * as assert from "assert";
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand, _Record } from "@aws-sdk/client-kinesis";
+import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalLake, startLocalLake } from "../../local/lake";
 import { windowOf, windowTime } from "../../model/processor/events";
-
-async function readAll(client: KinesisClient, stream: string): Promise<(_Record & { shardId: string })[]> {
-  const shards = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
-  const out: (_Record & { shardId: string })[] = [];
-  for (const s of shards) {
-    let it = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: s.ShardId!, ShardIteratorType: "TRIM_HORIZON" }))).ShardIterator;
-    for (let i = 0; it && i < 50; i++) {
-      const page = await client.send(new GetRecordsCommand({ ShardIterator: it }));
-      out.push(...(page.Records ?? []).map((r) => ({ ...r, shardId: s.ShardId! })));
-      if ((page.Records ?? []).length === 0 && (page.MillisBehindLatest ?? 0) === 0) break;
-      it = page.NextShardIterator;
-    }
-  }
-  return out;
-}
-
-async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+import { readAll, until } from "../helpers/stream-reading";
 
 describe("local lake processors (dev topology)", function () {
   this.timeout(240_000);

@@ -5,7 +5,7 @@
  * per-window, per-key sums; a poison record lands in the local dead-letter file and the shard moves on.
  */
 import * as assert from "assert";
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand, _Record } from "@aws-sdk/client-kinesis";
+import { KinesisClient, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,31 +13,8 @@ import { parseLakeConfig, RouteConfig } from "../../model/config";
 import { windowOf, windowTime } from "../../model/processor/events";
 import { LocalProcessor } from "../../local/processor";
 import { useLocalKinesis } from "../helpers/local-kinesis";
+import { readAll, until } from "../helpers/stream-reading";
 
-/** Every record of every shard of a stream, with its shard. */
-async function readAll(client: KinesisClient, stream: string): Promise<(_Record & { shardId: string })[]> {
-  const shards = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
-  const out: (_Record & { shardId: string })[] = [];
-  for (const s of shards) {
-    let it = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: s.ShardId!, ShardIteratorType: "TRIM_HORIZON" }))).ShardIterator;
-    for (let i = 0; it && i < 50; i++) {
-      const page = await client.send(new GetRecordsCommand({ ShardIterator: it }));
-      out.push(...(page.Records ?? []).map((r) => ({ ...r, shardId: s.ShardId! })));
-      if ((page.Records ?? []).length === 0 && (page.MillisBehindLatest ?? 0) === 0) break;
-      it = page.NextShardIterator;
-    }
-  }
-  return out;
-}
-
-/** Polls until `check` holds; fails (rather than hangs) after `ms`. */
-async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function put(client: KinesisClient, stream: string, records: { data: string | Uint8Array; key: string }[]): Promise<void> {
   const out = await client.send(
