@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../lib/errors";
 import type { CapturedResource } from "./evaluate";
+import { MockCloud, mockInvokeResult, mockResourceState } from "./mock-provider";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 const PROJECT = "datalake";
@@ -16,53 +17,8 @@ const PROJECT = "datalake";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Props = Record<string, any>;
 
-/** ARNs and ids a provider would return, derived from the resource's names (enough for the rules). */
-function mockOutputs(type: string, name: string, inputs: Props, region: string): { id: string; state: Props } {
-  const [, mod] = type.split(":");
-  const service = (mod ?? "unknown").split("/")[0];
-  const arn = (resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT_ID}:${resource}`;
-  const physical: string = inputs.name ?? name;
-  switch (type) {
-    case "aws:kinesis/stream:Stream":
-      return { id: physical, state: { arn: arn(`stream/${physical}`), name: physical } };
-    case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
-      return { id: physical, state: { arn: `arn:aws:firehose:${region}:${MOCK_ACCOUNT_ID}:deliverystream/${physical}`, name: physical } };
-    case "aws:s3/bucket:Bucket":
-    case "aws:s3/bucketV2:BucketV2": {
-      const bucket: string = inputs.bucket ?? `${name}-bucket`;
-      return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
-    }
-    case "aws:iam/role:Role":
-      return { id: physical, state: { name: physical, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${physical}` } };
-    case "aws:iam/policy:Policy":
-      return { id: physical, state: { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:policy/${physical}` } };
-    case "aws:kms/key:Key":
-      return { id: `${name}-id`, state: { keyId: `${name}-id`, arn: arn(`key/${name}-id`) } };
-    case "aws:cloudwatch/logGroup:LogGroup":
-      return { id: physical, state: { name: physical, arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${physical}` } };
-    case "aws:cloudwatch/logStream:LogStream":
-      return { id: physical, state: { name: physical, arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${inputs.logGroupName}:log-stream:${physical}` } };
-    case "aws:sqs/queue:Queue":
-      return { id: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${physical}`, state: { name: physical, arn: `arn:aws:sqs:${region}:${MOCK_ACCOUNT_ID}:${physical}` } };
-    case "aws:lambda/function:Function":
-      return { id: physical, state: { name: physical, arn: `arn:aws:lambda:${region}:${MOCK_ACCOUNT_ID}:function:${physical}` } };
-    default:
-      return { id: `${name}-id`, state: { arn: arn(physical) } };
-  }
-}
+const AWS_PARTITION = { partition: "aws", dnsSuffix: "amazonaws.com" };
 
-function invokeResult(token: string, region: string): Props {
-  switch (token) {
-    case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/policy-check`, userId: "AIDAPOLICYCHECK", id: MOCK_ACCOUNT_ID };
-    case "aws:index/getRegion:getRegion":
-      return { name: region, region, id: region };
-    case "aws:index/getPartition:getPartition":
-      return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
-    default:
-      return {};
-  }
-}
 
 /** The config of `Pulumi.<stack>.yaml` in `dir`, as Pulumi passes it to the program (objects as JSON). */
 export function readStackConfig(dir: string, stack: string): Record<string, string> {
@@ -91,6 +47,7 @@ export function readStackConfig(dir: string, stack: string): Record<string, stri
 export async function captureStack(opts: { dir: string; stack: string; program?: string }): Promise<CapturedResource[]> {
   const config = readStackConfig(opts.dir, opts.stack);
   const region = config["aws:region"] ?? "us-east-1";
+  const cloud: MockCloud = { accountId: MOCK_ACCOUNT_ID, region, partition: AWS_PARTITION };
   const captured = new Map<string, CapturedResource>();
   const pending: { type: string; name: string; inputs: Props; outputs: Props }[] = [];
   pulumi.runtime.setAllConfig(config);
@@ -99,12 +56,12 @@ export async function captureStack(opts: { dir: string; stack: string; program?:
       newResource(args) {
         const inputs = args.inputs as Props;
         const custom = args.custom ?? true;
-        const { id, state } = custom ? mockOutputs(args.type, args.name, inputs, region) : { id: "", state: {} };
-        pending.push({ type: args.type, name: args.name, inputs, outputs: { ...inputs, ...state, id } });
-        return { id, state: { ...inputs, ...state } };
+        const { id, state } = custom ? mockResourceState(args.type, args.name, inputs, cloud) : { id: "", state: inputs };
+        pending.push({ type: args.type, name: args.name, inputs, outputs: { ...state, id } });
+        return { id, state };
       },
       call(args) {
-        return invokeResult(args.token, region);
+        return mockInvokeResult(args.token, cloud, "policy-check") ?? {};
       },
     },
     PROJECT,

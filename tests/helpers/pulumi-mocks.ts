@@ -16,6 +16,7 @@ import { parse as parseYaml } from "yaml";
 import type { Catalog } from "../../model/catalog";
 import type { LakeConfig } from "../../model/config";
 import type { DataLake } from "../../components/lake";
+import { MockCloud, mockInvokeResult, mockResourceState } from "../../apps/policy-check/mock-provider";
 
 export const ACCOUNT_ID = "123456789012";
 export const REGION = "eu-west-1";
@@ -90,77 +91,16 @@ export const PARTITIONS = {
   "aws-us-gov": { partition: "aws-us-gov", dnsSuffix: "amazonaws.com" },
 } as const;
 
-const partitionArn = (service: string, resource: string) => `arn:${partition.partition}:${service}:${REGION}:${ACCOUNT_ID}:${resource}`;
+const cloud = (): MockCloud => ({ accountId: ACCOUNT_ID, region: REGION, partition });
 
-/** A realistic id and state for a resource, by type (physical names come from the `name`/`bucket` inputs). */
-function mockState(type: string, name: string, inputs: Props): { id: string; state: Props } {
-  const physical: string = inputs.name ?? name;
-  switch (type) {
-    case TYPES.stream:
-      return { id: physical, state: { ...inputs, name: physical, arn: partitionArn("kinesis", `stream/${physical}`) } };
-    case TYPES.firehose:
-      return {
-        id: partitionArn("firehose", `deliverystream/${physical}`),
-        state: { ...inputs, name: physical, arn: partitionArn("firehose", `deliverystream/${physical}`) },
-      };
-    case TYPES.bucket: {
-      const bucket: string = inputs.bucket ?? name;
-      return { id: bucket, state: { ...inputs, bucket, arn: `arn:${partition.partition}:s3:::${bucket}` } };
-    }
-    case TYPES.role:
-      return { id: physical, state: { ...inputs, name: physical, arn: `arn:${partition.partition}:iam::${ACCOUNT_ID}:role/${physical}` } };
-    case TYPES.policy:
-      return {
-        id: `arn:${partition.partition}:iam::${ACCOUNT_ID}:policy/${physical}`,
-        state: { ...inputs, arn: `arn:${partition.partition}:iam::${ACCOUNT_ID}:policy/${physical}` },
-      };
-    case TYPES.rolePolicy:
-      return { id: `${inputs.role}:${physical}`, state: { ...inputs } };
-    case TYPES.key: {
-      const keyId = `${name}-id`;
-      return { id: keyId, state: { ...inputs, keyId, arn: partitionArn("kms", `key/${keyId}`) } };
-    }
-    case TYPES.alias:
-      return { id: physical, state: { ...inputs, arn: partitionArn("kms", physical) } };
-    case TYPES.logGroup:
-      return { id: physical, state: { ...inputs, name: physical, arn: partitionArn("logs", `log-group:${physical}`) } };
-    case TYPES.logStream:
-      return {
-        id: physical,
-        state: { ...inputs, name: physical, arn: partitionArn("logs", `log-group:${inputs.logGroupName}:log-stream:${physical}`) },
-      };
-    case TYPES.function:
-      return { id: physical, state: { ...inputs, name: physical, arn: partitionArn("lambda", `function:${physical}`) } };
-    case TYPES.queue:
-      return {
-        id: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${physical}`,
-        state: { ...inputs, name: physical, arn: partitionArn("sqs", physical), url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${physical}` },
-      };
-    case TYPES.eventSourceMapping:
-      return { id: `${name}-uuid`, state: { ...inputs, uuid: `${name}-uuid` } };
-    case TYPES.streamConsumer: {
-      const arn = `${inputs.streamArn}/consumer/${physical}:1700000000`;
-      return { id: arn, state: { ...inputs, name: physical, arn } };
-    }
-    default: {
-      const service = type.split(":")[1]?.split("/")[0] ?? "unknown";
-      return { id: `${name}-id`, state: { ...inputs, arn: partitionArn(service, name) } };
-    }
-  }
-}
+/** A realistic id and state for a resource, by type (the fake provider policy-check uses too). */
+const mockState = (type: string, name: string, inputs: Props) => mockResourceState(type, name, inputs, cloud());
 
 /** Results of the data-source invokes the lake makes; any other invoke fails the test. */
 function mockCall(token: string): Props {
-  switch (token) {
-    case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { accountId: ACCOUNT_ID, arn: `arn:${partition.partition}:iam::${ACCOUNT_ID}:user/test`, userId: "AIDATEST", id: ACCOUNT_ID };
-    case "aws:index/getRegion:getRegion":
-      return { name: REGION, region: REGION, id: REGION, description: "Europe (Ireland)", endpoint: `ec2.${REGION}.amazonaws.com` };
-    case "aws:index/getPartition:getPartition":
-      return { ...partition, reverseDnsPrefix: partition.dnsSuffix.split(".").reverse().join("."), id: partition.partition };
-    default:
-      throw new Error(`pulumi-mocks: unexpected invoke ${token}; add it to mockCall`);
-  }
+  const result = mockInvokeResult(token, cloud(), "test");
+  if (!result) throw new Error(`pulumi-mocks: unexpected invoke ${token}; add it to mockInvokeResult`);
+  return result;
 }
 
 /** The resources one program run registered, with lookups for tests. */
