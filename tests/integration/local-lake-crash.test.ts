@@ -72,6 +72,23 @@ function listeners(port: number): string[] {
   return found;
 }
 
+/**
+ * Waits (at most 60 s) until the lake has written its state after publishing stopped: the state file
+ * was replaced after `stoppedAt` and then left alone for 5 s. The first write after the stop may be a
+ * snapshot begun before it; the shim then writes again at once (it skips only unchanged state), so a
+ * file left alone holds every acknowledged record. A machine under load only makes this slower.
+ */
+async function stillStateWritten(stateFile: string, stoppedAt: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  const mtime = () => (fs.existsSync(stateFile) ? fs.statSync(stateFile).mtimeMs : 0);
+  for (;;) {
+    const last = mtime();
+    if (last > stoppedAt && Date.now() - last >= 5_000) return;
+    if (Date.now() > deadline) throw new Error(`the local lake wrote no still state within 60 s of the pause (${stateFile})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe("the local lake under kill -9, Ctrl-C and broken state", function () {
   this.timeout(600_000);
   let dataDir: string;
@@ -154,7 +171,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
     const deadline = Date.now() + 60_000;
     while (publisher.acked() < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const acked = await publisher.stop();
-    await new Promise((r) => setTimeout(r, 4000)); // a still state is written about a second later
+    await stillStateWritten(path.join(dataDir, "kinesis", STATE_FILE_NAME), Date.now());
     await killHard(lake, true);
     client.destroy();
     lake = await startLakeProcess(dataDir);
