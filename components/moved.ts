@@ -10,8 +10,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-/** `{ parent: self, aliases: [{ parent: <self's parent> }] }` (no alias when self has no parent). */
+/**
+ * `{ parent: self, aliases: [{ parent: <URN of self's parent> }] }` (no alias when self has no parent).
+ *
+ * The alias names the former parent by its URN, not by the resource object: Pulumi turns each alias into an
+ * Output and walks its value looking for unknowns, and a resource object in it is walked whole, through
+ * its parent and every component it can reach, i.e. the entire lake. That made each of a segment's
+ * thirteen aliased resources cost time proportional to the lake's size (program time grew with the square
+ * of the segment count). Pulumi resolves a resource `parent` to that resource's URN anyway, so the alias
+ * sent to the engine is the same.
+ */
 export function movedChild(self: pulumi.ComponentResource, opts: pulumi.ComponentResourceOptions | undefined): pulumi.CustomResourceOptions {
   const formerParent = opts?.parent;
-  return { parent: self, aliases: formerParent ? [{ parent: formerParent }] : [] };
+  return { parent: self, aliases: formerParent ? [{ parent: formerParent.urn }] : [] };
 }
