@@ -142,7 +142,7 @@ class Run implements RunContext {
   delivered(entries: Entry[]): void {
     this.anyDelivered = true;
     this.sent += entries.length;
-    for (const entry of entries) this.bytes += entry.data.byteLength;
+    for (const entry of entries) this.bytes += entry.Data.byteLength;
     this.options.onProgress?.(this.sent, this.options.total);
   }
   failed(entry: Entry | undefined, reason: string): void {
@@ -247,8 +247,7 @@ export async function publish(
         run.failed(undefined, problem);
         return true;
       }
-      const entry: Entry = { data: record.data, partitionKey: record.partitionKey, size: recordSize(record.data, record.partitionKey) };
-      if (record.explicitHashKey !== undefined) entry.explicitHashKey = record.explicitHashKey;
+      const entry = new Entry(record.data, record.partitionKey, record.explicitHashKey, recordSize(record.data, record.partitionKey));
       // A source that never waits and queues with room run on microtasks alone, which would starve timers
       // and sockets (the pacers' wake-ups, responses) for as long as the queues take records: yield now
       // and then.

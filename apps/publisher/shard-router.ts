@@ -141,15 +141,15 @@ export class ShardRouter {
 
   /** The queue for a record. */
   queueFor(entry: Entry): ShardQueue {
-    if (!this.lookup) return this.fallback[laneOf(entry.partitionKey, this.fallback.length)];
-    const shardId = this.lookup.shardOfKey(entry.partitionKey, entry.explicitHashKey);
+    if (!this.lookup) return this.fallback[laneOf(entry.PartitionKey, this.fallback.length)];
+    const shardId = this.lookup.shardOfKey(entry.PartitionKey, entry.ExplicitHashKey);
     const queue = shardId === undefined ? undefined : this.byShard.get(shardId);
     if (queue) return queue;
     // A gap in the map (a reshard in progress): a queue chosen by the key delivers it (Kinesis routes it
     // by its hash anyway), and the map is refreshed.
     this.refresh();
     const all = [...this.byShard.values()];
-    return all[laneOf(entry.partitionKey, all.length)];
+    return all[laneOf(entry.PartitionKey, all.length)];
   }
 
   /** No more records: wait until every queue is delivered, then stop the senders. */
