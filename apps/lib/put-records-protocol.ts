@@ -52,6 +52,20 @@ export function putRecordsBody(input: Record<string, unknown>): string | undefin
   return `${body}}`;
 }
 
+/**
+ * One PutRecordsResultEntry as the SDK's deserializer leaves it: its own members only, and a member that
+ * is null on the wire (kinesis-local writes `"ErrorCode":null` for a stored record) left out.
+ */
+function resultEntry(raw: Record<string, unknown> | null): Record<string, unknown> {
+  const entry: Record<string, unknown> = {};
+  if (raw == null) return entry;
+  if (raw.SequenceNumber != null) entry.SequenceNumber = raw.SequenceNumber;
+  if (raw.ShardId != null) entry.ShardId = raw.ShardId;
+  if (raw.ErrorCode != null) entry.ErrorCode = raw.ErrorCode;
+  if (raw.ErrorMessage != null) entry.ErrorMessage = raw.ErrorMessage;
+  return entry;
+}
+
 export class FastPutRecordsProtocol extends AwsJson1_1Protocol {
   override async serializeRequest(operationSchema: Schema, input: any, context: Context) {
     const body = operationSchema.name === "PutRecords" && input && typeof input === "object" ? putRecordsBody(input) : undefined;
@@ -69,12 +83,12 @@ export class FastPutRecordsProtocol extends AwsJson1_1Protocol {
     }
     const bytes = await collectBody(response.body, context as any);
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-    const parsed = text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : {};
+    const parsed = text.length > 0 ? (JSON.parse(text) as { Records?: unknown } & Record<string, unknown>) : {};
     const output: Record<string, unknown> = {};
     // Only PutRecordsOutput's members, as the SDK's deserializer keeps them.
     if (parsed.FailedRecordCount != null) output.FailedRecordCount = parsed.FailedRecordCount;
     if (parsed.EncryptionType != null) output.EncryptionType = parsed.EncryptionType;
-    if (Array.isArray(parsed.Records)) output.Records = parsed.Records;
+    if (Array.isArray(parsed.Records)) output.Records = parsed.Records.map(resultEntry);
     const lowered: Record<string, string> = {};
     for (const name of Object.keys(response.headers)) lowered[name.toLowerCase()] = response.headers[name];
     response.headers = lowered;

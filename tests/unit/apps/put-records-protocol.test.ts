@@ -85,7 +85,8 @@ const OK_BODY = JSON.stringify({
   FailedRecordCount: 1,
   EncryptionType: "KMS",
   Records: [
-    { SequenceNumber: "49590338271490256608559692538361571095921575989136588898", ShardId: "shardId-000000000000" },
+    // kinesis-local writes null for the members a stored record lacks; the SDK leaves them out.
+    { ErrorCode: null, ErrorMessage: null, SequenceNumber: "49590338271490256608559692538361571095921575989136588898", ShardId: "shardId-000000000000", Extra: 1 },
     { ErrorCode: "ProvisionedThroughputExceededException", ErrorMessage: "Rate exceeded for shard shardId-000000000001" },
   ],
 });
