@@ -141,6 +141,8 @@ export class ShardQueue {
   busy = false;
   closed = false;
   private readonly aggregator?: Aggregator;
+  /** The first `count` queued entries hold `bytes` (see headBytes); stale once the head moved. */
+  private readonly window = { stale: true, limit: 0, count: 0, bytes: 0 };
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -158,7 +160,8 @@ export class ShardQueue {
 
   private hasRoomFor(entry: Entry): boolean {
     if (this.queued === 0) return true;
-    return this.queued < (this.aggregator ? AGGREGATING_QUEUE_RECORDS : QUEUE_RECORDS) && this.queuedBytes + entry.size <= QUEUE_BYTES;
+    if (this.aggregator) return this.queued < AGGREGATING_QUEUE_RECORDS && this.queuedBytes + entry.size <= QUEUE_BYTES;
+    return this.queued < QUEUE_RECORDS && this.queuedBytes + entry.size <= QUEUE_BYTES && this.dispatcher.queuedRecords < this.dispatcher.maxQueuedRecords;
   }
 
   /** Queues a record when there is room now; false when the caller must `push` (and wait). */
@@ -166,6 +169,7 @@ export class ShardQueue {
     if (!this.hasRoomFor(entry)) return false;
     this.queue.push(entry);
     this.queuedBytes += entry.size;
+    this.dispatcher.queuedRecords++;
     if (this.queued === 1) this.dispatcher.work.notify();
     return true;
   }
@@ -175,6 +179,7 @@ export class ShardQueue {
     while (!this.hasRoomFor(entry) && !this.dispatcher.signal.aborted) await this.dispatcher.space.wait();
     this.queue.push(entry);
     this.queuedBytes += entry.size;
+    this.dispatcher.queuedRecords++;
     if (this.queued === 1) this.dispatcher.work.notify();
   }
 
@@ -196,11 +201,25 @@ export class ShardQueue {
     // Aggregating, the bytes bind (a few aggregated records carry thousands of user records): wait for
     // half a bucket of bytes, or all that is queued.
     if (this.aggregator) return pacer.waitMs(1, Math.min(this.queuedBytes, pacer.batchBytes));
-    const records = Math.min(this.queued, pacer.batchRecords);
+    const limit = pacer.batchRecords;
     // Bytes of the first `records` entries, capped at the batch size (a big record waits for a full bucket).
-    let bytes = 0;
-    for (let i = this.head; i < this.head + records && bytes < pacer.batchBytes; i++) bytes += this.queue[i].size;
-    return pacer.waitMs(records, Math.min(bytes, pacer.batchBytes));
+    return pacer.waitMs(Math.min(this.queued, limit), Math.min(this.headBytes(limit), pacer.batchBytes));
+  }
+
+  /**
+   * Bytes of the first min(queued, `limit`) queued entries. Every request scans every queue, so this is
+   * kept between calls: extended as records arrive, summed afresh only after a take moved the head.
+   */
+  private headBytes(limit: number): number {
+    if (this.window.stale || this.window.limit !== limit) {
+      this.window.stale = false;
+      this.window.limit = limit;
+      this.window.count = 0;
+      this.window.bytes = 0;
+    }
+    const end = Math.min(this.queued, limit);
+    for (; this.window.count < end; this.window.count++) this.window.bytes += this.queue[this.head + this.window.count].size;
+    return this.window.bytes;
   }
 
   /**
@@ -224,6 +243,7 @@ export class ShardQueue {
         byteBudget = Math.min(byteBudget, Math.max(1, Math.floor(pacer.availableBytes())));
       }
       out = this.aggregator ? this.takeAggregated(recordBudget, byteBudget) : this.takePlain(recordBudget, byteBudget);
+      this.window.stale = true;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
@@ -253,6 +273,7 @@ export class ShardQueue {
     const batch = count === q.length - start && start === 0 ? q : q.slice(start, start + count);
     this.head += count;
     this.queuedBytes -= bytes;
+    this.dispatcher.queuedRecords -= count;
     if (this.head === q.length) {
       this.queue = [];
       this.head = 0;
@@ -290,6 +311,7 @@ export class ShardQueue {
       users.push(next);
       this.head++;
       this.queuedBytes -= next.size;
+      this.dispatcher.queuedRecords--;
     }
     if (agg.count > 0) finish();
     if (this.head === this.queue.length) {
@@ -322,6 +344,14 @@ export class Dispatcher {
   private inFlight = 0;
   /** Records in the last request built (small requests make the next one linger). */
   private lastBatch = 0;
+  /** User records waiting in all the queues (not yet taken into a request). */
+  queuedRecords = 0;
+  /**
+   * Records all unaggregated queues may hold together: two full requests per sender. With many shards
+   * the per-queue bound alone would let a fast source park hundreds of thousands of records in memory,
+   * and garbage collection of that long-lived heap costs more than the records' own work.
+   */
+  readonly maxQueuedRecords: number;
   readonly signal: AbortSignal;
 
   /**
@@ -333,6 +363,7 @@ export class Dispatcher {
     private readonly senders: number,
   ) {
     this.signal = run.signal;
+    this.maxQueuedRecords = 2 * senders * KINESIS_LIMITS.maxRecordsPerRequest;
     run.signal.addEventListener(
       "abort",
       () => {

@@ -8,6 +8,7 @@ import {
   InternalFailureException,
   KMSThrottlingException,
   LimitExceededException,
+  ListShardsCommand,
   ProvisionedThroughputExceededException,
   PutRecordsCommand,
   PutRecordsCommandOutput,
@@ -17,7 +18,8 @@ import {
 import * as assert from "assert";
 import { createHash } from "crypto";
 import { KINESIS_LIMITS } from "../../../apps/lib/records";
-import { publish, PublishOptions, PublishRecord } from "../../../apps/publisher/publisher";
+import { publish, PublishOptions, PublishRecord, PutRecordsSender } from "../../../apps/publisher/publisher";
+import { evenShards } from "../../../apps/publisher/shard-map";
 
 /** What a fault hook decides for one call: throw, or fail the entries at these indexes. */
 type Verdict = { throw: Error } | { fail: number[]; code?: string } | undefined;
@@ -334,6 +336,33 @@ describe("publisher: publish()", () => {
     assert.strictEqual(summary.sent, 200_000);
     // Per lane: one request in flight plus two queued.
     assert.ok(maxAhead <= concurrency * 3 * KINESIS_LIMITS.maxRecordsPerRequest + 1, `ahead by ${maxAhead}`);
+  });
+
+  it("keeps memory bounded across many shards: all queues together hold two requests per sender", async () => {
+    // A stream of 200 shards: each has its own queue; alone, their per-queue bounds would let the source
+    // run 200,000 records ahead.
+    const shards = evenShards(200);
+    const stub = new StubKinesis(undefined, () => 2);
+    const sender = {
+      send: (command: PutRecordsCommand) =>
+        (command as unknown) instanceof ListShardsCommand ? Promise.resolve({ Shards: shards, $metadata: {} }) : stub.send(command),
+    } as PutRecordsSender;
+    let pulled = 0;
+    let maxAhead = 0;
+    function* source() {
+      for (const r of records(60_000)) {
+        pulled++;
+        maxAhead = Math.max(maxAhead, pulled - stub.stored.length);
+        yield r;
+      }
+    }
+    const concurrency = 4;
+    const summary = await publish(sender, "s", source(), { ...fast, concurrency, shardLimits: { recordsPerSecond: 1e9, bytesPerSecond: 1e12 } });
+    assert.strictEqual(summary.shards, 200, "paced per shard");
+    assert.strictEqual(summary.sent, 60_000);
+    // Queued: two requests per sender (plus one record per queue that was empty); in flight: one request per sender.
+    const bound = concurrency * 3 * KINESIS_LIMITS.maxRecordsPerRequest + shards.length;
+    assert.ok(maxAhead <= bound, `ahead by ${maxAhead} (bound ${bound})`);
   });
 
   it("stops taking records when signalled, delivers those taken, and reports progress", async () => {
