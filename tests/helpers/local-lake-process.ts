@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT_DIR } from "./run-app";
+import { appArgs, PROJECT_DIR } from "./run-app";
 
 export interface LakeProcess {
   child: ChildProcess;
@@ -37,7 +37,7 @@ export function lakeEnv(dataDir: string): NodeJS.ProcessEnv {
 
 /** Starts the local lake; resolves once it printed its variables, rejects if it exits first. */
 export function startLakeProcess(dataDir: string, args: string[] = [], timeoutMs = 120_000): Promise<LakeProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/local-lake/main.ts", ...args], {
+  const child = spawn(process.execPath, appArgs("apps/local-lake/main.ts", args), {
     cwd: PROJECT_DIR,
     env: lakeEnv(dataDir),
     stdio: ["ignore", "pipe", "pipe"],

@@ -18,6 +18,7 @@ import { SegmentConfig } from "../../model/config";
 import { wireTapObjectKey } from "../../model/naming";
 import { LocalWireTap } from "../../local/firehose";
 import { useLocalKinesis } from "../helpers/local-kinesis";
+import { appArgs } from "../helpers/run-app";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -165,7 +166,7 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
   it("resumes a replay killed with SIGKILL: all N arrive, at most one batch twice", async () => {
     const checkpoint = path.join(dir, "killed.json");
     const args = ["--segment", "ingest/persons", "--into", "test/killed", ...windowArgs, "--checkpoint", checkpoint, "--rate", "200"];
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/replay/main.ts", ...args], { cwd: ROOT, env, stdio: "ignore" });
+    const child = spawn(process.execPath, appArgs("apps/replay/main.ts", args), { cwd: ROOT, env, stdio: "ignore" });
     const exited = new Promise((resolve) => child.on("exit", resolve));
     // Kill it once a checkpoint shows progress but before the end (bounded wait: fails only on a hang).
     const deadline = Date.now() + 120_000;

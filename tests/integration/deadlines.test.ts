@@ -9,7 +9,7 @@ import { ChildProcess, spawn } from "child_process";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { FaultEndpoint, FreezableProxy, refusingEndpoint, startFreezableProxy, startSilentServer } from "../helpers/fault-endpoints";
-import { AppRun, PROJECT_DIR, runApp } from "../helpers/run-app";
+import { AppRun, appArgs, PROJECT_DIR, runApp } from "../helpers/run-app";
 
 const SUBSCRIBER = "apps/subscriber/main.ts";
 const PUBLISHER = "apps/publisher/main.ts";
@@ -34,7 +34,7 @@ function startApp(
   appEnv: NodeJS.ProcessEnv,
   onOutput: (stdout: string, stderr: string) => void,
 ): { child: ChildProcess; done: Promise<AppRun> } {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", entry, ...args], {
+  const child = spawn(process.execPath, appArgs(entry, args), {
     cwd: PROJECT_DIR,
     env: appEnv,
     stdio: ["ignore", "pipe", "pipe"],

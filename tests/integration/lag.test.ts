@@ -11,7 +11,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand } from "@
 import { checkpointLag } from "../../apps/lag/lag";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { spawn } from "child_process";
-import { AppRun, PROJECT_DIR, runApp } from "../helpers/run-app";
+import { AppRun, appArgs, PROJECT_DIR, runApp } from "../helpers/run-app";
 
 /**
  * The subscriber with stdout going to a file, as a consumer writing its output somewhere durable: with a
@@ -21,7 +21,7 @@ import { AppRun, PROJECT_DIR, runApp } from "../helpers/run-app";
 function subscribeToFile(args: string[], env: NodeJS.ProcessEnv, out: string): Promise<AppRun> {
   return new Promise((resolve, reject) => {
     const fd = fs.openSync(out, "w");
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "apps/subscriber/main.ts", ...args], {
+    const child = spawn(process.execPath, appArgs("apps/subscriber/main.ts", args), {
       cwd: PROJECT_DIR,
       env,
       stdio: ["ignore", fd, "pipe"],

@@ -12,9 +12,9 @@ import * as path from "path";
 import { DeleteStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { startFreezableProxy } from "../helpers/fault-endpoints";
-import { AppRun, PROJECT_DIR } from "../helpers/run-app";
+import { AppRun, appArgs, PROJECT_DIR, TS_NODE_REGISTER } from "../helpers/run-app";
 
-const NODE_SUBSCRIBER = `"${process.execPath}" -r ts-node/register/transpile-only apps/subscriber/main.ts`;
+const NODE_SUBSCRIBER = `"${process.execPath}" -r "${TS_NODE_REGISTER}" apps/subscriber/main.ts`;
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, KINESIS_STREAM_NAME: "", ...extra };
@@ -210,7 +210,7 @@ describe("subscriber under faults (real processes, kinesis-local)", function () 
     const checkpoint = path.join(dir, "cp.json");
     const child = spawn(
       process.execPath,
-      ["-r", "ts-node/register/transpile-only", "apps/subscriber/main.ts", "--stream", big, "--from", "trim-horizon", "--checkpoint", checkpoint],
+      appArgs("apps/subscriber/main.ts", ["--stream", big, "--from", "trim-horizon", "--checkpoint", checkpoint]),
       { cwd: PROJECT_DIR, env: endpointEnv(), stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";

@@ -1,0 +1,6 @@
+/**
+ * `node -r ./tests/helpers/ts-cache/register.js` is `node -r ts-node/register/transpile-only` with the
+ * transpiled output of unchanged files kept on disk between processes (see transpiler.js).
+ */
+"use strict";
+require("ts-node").register({ transpileOnly: true, transpiler: require.resolve("./transpiler.js") });
