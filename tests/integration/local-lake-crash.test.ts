@@ -193,13 +193,14 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
       let client = createKinesisClient({ endpoint: emulator.endpoint });
       const { ensureStream } = await import("../../apps/lib/streams");
       await ensureStream(client, { name: "a", shards: 1 });
-      await emulator.stop(); // last snapshot: "a"
+      // The client first: a keep-alive connection left open holds the emulator's exit until stop()'s 5 s SIGKILL.
       client.destroy();
+      await emulator.stop(); // last snapshot: "a"
       emulator = await startLocalKinesis({ persistDir: dir });
       client = createKinesisClient({ endpoint: emulator.endpoint });
       await ensureStream(client, { name: "b", shards: 1 });
-      await emulator.stop(); // last snapshot: "a" and "b"; previous: "a"
       client.destroy();
+      await emulator.stop(); // last snapshot: "a" and "b"; previous: "a"
 
       const state = path.join(dir, STATE_FILE_NAME);
       const text = fs.readFileSync(state, "utf8");
@@ -211,8 +212,8 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
       assert.deepStrictEqual((await client.send(new ListStreamsCommand({}))).StreamNames, ["a"]);
       assert.strictEqual(lines.length, 1, lines.join("\n"));
       assert.match(lines[0], /could not be loaded \(it is not complete JSON \(\d+ bytes\)\); recovered the previous snapshot of .*records published after it are lost/);
-      await emulator.stop();
       client.destroy();
+      await emulator.stop();
 
       // Both the state and its previous snapshot empty (0 bytes): start with empty streams, say so once.
       fs.writeFileSync(state, "");
@@ -223,8 +224,8 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
       assert.deepStrictEqual((await client.send(new ListStreamsCommand({}))).StreamNames, []);
       assert.strictEqual(lines.length, 1, lines.join("\n"));
       assert.match(lines[0], /could not be loaded \(it is empty \(0 bytes\)\) and no earlier snapshot could; started with empty streams/);
-      await emulator.stop();
       client.destroy();
+      await emulator.stop();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
