@@ -12,9 +12,9 @@ import * as path from "path";
 import { DeleteStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { startFreezableProxy } from "../helpers/fault-endpoints";
-import { AppRun, appArgs, PROJECT_DIR, TS_NODE_REGISTER } from "../helpers/run-app";
+import { AppRun, appArgs, PROJECT_DIR, RUN_TS, runApp } from "../helpers/run-app";
 
-const NODE_SUBSCRIBER = `"${process.execPath}" -r "${TS_NODE_REGISTER}" apps/subscriber/main.ts`;
+const NODE_SUBSCRIBER = `"${process.execPath}" "${RUN_TS}" apps/subscriber/main.ts`;
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, KINESIS_STREAM_NAME: "", ...extra };
@@ -97,6 +97,10 @@ describe("subscriber under faults (real processes, kinesis-local)", function () 
 
   before(async function () {
     this.timeout(120_000);
+    // The npm scripts' launcher builds the app's bundle on a first start; a start under `ulimit -f` below
+    // must find it built, so the limit hits the subscriber's output and not the launcher's build.
+    const warm = await runApp("apps/subscriber/main.ts", ["--help"], env());
+    assert.strictEqual(warm.code, 0, warm.stderr);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sub-faults-"));
     big = await lake.createStream(lake.uniqueName("faults-big"), 4);
     await publish(big, 0, BIG_COUNT);
