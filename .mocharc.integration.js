@@ -1,0 +1,39 @@
+/**
+ * Mocha configuration of `npm run test:integration`: .mocharc.json plus the integration suite's own
+ * settings, and its files ordered longest first.
+ *
+ * Why the order: mocha's parallel mode hands files to its workers in the order given, so a long file that
+ * comes late (alphabetically) starts when the others are nearly done and alone bounds the run's end.
+ * Starting the longest files first lets the short ones fill in around them. A file not named here runs
+ * after these, in alphabetical order, so a new file is never left out.
+ *
+ * Why three workers on a 2-core machine: these tests mostly wait (on emulators, restarts, timeouts,
+ * idle timers), using about one core on average; the CPU-heavy work (app and emulator start-ups) is
+ * cached or shared where it can be. Every wait in them is bounded and fails only on a real hang, so a
+ * busier machine makes them slower, not wrong.
+ */
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const DIR = path.join("tests", "integration");
+/** The longest files, longest first (measured serially on the 2-core test machine, in seconds). */
+const LONGEST_FIRST = [
+  "local-lake-crash", // ~85: kill -9 rounds, restarts with saved state
+  "subscriber-faults", // ~45: full disks, pipes, locks, a slow endpoint
+  "archive", // ~45: publish, query, replay, a killed replay
+  "deadlines", // ~40: frozen and refusing endpoints, retry bounds
+  "lag", // ~30
+  "read-budget", // ~25: a 12 s live stream
+];
+
+const all = fs.readdirSync(path.join(__dirname, DIR)).filter((f) => f.endsWith(".test.ts")).sort();
+const first = LONGEST_FIRST.map((name) => `${name}.test.ts`).filter((f) => all.includes(f));
+
+module.exports = {
+  ...require("./.mocharc.json"),
+  parallel: true,
+  jobs: 3,
+  timeout: 180_000,
+  spec: [...first, ...all.filter((f) => !first.includes(f))].map((f) => path.join(DIR, f)),
+};
