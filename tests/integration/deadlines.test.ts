@@ -127,7 +127,7 @@ describe("call deadlines: an endpoint that freezes mid-run (kinesis-local behind
     const p = proxy;
     const { done } = startApp(
       PUBLISHER,
-      ["--stream", stream, "--count", "1000000", "--concurrency", "2", "--endpoint", p.endpoint, "--call-timeout", "1", "--record-timeout", "8"],
+      ["--stream", stream, "--count", "1000000", "--concurrency", "2", "--endpoint", p.endpoint, "--call-timeout", "1", "--record-timeout", "4"],
       env(),
       (_stdout, stderr) => {
         if (!p.frozen && /publishing 1000000 records/.test(stderr)) setTimeout(() => p.freeze(), 1_000);
@@ -135,6 +135,6 @@ describe("call deadlines: an endpoint that freezes mid-run (kinesis-local behind
     );
     const result = await done;
     assert.ok(p.frozen);
-    assertFailedInOneLine(result, /Kinesis accepted no record for 8 s|\d+ of 1000000 records could not be delivered/);
+    assertFailedInOneLine(result, /Kinesis accepted no record for 4 s|\d+ of 1000000 records could not be delivered/);
   });
 });

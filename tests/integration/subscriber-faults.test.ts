@@ -264,7 +264,9 @@ describe("subscriber under faults (real processes, kinesis-local)", function () 
   it("item 6: --idle-timeout does not fire while a slow read is still in flight", async () => {
     const stream = await lake.createStream(lake.uniqueName("faults-slow"), 1);
     await publish(stream, 0, 30);
-    const slow = await startFreezableProxy(lake.endpoint, 2_500);
+    // Every answer held 1.6 s: longer than --idle-timeout 1, so a timer that counted a read in flight as
+    // idle would stop the run before the first records.
+    const slow = await startFreezableProxy(lake.endpoint, 1_600);
     try {
       const run = await sh(`${NODE_SUBSCRIBER} --stream ${stream} --from trim-horizon --idle-timeout 1 --endpoint ${slow.endpoint}`, env()).done;
       assert.strictEqual(run.code, 0, run.stderr);
