@@ -12,9 +12,10 @@ import * as path from "path";
 import { DeleteStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { startFreezableProxy } from "../helpers/fault-endpoints";
-import { AppRun, appArgs, PROJECT_DIR, RUN_TS, runApp } from "../helpers/run-app";
+import { AppRun, appArgs, PROJECT_DIR, runApp } from "../helpers/run-app";
 
-const NODE_SUBSCRIBER = `"${process.execPath}" "${RUN_TS}" apps/subscriber/main.ts`;
+/** The subscriber as its npm script starts it, as a shell command line. */
+const NODE_SUBSCRIBER = [process.execPath, ...appArgs("apps/subscriber/main.ts")].map((a) => `"${a}"`).join(" ");
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, KINESIS_STREAM_NAME: "", ...extra };
