@@ -358,6 +358,7 @@ interface ProgramScale {
   resources: number;
   lakeMs: number;
   lakeCpuMs: number;
+  lakeGcMs: number;
   bareMs: number;
   bareCpuMs: number;
   flatMs: number | null;
@@ -417,7 +418,9 @@ async function program(): Promise<void> {
   say();
   say(
     `Growth: ${((last.lakeMs / last.segments) / (first.lakeMs / first.segments)).toFixed(2)}× the time per segment at ${last.segments} segments as at ${first.segments}` +
-      ` (CPU time: ${((last.lakeCpuMs / last.segments) / (first.lakeCpuMs / first.segments)).toFixed(2)}×; linear would be 1).`,
+      ` (CPU time: ${((last.lakeCpuMs / last.segments) / (first.lakeCpuMs / first.segments)).toFixed(2)}×; linear would be 1).` +
+      ` Garbage collection paused the lake ${fmt(first.lakeGcMs / first.segments)} ms per segment at ${first.segments} segments` +
+      ` (${pct(first.lakeGcMs / first.lakeMs)} of its time), ${fmt(last.lakeGcMs / last.segments)} at ${last.segments} (${pct(last.lakeGcMs / last.lakeMs)}).`,
   );
   if (!quick) {
     // Side experiments, never the product: what Pulumi's stack capture (and ts-node's source maps) cost.

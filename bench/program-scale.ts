@@ -26,6 +26,7 @@
  *   which captures one of unlimited depth per resource for its source position, answers none).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { PerformanceObserver } from "perf_hooks";
 import { buildLake, settle, startMockRun } from "../tests/helpers/pulumi-mocks";
 
 /** A topology of `segments` segments in layers of up to 10, every one with default settings. */
@@ -68,15 +69,24 @@ function awsClass(type: string): ResourceClass {
   return cls as ResourceClass;
 }
 
-/** Wall and CPU milliseconds of `work`, once every registration it started has settled. */
-async function timed(work: () => Promise<unknown> | void): Promise<{ ms: number; cpuMs: number }> {
+/** Milliseconds the garbage collector has paused the program so far (Node's `gc` performance entries). */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ["gc"] });
+
+/** Wall, CPU and garbage-collection milliseconds of `work`, once every registration it started has settled. */
+async function timed(work: () => Promise<unknown> | void): Promise<{ ms: number; cpuMs: number; gcMs: number }> {
   const cpu = process.cpuUsage();
+  const gc = gcMs;
   const t = process.hrtime.bigint();
   await work();
   await settle();
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   const used = process.cpuUsage(cpu);
-  return { ms, cpuMs: (used.user + used.system) / 1000 };
+  // Entries arrive on a later turn of the event loop.
+  await new Promise((r) => setImmediate(r));
+  return { ms, cpuMs: (used.user + used.system) / 1000, gcMs: gcMs - gc };
 }
 
 /** Installs an experiment's change to how stacks are captured (see the header). */
@@ -126,7 +136,7 @@ async function main(): Promise<void> {
   });
 
   // The same resources, same classes and inputs, flat (fresh mock run, so the names are free again).
-  let flat: { ms: number; cpuMs: number } | null = null;
+  let flat: { ms: number; cpuMs: number; gcMs: number } | null = null;
   if (withFlat) {
     await startMockRun();
     flat = await timed(() => {
@@ -143,6 +153,7 @@ async function main(): Promise<void> {
     experiment: experiment ?? null,
     lakeMs: lake.ms,
     lakeCpuMs: lake.cpuMs,
+    lakeGcMs: lake.gcMs,
     bareMs: bare.ms,
     bareCpuMs: bare.cpuMs,
     flatMs: flat?.ms ?? null,
