@@ -297,6 +297,10 @@ function handle(launched: Launched, endpoint: string, ports: number[], persistDi
     stop(): Promise<void> {
       stopping ??= (async () => {
         if (launched.exited()) return;
+        // The emulator was unref'd so it never holds an app open; while stopping, its exit must: otherwise the
+        // event loop can empty between its pipes closing and its exit event, and the process ends (status 0)
+        // without running what follows `await stop()`.
+        child.ref();
         if (persistDir && child.connected) {
           const answer = await new Promise<{ type: string; error?: string } | undefined>((resolve) => {
             const timer = setTimeout(() => resolve(undefined), FLUSH_TIMEOUT_MS);
