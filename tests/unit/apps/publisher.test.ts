@@ -113,6 +113,23 @@ function* records(count: number, keys?: number): Generator<PublishRecord> {
   }
 }
 
+/** A source that records how far it ever ran ahead of what the stub stored. */
+class AheadOf implements Iterable<PublishRecord> {
+  maxAhead = 0;
+  constructor(
+    private readonly stub: StubKinesis,
+    private readonly source: Iterable<PublishRecord>,
+  ) {}
+  *[Symbol.iterator](): Iterator<PublishRecord> {
+    let pulled = 0;
+    for (const r of this.source) {
+      pulled++;
+      this.maxAhead = Math.max(this.maxAhead, pulled - this.stub.stored.length);
+      yield r;
+    }
+  }
+}
+
 const fast: PublishOptions = { backoff: { baseMs: 1, capMs: 5 } };
 const throttled = () => new ProvisionedThroughputExceededException({ message: "Rate exceeded", $metadata: { httpStatusCode: 400 } });
 
@@ -323,19 +340,11 @@ describe("publisher: publish()", () => {
   it("pulls records lazily: memory stays bounded by the lanes' queues", async () => {
     const stub = new StubKinesis();
     const concurrency = 4;
-    let pulled = 0;
-    let maxAhead = 0;
-    function* source() {
-      for (const r of records(200_000)) {
-        pulled++;
-        maxAhead = Math.max(maxAhead, pulled - stub.stored.length);
-        yield r;
-      }
-    }
-    const summary = await publish(stub, "s", source(), { ...fast, concurrency });
+    const source = new AheadOf(stub, records(200_000));
+    const summary = await publish(stub, "s", source, { ...fast, concurrency });
     assert.strictEqual(summary.sent, 200_000);
     // Per lane: one request in flight plus two queued.
-    assert.ok(maxAhead <= concurrency * 3 * KINESIS_LIMITS.maxRecordsPerRequest + 1, `ahead by ${maxAhead}`);
+    assert.ok(source.maxAhead <= concurrency * 3 * KINESIS_LIMITS.maxRecordsPerRequest + 1, `ahead by ${source.maxAhead}`);
   });
 
   it("keeps memory bounded across many shards: all queues together hold two requests per sender", async () => {
@@ -347,22 +356,14 @@ describe("publisher: publish()", () => {
       send: (command: PutRecordsCommand) =>
         (command as unknown) instanceof ListShardsCommand ? Promise.resolve({ Shards: shards, $metadata: {} }) : stub.send(command),
     } as PutRecordsSender;
-    let pulled = 0;
-    let maxAhead = 0;
-    function* source() {
-      for (const r of records(60_000)) {
-        pulled++;
-        maxAhead = Math.max(maxAhead, pulled - stub.stored.length);
-        yield r;
-      }
-    }
+    const source = new AheadOf(stub, records(60_000));
     const concurrency = 4;
-    const summary = await publish(sender, "s", source(), { ...fast, concurrency, shardLimits: { recordsPerSecond: 1e9, bytesPerSecond: 1e12 } });
+    const summary = await publish(sender, "s", source, { ...fast, concurrency, shardLimits: { recordsPerSecond: 1e9, bytesPerSecond: 1e12 } });
     assert.strictEqual(summary.shards, 200, "paced per shard");
     assert.strictEqual(summary.sent, 60_000);
     // Queued: two requests per sender (plus one record per queue that was empty); in flight: one request per sender.
     const bound = concurrency * 3 * KINESIS_LIMITS.maxRecordsPerRequest + shards.length;
-    assert.ok(maxAhead <= bound, `ahead by ${maxAhead} (bound ${bound})`);
+    assert.ok(source.maxAhead <= bound, `ahead by ${source.maxAhead} (bound ${bound})`);
   });
 
   it("stops taking records when signalled, delivers those taken, and reports progress", async () => {
