@@ -5,15 +5,7 @@
 import * as assert from "assert";
 import { ShardPacer } from "../../../apps/publisher/pacer";
 import { TokenBucket } from "../../../local/limits-endpoint";
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from "../../helpers/seeded";
 
 describe("publisher: per-shard pacer", () => {
   it("holds half a second of the limits and refills at the limits", () => {

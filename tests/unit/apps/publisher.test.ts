@@ -20,6 +20,7 @@ import { createHash } from "crypto";
 import { KINESIS_LIMITS } from "../../../apps/lib/records";
 import { publish, PublishOptions, PublishRecord, PutRecordsSender } from "../../../apps/publisher/publisher";
 import { evenShards } from "../../../apps/publisher/shard-map";
+import { seeded } from "../../helpers/seeded";
 
 /** What a fault hook decides for one call: throw, or fail the entries at these indexes. */
 type Verdict = { throw: Error } | { fail: number[]; code?: string } | undefined;
@@ -94,16 +95,6 @@ class StubKinesis {
   sentCount(data: string): number {
     return this.calls.reduce((n, c) => n + c.entries.filter((e) => e.data === data).length, 0);
   }
-}
-
-/** Deterministic randomness so failures are reproducible. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `count` records with data "r<i>" and partition key "r<i>" (or "k<i % keys>"). */
