@@ -55,14 +55,22 @@ export function recordSize(data: Uint8Array, partitionKey: string): number {
   return data.byteLength + Buffer.byteLength(partitionKey, "utf8");
 }
 
-/** Why Kinesis would refuse this record outright, or undefined when it is acceptable. */
-export function recordProblem(data: Uint8Array, partitionKey: string, maxRecordBytes: number = KINESIS_LIMITS.maxRecordBytes): string | undefined {
+/**
+ * Why Kinesis would refuse this record outright, or undefined when it is acceptable. `size` is the
+ * record's recordSize when the caller has it already (the publisher computes it once per record).
+ */
+export function recordProblem(
+  data: Uint8Array,
+  partitionKey: string,
+  maxRecordBytes: number = KINESIS_LIMITS.maxRecordBytes,
+  size: number = recordSize(data, partitionKey),
+): string | undefined {
   // Code points; a UTF-16 length of 1..256 already settles it without splitting the string (hot path).
   const keyLength = partitionKey.length >= 1 && partitionKey.length <= 256 ? partitionKey.length : [...partitionKey].length;
   if (keyLength < KINESIS_LIMITS.minPartitionKeyLength || keyLength > KINESIS_LIMITS.maxPartitionKeyLength) {
     return "InvalidPartitionKey";
   }
-  if (recordSize(data, partitionKey) > maxRecordBytes) return "RecordTooLarge";
+  if (size > maxRecordBytes) return "RecordTooLarge";
   return undefined;
 }
 

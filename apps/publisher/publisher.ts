@@ -242,12 +242,13 @@ export async function publish(
         return false;
       }
       run.records++;
-      const problem = recordProblem(record.data, record.partitionKey);
+      const size = recordSize(record.data, record.partitionKey);
+      const problem = recordProblem(record.data, record.partitionKey, undefined, size);
       if (problem) {
         run.failed(undefined, problem);
         return true;
       }
-      const entry = new Entry(record.data, record.partitionKey, record.explicitHashKey, recordSize(record.data, record.partitionKey));
+      const entry = new Entry(record.data, record.partitionKey, record.explicitHashKey, size);
       // A source that never waits and queues with room run on microtasks alone, which would starve timers
       // and sockets (the pacers' wake-ups, responses) for as long as the queues take records: yield now
       // and then.
