@@ -18,10 +18,8 @@
  */
 import { createHash } from "crypto";
 
-// The library's protobuf model (lib/common.js is not in its typings; it is the module its own
-// aggregator and de-aggregator use).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const common = require("aws-kinesis-agg/lib/common") as {
+/** The library's protobuf model (lib/common.js is not in its typings; its own aggregator and de-aggregator use it). */
+interface ProtobufModel {
   AggregatedRecord: {
     encode(message: unknown): { finish(): Uint8Array };
     decode(bytes: Uint8Array): {
@@ -30,7 +28,17 @@ const common = require("aws-kinesis-agg/lib/common") as {
       records: { partition_key_index: number | { toNumber(): number }; explicit_hash_key_index?: number | { toNumber(): number } | null; data: Uint8Array }[];
     };
   };
-};
+}
+
+let model: ProtobufModel | undefined;
+/**
+ * Loaded at the first aggregated record: protobufjs and the library cost ~60 ms at start-up, which every
+ * app would pay while most streams carry no aggregated record.
+ */
+function protobuf(): ProtobufModel {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (model ??= require("aws-kinesis-agg/lib/common") as ProtobufModel);
+}
 
 /** The first 4 bytes of every KPL aggregated record. */
 export const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
@@ -71,7 +79,7 @@ export function deaggregate(record: UserRecord): UserRecord[] {
   if (!digest.equals(bytes.subarray(bytes.length - DIGEST_BYTES))) return [record];
   let message;
   try {
-    message = common.AggregatedRecord.decode(body);
+    message = protobuf().AggregatedRecord.decode(body);
   } catch {
     return [record];
   }
@@ -182,7 +190,7 @@ export class Aggregator {
   /** Encodes what was collected and starts over. */
   build(): AggregatedKinesisRecord {
     if (this.records.length === 0) throw new Error("Aggregator.build: no records");
-    const body = common.AggregatedRecord.encode({
+    const body = protobuf().AggregatedRecord.encode({
       partition_key_table: [...this.keys.keys()],
       explicit_hash_key_table: [...this.hashKeys.keys()],
       records: this.records,
