@@ -23,6 +23,19 @@ describe("publisher: demo records", () => {
     assert.strictEqual(Buffer.from(fast.data).toString("utf8"), '{"id":"r-1","name":"dennis 1","age":1}');
   });
 
+  it("are the bytes of encodeRecord(personRecord(...)) across digit counts and slab boundaries", () => {
+    let i = 0;
+    // 5,000 records of ~45 bytes fill three 64 KiB slabs and cross 1 -> 4 digit ids.
+    for (const record of demoRecords("r", 5000)) {
+      i++;
+      assert.strictEqual(Buffer.from(record.data).toString("latin1"), Buffer.from(encodeRecord(personRecord("r", i))).toString("latin1"), `record ${i}`);
+    }
+    assert.strictEqual(i, 5000);
+    // A run id JSON would escape takes the JSON.stringify path.
+    const [odd] = [...demoRecords('r"1', 1)];
+    assert.deepStrictEqual(JSON.parse(Buffer.from(odd.data).toString()), { id: 'r"1-1', name: "dennis 1", age: 1 });
+  });
+
   it("are produced lazily, keyed by id or cycling over N keys", () => {
     const byId = [...demoRecords("r", 3)];
     assert.deepStrictEqual(byId.map((r) => r.partitionKey), ["r-1", "r-2", "r-3"]);
