@@ -12,3 +12,4 @@ export const lakeName = lake.lakeName;
 export const catalog = lake.catalog;
 export const alarmTopicArn = lake.alarmTopicArn;
 export const dashboardName = lake.dashboardName;
+export const dashboardNames = lake.dashboardNames;

@@ -1,13 +1,14 @@
 /**
- * The lake's CloudWatch dashboard: one band per layer, one row per segment and processor. The body is
- * built by `dashboardBody` in model/dashboard.ts.
+ * The lake's CloudWatch dashboards: one band per layer, one row per segment and processor. The bodies
+ * are built by `dashboardBodies` in model/dashboard.ts: one dashboard named after the lake while the lake
+ * fits CloudWatch's per-dashboard quotas (500 widgets, 2,500 metrics), then `<lake>-2`, `<lake>-3`, ...
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ProcessorMetricNames } from "../model/alarms";
 import { alertsNames } from "../model/alarms-topic";
 import { LakeConfig } from "../model/config";
-import { dashboardBody } from "../model/dashboard";
+import { dashboardBodies, dashboardNames } from "../model/dashboard";
 
 export interface DataDashboardArgs {
   /** The parsed topology. */
@@ -19,21 +20,29 @@ export interface DataDashboardArgs {
 }
 
 export class DataDashboard extends pulumi.ComponentResource {
+  /** The first (for most lakes the only) dashboard's name: the lake's. */
   readonly dashboardName: pulumi.Output<string>;
+  /** Every dashboard's name, in order. */
+  readonly dashboardNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: DataDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Dashboard", name, {}, opts);
-    const dashboard = new aws.cloudwatch.Dashboard(
-      `${name}-dashboard`,
-      {
-        dashboardName: alertsNames(args.config.name).dashboardName,
-        dashboardBody: pulumi
-          .output(args.region)
-          .apply((region) => JSON.stringify(dashboardBody(args.config, region, args.processors ?? []))),
-      },
-      { parent: this },
+    const processors = args.processors ?? [];
+    // How many dashboards depends on the topology alone, so it is known before the region is.
+    const count = dashboardBodies(args.config, "", processors).length;
+    const bodies = pulumi.output(args.region).apply((region) => dashboardBodies(args.config, region, processors).map((b) => JSON.stringify(b)));
+    const names = dashboardNames(alertsNames(args.config.name).dashboardName, count);
+    const dashboards = names.map(
+      (dashboardName, i) =>
+        new aws.cloudwatch.Dashboard(
+          // The first keeps the name it always had, so a lake that grows past one dashboard keeps it.
+          i === 0 ? `${name}-dashboard` : `${name}-dashboard-${i + 1}`,
+          { dashboardName, dashboardBody: bodies.apply((all) => all[i]) },
+          { parent: this },
+        ),
     );
-    this.dashboardName = dashboard.dashboardName;
-    this.registerOutputs({ dashboardName: this.dashboardName });
+    this.dashboardName = dashboards[0].dashboardName;
+    this.dashboardNames = pulumi.all(dashboards.map((d) => d.dashboardName));
+    this.registerOutputs({ dashboardName: this.dashboardName, dashboardNames: this.dashboardNames });
   }
 }

@@ -31,8 +31,10 @@ export class DataLake extends pulumi.ComponentResource {
   readonly catalog: pulumi.Output<Catalog>;
   /** The SNS topic every alarm of the lake notifies: subscribe on-call tools to it. */
   readonly alarmTopicArn: pulumi.Output<string>;
-  /** The lake's CloudWatch dashboard. */
+  /** The lake's CloudWatch dashboard (the first, when the lake needs more than one). */
   readonly dashboardName: pulumi.Output<string>;
+  /** Every CloudWatch dashboard of the lake: one unless the lake outgrows CloudWatch's per-dashboard quotas. */
+  readonly dashboardNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: DataLakeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Lake", name, {}, opts);
@@ -163,6 +165,7 @@ export class DataLake extends pulumi.ComponentResource {
     const dashboard = new DataDashboard("dashboard", { config: args, region, processors }, { parent: this });
     this.alarmTopicArn = alerts.topicArn;
     this.dashboardName = dashboard.dashboardName;
+    this.dashboardNames = dashboard.dashboardNames;
 
     // Each route's dead-letter queue is listed on its source segment's entry (the records are that segment's).
     const deadLetterQueues = pulumi.all(
@@ -184,6 +187,6 @@ export class DataLake extends pulumi.ComponentResource {
       ),
     );
     this.lakeName = pulumi.output(args.name);
-    this.registerOutputs({ lakeName: this.lakeName, catalog: this.catalog, alarmTopicArn: this.alarmTopicArn, dashboardName: this.dashboardName });
+    this.registerOutputs({ lakeName: this.lakeName, catalog: this.catalog, alarmTopicArn: this.alarmTopicArn, dashboardName: this.dashboardName, dashboardNames: this.dashboardNames });
   }
 }

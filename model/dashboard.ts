@@ -1,5 +1,5 @@
 /**
- * The lake's CloudWatch dashboard body, built by a pure function from the parsed topology.
+ * The lake's CloudWatch dashboard bodies, built by a pure function from the parsed topology.
  *
  * Layout: one band per layer, top to bottom by layer name (segments and processors by name too, so
  * reordering the config changes nothing). A band starts with a full-width text widget
@@ -102,34 +102,99 @@ function processorRow(p: ProcessorMetricNames, region: string, y: number): Dashb
   ];
 }
 
+/** CloudWatch's quotas for one dashboard: widgets, and metrics across all of its widgets. */
+export interface DashboardLimits {
+  /** @default 500 */
+  widgets: number;
+  /** @default 2500 */
+  metrics: number;
+}
+
+export const DASHBOARD_LIMITS: DashboardLimits = { widgets: 500, metrics: 2500 };
+
+/** A row of graphs, drawn at `y` once the region is known. */
+type Row = (region: string, y: number) => DashboardWidget[];
+
+function metricCount(widgets: DashboardWidget[]): number {
+  return widgets.reduce((n, w) => n + (Array.isArray(w.properties.metrics) ? w.properties.metrics.length : 0), 0);
+}
+
+function layerTitle(layer: string, continued: boolean, y: number): DashboardWidget {
+  return {
+    type: "text",
+    x: 0,
+    y,
+    width: DASHBOARD_WIDTH,
+    height: TITLE_HEIGHT,
+    properties: { markdown: `## Layer ${layer}${continued ? " (continued)" : ""}` },
+  };
+}
+
 /**
- * The dashboard body of a lake. `processors` are the lake's processors with their physical names; each
- * is drawn in the band of its source segment's layer.
+ * The dashboard bodies of a lake: one while the lake fits in one dashboard (every lake of up to about
+ * 120 segments), else as many as CloudWatch's per-dashboard quotas need, filled row by row in the same
+ * order, a layer that does not fit continued on the next under its title marked "(continued)". `processors` are the lake's processors with
+ * their physical names; each is drawn in the band of its source segment's layer. How many bodies there
+ * are depends on the topology only, not on the region.
  */
-export function dashboardBody(config: LakeConfig, region: string, processors: ProcessorMetricNames[] = []): DashboardBody {
-  const widgets: DashboardWidget[] = [];
+export function dashboardBodies(
+  config: LakeConfig,
+  region: string,
+  processors: ProcessorMetricNames[] = [],
+  limits: DashboardLimits = DASHBOARD_LIMITS,
+): DashboardBody[] {
+  const pages: DashboardBody[] = [];
+  let page: DashboardBody = { widgets: [] };
+  let metrics = 0;
   let y = 0;
+  const newPage = () => {
+    pages.push(page);
+    page = { widgets: [] };
+    metrics = 0;
+    y = 0;
+  };
+  const fits = (widgets: number, more: number) =>
+    page.widgets.length + widgets <= limits.widgets && metrics + more <= limits.metrics;
   // Sorted by name, not config order: reordering the config must not change the dashboard.
   const byName = <T>(items: T[], name: (t: T) => string) => [...items].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
   for (const layer of byName(config.layers, (l) => l.name)) {
-    widgets.push({
-      type: "text",
-      x: 0,
-      y,
-      width: DASHBOARD_WIDTH,
-      height: TITLE_HEIGHT,
-      properties: { markdown: `## Layer ${layer.name}` },
-    });
-    y += TITLE_HEIGHT;
-    for (const segment of byName(layer.segments, (sg) => sg.name)) {
-      widgets.push(...segmentRow(config.name, segment, region, y));
+    const own = processors.filter((proc) => parseAddress(proc.source.address)?.layer === layer.name);
+    const rows: Row[] = [
+      ...byName(layer.segments, (sg) => sg.name).map((segment): Row => (r, at) => segmentRow(config.name, segment, r, at)),
+      ...byName(own, (proc) => proc.route).map((p): Row => (r, at) => processorRow(p, r, at)),
+    ];
+    // The layer's title heads its first row on every page the layer is on.
+    let titledHere = false;
+    let continued = false;
+    for (const row of rows) {
+      const drawn = row(region, 0);
+      const [widgets, more] = [drawn.length, metricCount(drawn)];
+      // A row never splits: one that does not fit (with a title if the page needs one) starts a new page.
+      if (!fits(widgets + (titledHere ? 0 : 1), more) && page.widgets.length > 0) {
+        newPage();
+        titledHere = false;
+      }
+      if (!titledHere) {
+        page.widgets.push(layerTitle(layer.name, continued, y));
+        y += TITLE_HEIGHT;
+        titledHere = true;
+        continued = true;
+      }
+      page.widgets.push(...row(region, y));
+      metrics += more;
       y += GRAPH_HEIGHT;
     }
-    const own = processors.filter((proc) => parseAddress(proc.source.address)?.layer === layer.name);
-    for (const p of byName(own, (proc) => proc.route)) {
-      widgets.push(...processorRow(p, region, y));
-      y += GRAPH_HEIGHT;
+    if (rows.length === 0) {
+      if (!fits(1, 0)) newPage();
+      page.widgets.push(layerTitle(layer.name, false, y));
+      y += TITLE_HEIGHT;
     }
   }
-  return { widgets };
+  pages.push(page);
+  return pages;
+}
+
+/** The dashboards' names: the lake's name for the first (the only one of most lakes), then `<lake>-2`, ... */
+export function dashboardNames(lakeName: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? lakeName : `${lakeName}-${i + 1}`));
 }

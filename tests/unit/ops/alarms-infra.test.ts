@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import { iteratorAgeThresholdMs, REQUIRED_DIMENSION } from "../../../model/alarms";
 import { findPolicyViolations } from "../../../model/policies";
-import { buildLake, clone, LakeRun, RecordedResource, stackTopology } from "../../helpers/pulumi-mocks";
+import { parseLakeConfig } from "../../../model/config";
+import { buildLake, clone, LakeRun, RecordedResource, settle, stackTopology, startMockRun, valueOf } from "../../helpers/pulumi-mocks";
 
 const T = {
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -160,5 +161,26 @@ describe("operations: alarms, topic and dashboard of the dev stack (mocks)", fun
     assert.strictEqual(off.ofType(T.alarm).filter((a) => a.name.startsWith("ingest-persons-alarms-")).length, 0);
     assert.strictEqual(off.ofType(T.alarm).filter((a) => a.name.startsWith("ingest-orders-alarms-")).length, 8);
     assert.strictEqual(off.ofType(T.subscription).length, 0, "no e-mail configured, no subscription");
+  });
+});
+
+describe("operations: the dashboards of a lake too big for one (mocks)", () => {
+  it("declares one dashboard per page, the first under the name and resource name a small lake has", async () => {
+    const run = await startMockRun();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DataDashboard } = require("../../../components/dashboard") as typeof import("../../../components/dashboard");
+    const segments = Object.fromEntries(Array.from({ length: 130 }, (_, i) => [`s${i}`, {}]));
+    const config = parseLakeConfig({ name: "huge", layers: { ingest: { segments } } }, { project: "datalake", stack: "test" });
+    const dashboard = new DataDashboard("dashboard", { config, region: "eu-west-1" });
+    const names = await valueOf(dashboard.dashboardNames);
+    await settle();
+    const declared = run.ofType(T.dashboard);
+    assert.deepStrictEqual(declared.map((d) => d.name), ["dashboard-dashboard", "dashboard-dashboard-2"]);
+    assert.deepStrictEqual(names, ["huge", "huge-2"]);
+    assert.strictEqual(await valueOf(dashboard.dashboardName), "huge");
+    const bodies = declared.map((d) => JSON.parse(d.inputs.dashboardBody as string) as { widgets: { properties: { title?: string } }[] });
+    for (const b of bodies) assert.ok(b.widgets.length <= 500, `${b.widgets.length} widgets`);
+    const rows = bodies.flatMap((b) => b.widgets.filter((w) => (w.properties.title ?? "").endsWith(": incoming records and bytes")));
+    assert.strictEqual(rows.length, 130);
   });
 });

@@ -6,7 +6,7 @@ import * as assert from "assert";
 import { freshnessThresholdSeconds, iteratorAgeThresholdMs, processorAlarms, REQUIRED_DIMENSION, segmentAlarms } from "../../../model/alarms";
 import { alertsKeyPolicy, alertsTopicPolicy } from "../../../model/alarms-topic";
 import { parseLakeConfig } from "../../../model/config";
-import { dashboardBody } from "../../../model/dashboard";
+import { DASHBOARD_LIMITS, dashboardBodies, DashboardBody, dashboardNames } from "../../../model/dashboard";
 import { findPolicyViolations } from "../../../model/policies";
 
 const config = parseLakeConfig(
@@ -75,9 +75,11 @@ describe("alarm topic policies", () => {
 
 describe("dashboard body", () => {
   const processors = [{ route: "r1", source: persons, functionName: "acme-r1", queueName: "acme-r1-dlq" }];
-  const body = dashboardBody(config, "eu-west-1", processors);
+  const bodies = dashboardBodies(config, "eu-west-1", processors);
+  const [body] = bodies;
 
   it("has one band per layer (by name) with a row per segment and per processor, within the 24-unit grid", () => {
+    assert.strictEqual(bodies.length, 1, "a small lake has one dashboard");
     const titles = body.widgets.filter((w) => w.type === "text").map((w) => w.properties.markdown);
     assert.deepStrictEqual(titles, ["## Layer curated", "## Layer ingest"]);
     for (const w of body.widgets) assert.ok(w.x + w.width <= 24 && w.x >= 0, JSON.stringify(w));
@@ -104,6 +106,56 @@ describe("dashboard body", () => {
 
   it("does not change when layers and segments are listed in another order", () => {
     const reordered = { ...config, layers: [...config.layers].reverse().map((l) => ({ ...l, segments: [...l.segments].reverse() })) };
-    assert.deepStrictEqual(dashboardBody(reordered, "eu-west-1", processors), body);
+    assert.deepStrictEqual(dashboardBodies(reordered, "eu-west-1", processors), bodies);
+  });
+});
+
+describe("dashboards of a lake too big for one", () => {
+  // 3 layers of 50 segments and a processor per segment of the first: 4 widgets and 9 metrics per segment,
+  // 3 and 4 per processor, 3 titles: 803 widgets and 1,550 metrics, over CloudWatch's 500 widgets.
+  const raw = {
+    name: "big",
+    layers: Object.fromEntries(
+      ["a", "b", "c"].map((layer) => [layer, { segments: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`s${String(i).padStart(2, "0")}`, {}])) }]),
+    ),
+  };
+  const big = parseLakeConfig(raw, { project: "datalake", stack: "test" });
+  const procs = big.segments
+    .filter((sg) => sg.layer === "a")
+    .map((sg) => ({ route: `r-${sg.name}`, source: sg, functionName: `big-r-${sg.name}`, queueName: `big-r-${sg.name}-dlq` }));
+  const metricsOf = (b: DashboardBody) => b.widgets.reduce((n, w) => n + ((w.properties.metrics as unknown[] | undefined)?.length ?? 0), 0);
+  const rowTitles = (bs: DashboardBody[]) => bs.flatMap((b) => b.widgets.map((w) => String(w.properties.title ?? "")).filter((t) => t.endsWith(": incoming records and bytes")));
+
+  it("spreads it over dashboards within CloudWatch's quotas, every segment and processor on exactly one", () => {
+    const bs = dashboardBodies(big, "eu-west-1", procs);
+    assert.strictEqual(bs.length, 2);
+    for (const b of bs) {
+      assert.ok(b.widgets.length <= DASHBOARD_LIMITS.widgets, `${b.widgets.length} widgets`);
+      assert.ok(metricsOf(b) <= DASHBOARD_LIMITS.metrics, `${metricsOf(b)} metrics`);
+      assert.ok(b.widgets.every((w) => w.y >= 0 && w.x + w.width <= 24));
+      assert.strictEqual(Math.min(...b.widgets.map((w) => w.y)), 0, "each dashboard starts at the top");
+    }
+    const titles = rowTitles(bs);
+    assert.strictEqual(titles.length, 150);
+    assert.strictEqual(new Set(titles).size, 150);
+    const procRows = bs.flatMap((b) => b.widgets.filter((w) => String(w.properties.title).endsWith(": errors")));
+    assert.strictEqual(procRows.length, 50);
+    // The layer that runs over is continued under its own title on the next dashboard.
+    const texts = bs.map((b) => b.widgets.filter((w) => w.type === "text").map((w) => w.properties.markdown));
+    assert.strictEqual(texts[0][0], "## Layer a");
+    assert.match(String(texts[1][0]), /^## Layer [abc] \(continued\)$/);
+    assert.deepStrictEqual(dashboardNames("big", bs.length), ["big", "big-2"]);
+  });
+
+  it("counts metrics as well as widgets", () => {
+    // Room for 1,000 widgets but 100 metrics: 9 metrics per segment row puts 11 rows on a dashboard.
+    const bs = dashboardBodies(big, "eu-west-1", [], { widgets: 1000, metrics: 100 });
+    assert.strictEqual(bs.length, Math.ceil(150 / 11));
+    for (const b of bs) assert.ok(metricsOf(b) <= 100);
+    assert.strictEqual(rowTitles(bs).length, 150);
+  });
+
+  it("needs as many dashboards whatever the region (the count is known before the region is)", () => {
+    assert.strictEqual(dashboardBodies(big, "", procs).length, dashboardBodies(big, "ap-southeast-2", procs).length);
   });
 });
