@@ -78,9 +78,12 @@ export class DataRoute extends pulumi.ComponentResource {
     const names = routeNames(args.lakeName, route.name, parseAddress(route.to)?.layer ?? "");
     const tags = lakeTags({ lake: args.lakeName, route: route.name }, args.tags);
     const dnsSuffix = args.dnsSuffix ?? aws.getPartitionOutput({}, { parent: this }).dnsSuffix;
+    // The handler always applies the filter (after unpacking KPL aggregates). The mapping filters too only
+    // when the route asks for it: whether a mapping filter sees inside an aggregate or drops it (it is not
+    // JSON) is not settled by Lambda's docs, and dropping it would lose every record inside.
     let filterCriteria;
     try {
-      filterCriteria = routeFilterCriteria(route.filter);
+      filterCriteria = route.filterAt === "mapping" ? routeFilterCriteria(route.filter) : undefined;
     } catch (err) {
       throw new pulumi.ResourceError(`route ${route.name} (${route.from} -> ${route.to}): ${(err as Error).message}`, this);
     }

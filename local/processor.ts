@@ -1,7 +1,7 @@
 /**
  * The local lake's stand-in for a route's Lambda function and its event source mapping: reads the
- * source segment's stream shard by shard, applies the route's filter the way Lambda's filter criteria
- * do, and invokes THE SAME handler the function runs (model/processor/handler.ts) with events shaped
+ * source segment's stream shard by shard, applies a `filterAt: mapping` route's filter the way Lambda's
+ * filter criteria do, and invokes THE SAME handler the function runs (model/processor/handler.ts) with events shaped
  * exactly as Lambda delivers them (model/processor/events.ts), JSON round trip included. It keeps the
  * mapping's semantics and no kinder: batches of at most `batchSize` records and 6 MB, partial batch
  * failures checkpoint before the first failed record, bisect on error (not counted as a retry), at most
@@ -17,7 +17,6 @@ import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { RouteConfig } from "../model/config";
-import { isAggregated } from "../model/kpl";
 import { kinesisEvent, SourceContext, SourceRecord, tumblingWindowEvent, windowOf, windowTime } from "../model/processor/events";
 import { recordPassesFilter } from "../model/processor/filter";
 import { createHandler, DeadLetterMessage, ProcessorEvent, ProcessorResponse } from "../model/processor/handler";
@@ -137,10 +136,14 @@ export class LocalProcessor {
     });
   }
 
-  /** True when the deployed mapping's filter would hand this record to the function. */
+  /**
+   * True when the deployed mapping would hand this record to the function: always, unless the route
+   * filters in the mapping (`filterAt: mapping`), where Lambda's rule applies to the record as stored. A
+   * KPL aggregate is not JSON, so it is dropped with every user record inside: the reading of Lambda's
+   * docs that loses records, taken here so that the local lake is never kinder than AWS may be.
+   */
   accepts(data: Uint8Array): boolean {
-    // A KPL aggregate is not JSON; the handler filters the user records inside it.
-    return isAggregated(data) || recordPassesFilter(this.route.filter, data);
+    return this.route.filterAt !== "mapping" || recordPassesFilter(this.route.filter, data);
   }
 
   /** Processes every shard until the signal aborts; resumes from the checkpoint. */

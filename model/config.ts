@@ -122,6 +122,14 @@ export interface RouteConfig extends ProcessorRouteConfig {
   to: string;
   /** EventBridge content-filter pattern applied to the record's JSON; none forwards every record. */
   filter: Record<string, unknown> | undefined;
+  /**
+   * Where the filter runs. `function`: in the handler, after KPL aggregates are unpacked (every record
+   * invokes the function). `mapping`: also as the event source mapping's filter criteria, so records it
+   * drops never invoke the function; only for sources no producer KPL-aggregates into, since Lambda's
+   * docs do not settle whether a mapping filter sees inside an aggregate (it is not JSON) or drops it.
+   * @default "function"
+   */
+  filterAt: "function" | "mapping";
 }
 
 export interface LakeConfig {
@@ -219,9 +227,10 @@ const routeSchema = z.strictObject(
     from: z.string({ error: 'from must be a segment address "layer/segment"' }),
     to: z.string({ error: 'to must be a segment address "layer/segment"' }),
     filter: z.record(z.string(), z.unknown(), { error: "filter must be an EventBridge pattern object" }).optional(),
+    filterAt: z.enum(["function", "mapping"], { error: 'filterAt must be "function" or "mapping"' }).optional(),
     ...processorRouteShape,
   },
-  { error: "each route must be a map of from, to and optionally name, filter, transform, aggregate, failure, batchSize and startAt" },
+  { error: "each route must be a map of from, to and optionally name, filter, filterAt, transform, aggregate, failure, batchSize and startAt" },
 );
 
 const lakeSchema = z.strictObject(
@@ -642,6 +651,7 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
       from: r.from,
       to: r.to,
       filter: r.filter,
+      filterAt: r.filterAt ?? "function",
       ...processorRouteConfig(r),
     })),
     alerts: { email: lake.alerts?.email },

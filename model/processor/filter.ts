@@ -1,7 +1,8 @@
 /**
- * A route's filter: an EventBridge content-filter pattern on the record's JSON. Deployed, it becomes the
- * event source mapping's filter criteria (the record's fields live under `data`); locally, the same
- * pattern is matched before the handler is invoked, with Lambda's rule for records that are not JSON.
+ * A route's filter: an EventBridge content-filter pattern on the record's JSON, with Lambda's rule for
+ * records that are not JSON. The handler applies it to every user record (model/processor/handler.ts);
+ * with `filterAt: mapping` it is also the event source mapping's filter criteria (the record's fields
+ * live under `data`), which the local lake matches before the handler is invoked.
  * Documentation: Lambda developer guide, "Lambda event filtering" and "Filter" (API reference).
  */
 import { matchesPattern } from "../event-pattern";

@@ -2,8 +2,8 @@
  * The processor's handler: the one implementation of a route's logic. Deployed as the route's Lambda
  * function (see lambda.ts) and run by the local lake (local/processor.ts) on the same events.
  *
- * Input: a Kinesis event exactly as Lambda's event source mapping delivers it (records already filtered
- * by the mapping's filter criteria). Output: Lambda's partial batch response (`batchItemFailures`, item
+ * Input: a Kinesis event exactly as Lambda's event source mapping delivers it (with `filterAt: mapping`,
+ * already filtered by the mapping's filter criteria; the handler applies the route's filter either way). Output: Lambda's partial batch response (`batchItemFailures`, item
  * identifier = sequence number), plus `state` for tumbling windows.
  *
  * - Forwarding (no transform): each record's ORIGINAL bytes, under its ORIGINAL partition key.
@@ -108,16 +108,18 @@ interface UserRecordOf {
 }
 
 /**
- * The user records of a delivered Kinesis record. KPL aggregates (model/kpl.ts) are unpacked, and their
- * user records filtered here with the route's filter: the mapping's filter criteria see the aggregate,
- * not the JSON inside it.
+ * The user records of a delivered Kinesis record that pass the route's filter. KPL aggregates
+ * (model/kpl.ts) are unpacked first and each user record inside is filtered, since a mapping's filter
+ * criteria could only see the aggregate, which is not JSON. A record the mapping filtered already passes
+ * again (the same pattern), so filtering here is right wherever the route filters (`filterAt`).
  */
 export function userRecords(record: KinesisStreamRecord, filter: Record<string, unknown> | undefined): UserRecordOf[] {
   const data = Buffer.from(record.kinesis.data, "base64");
   const partitionKey = record.kinesis.partitionKey;
-  if (!isAggregated(data)) return [{ data, partitionKey }];
+  const plain = () => (recordPassesFilter(filter, data) ? [{ data, partitionKey }] : []);
+  if (!isAggregated(data)) return plain();
   const users = deaggregate({ partitionKey, data });
-  if (users.length === 1 && users[0].data === data) return [{ data, partitionKey }]; // magic bytes, bad body: pass as is
+  if (users.length === 1 && users[0].data === data) return plain(); // magic bytes, bad body: a plain record
   return users
     .map((u, i) => ({ data: u.data, partitionKey: u.partitionKey, explicitHashKey: u.explicitHashKey, subRecordIndex: i }))
     .filter((u) => recordPassesFilter(filter, u.data));

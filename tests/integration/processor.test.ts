@@ -12,6 +12,7 @@ import * as path from "path";
 import { parseLakeConfig, RouteConfig } from "../../model/config";
 import { windowOf, windowTime } from "../../model/processor/events";
 import { LocalProcessor } from "../../local/processor";
+import { aggregate as kplAggregate } from "../../model/kpl";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { readAll, until } from "../helpers/stream-reading";
 
@@ -121,6 +122,39 @@ describe("local processor (the Lambda handler on kinesis-local)", function () {
     assert.deepStrictEqual(got, want);
     const first = JSON.parse(results[0]);
     assert.deepStrictEqual(Object.keys(first), ["window", "key", "count", "sum", "max"]);
+  });
+
+  it("routes the matching user records of KPL aggregates through a filter, and shows the loss filterAt: mapping risks", async () => {
+    const adults = ['{"age":30}\n', '{"age":18}\n'];
+    const mixed = [
+      { partitionKey: "a", data: Buffer.from(adults[0]) },
+      { partitionKey: "b", data: Buffer.from('{"age":3}\n') },
+      { partitionKey: "c", data: Buffer.from(adults[1]) },
+    ];
+    const agg = kplAggregate(mixed);
+    const filter = { age: [{ numeric: [">=", 18] }] };
+    const deliver = async (extra: Record<string, unknown>) => {
+      const source = await lake.createStream(lake.uniqueName("persons"), 1);
+      const target = await lake.createStream(lake.uniqueName("adults"), 1);
+      const route = routeOf({ from: "ingest/persons", to: "curated/adults", filter, startAt: "trim-horizon", ...extra });
+      const dir = fs.mkdtempSync(path.join(dataDir, "run-"));
+      const p = new LocalProcessor({ route, client: lake.client, sourceStream: source, targetStream: target, sourceStreamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${source}`, dataDir: dir, idlePollMs: 200 });
+      await put(lake.client, source, [
+        { data: agg.data, key: agg.partitionKey },
+        { data: '{"age":40}\n', key: "d" },
+      ]);
+      const stop = new AbortController();
+      const done = p.run(stop.signal);
+      await until("the processor to have read both records", 30_000, async () => p.stats.seen >= 2);
+      await until("the plain adult in the target", 30_000, async () => (await readAll(lake.client, target)).length >= 1);
+      stop.abort();
+      await done;
+      return (await readAll(lake.client, target)).map((r) => `${r.PartitionKey} ${Buffer.from(r.Data!).toString().trim()}`).sort();
+    };
+    // Default: the handler unpacks the aggregate and filters each user record.
+    assert.deepStrictEqual(await deliver({}), ['a {"age":30}', 'c {"age":18}', 'd {"age":40}']);
+    // In the mapping, the aggregate (not JSON) is dropped whole: the local lake shows the risk.
+    assert.deepStrictEqual(await deliver({ filterAt: "mapping" }), ['d {"age":40}']);
   });
 
   it("bisects a failing batch, retries each piece a bounded number of times, reports it like Lambda's on-failure destination, and moves on", async () => {

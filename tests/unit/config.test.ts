@@ -166,6 +166,7 @@ describe("parseLakeConfig", () => {
           from: "ingest/persons",
           to: "curated/adults",
           filter: { age: [{ numeric: [">=", 18] }] },
+          filterAt: "function",
           ...PROCESSOR_DEFAULTS,
         },
       ]);
@@ -281,8 +282,8 @@ config:
         { name: "orders-to-adults", from: "ingest/orders", to: "curated/adults", filter: { kind: ["adult"] } },
       ];
       assert.deepEqual(parseLakeConfig(raw, ctx).routes, [
-        { name: "ingest-persons-to-curated-adults", from: "ingest/persons", to: "curated/adults", filter: undefined, ...PROCESSOR_DEFAULTS },
-        { name: "orders-to-adults", from: "ingest/orders", to: "curated/adults", filter: { kind: ["adult"] }, ...PROCESSOR_DEFAULTS },
+        { name: "ingest-persons-to-curated-adults", from: "ingest/persons", to: "curated/adults", filter: undefined, filterAt: "function", ...PROCESSOR_DEFAULTS },
+        { name: "orders-to-adults", from: "ingest/orders", to: "curated/adults", filter: { kind: ["adult"] }, filterAt: "function", ...PROCESSOR_DEFAULTS },
       ]);
     });
 
@@ -675,6 +676,15 @@ config:
       it("keeps a valid nested pattern as given", () => {
         const filter = { person: { age: [{ numeric: [">=", 18] }], name: [{ prefix: "d" }] } };
         assert.deepEqual(parseLakeConfig(route(filter), ctx).routes[0].filter, filter);
+      });
+
+      it("runs the filter in the function unless the route asks for the mapping too", () => {
+        const filter = { age: [{ numeric: [">=", 18] }] };
+        assert.equal(parseLakeConfig(route(filter), ctx).routes[0].filterAt, "function");
+        const inMapping = withRoutes({ from: "ingest/persons", to: "curated/adults", filter, filterAt: "mapping" });
+        assert.equal(parseLakeConfig(inMapping, ctx).routes[0].filterAt, "mapping");
+        const wrong = withRoutes({ from: "ingest/persons", to: "curated/adults", filter, filterAt: "lambda" });
+        expectProblem(wrong, `${CONFIG_KEY}.routes[0].filterAt`, { value: "lambda", says: ['filterAt must be "function" or "mapping"'] });
       });
     });
   });

@@ -9,12 +9,13 @@ import { buildLake, LakeRun, policyOf, RecordedResource, TYPES } from "../../hel
 import { logsMayUseKey } from "../../helpers/key-policy-match";
 import * as path from "path";
 import { buildProcessorHandler, processorPackageFiles } from "../../../components/processor-package";
+import { processorSpec } from "../../../model/processor/spec";
 
 const TOPOLOGY = {
   name: "unit",
   layers: {
     ingest: { segments: { persons: {}, orders: {} } },
-    curated: { segments: { adults: {}, all: {}, stats: {} } },
+    curated: { segments: { adults: {}, all: {}, stats: {}, big: {} } },
   },
   routes: [
     {
@@ -26,6 +27,7 @@ const TOPOLOGY = {
       startAt: "2026-11-26T12:00:00Z",
     },
     { name: "everything", from: "ingest/orders", to: "curated/all", startAt: "latest" },
+    { name: "big-orders", from: "ingest/orders", to: "curated/big", filter: { amount: [{ numeric: [">", 1000] }] }, filterAt: "mapping", startAt: "latest" },
     { name: "order-stats", from: "ingest/orders", to: "curated/stats", aggregate: { windowSeconds: 60, groupBy: ["customer"], count: true, sum: ["amount"] } },
   ],
 };
@@ -53,7 +55,7 @@ describe("DataRoute (processor)", function () {
 
   it("is one component per route, inside the lake, every child named after the route", () => {
     const routes = run.ofType(TYPES.route);
-    assert.deepStrictEqual(routes.map((r) => r.name).sort(), ["route-everything", ADULTS, "route-order-stats"]);
+    assert.deepStrictEqual(routes.map((r) => r.name).sort(), ["route-big-orders", "route-everything", ADULTS, "route-order-stats"]);
     const lake = run.ofType(TYPES.lake)[0];
     for (const r of routes) {
       assert.strictEqual(r.parent, lake.urn);
@@ -76,9 +78,13 @@ describe("DataRoute (processor)", function () {
     assert.strictEqual(fn.inputs.environment.variables.TARGET_STREAM_NAME, under(segment("curated-adults"), TYPES.stream).state.name);
   });
 
-  it("filters on the record's JSON under data, and forwards everything without a filter", () => {
-    const filters = under(route(ADULTS), TYPES.eventSourceMapping).inputs.filterCriteria.filters;
-    assert.deepStrictEqual(filters.map((f: { pattern: string }) => JSON.parse(f.pattern)), [{ data: { age: [{ numeric: [">=", 18] }] } }]);
+  it("filters in the function by default, and in the mapping too (on the record's JSON under data) only when asked", () => {
+    // Default: every record reaches the handler, which unpacks KPL aggregates before it filters.
+    assert.strictEqual(under(route(ADULTS), TYPES.eventSourceMapping).inputs.filterCriteria, undefined);
+    const adults = run.config.routes.find((r) => r.to === "curated/adults")!;
+    assert.deepStrictEqual(processorSpec(adults).filter, { age: [{ numeric: [">=", 18] }] }, "the handler's spec carries the filter");
+    const filters = under(route("route-big-orders"), TYPES.eventSourceMapping).inputs.filterCriteria.filters;
+    assert.deepStrictEqual(filters.map((f: { pattern: string }) => JSON.parse(f.pattern)), [{ data: { amount: [{ numeric: [">", 1000] }] } }]);
     assert.strictEqual(under(route("route-everything"), TYPES.eventSourceMapping).inputs.filterCriteria, undefined);
   });
 
@@ -165,7 +171,7 @@ describe("DataRoute (processor)", function () {
   });
 
   it("lists each route's dead-letter queue in the catalog, on its source segment", () => {
-    assert.deepStrictEqual(Object.keys(run.catalog["ingest/orders"].deadLetterQueues ?? {}).sort(), ["everything", "order-stats"]);
+    assert.deepStrictEqual(Object.keys(run.catalog["ingest/orders"].deadLetterQueues ?? {}).sort(), ["big-orders", "everything", "order-stats"]);
     assert.deepStrictEqual(run.catalog["ingest/persons"].deadLetterQueues?.["ingest-persons-to-curated-adults"], {
       to: "curated/adults",
       queueUrl: under(route(ADULTS), TYPES.queue).state.url,

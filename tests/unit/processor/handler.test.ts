@@ -139,6 +139,18 @@ describe("processor handler", function () {
     );
   });
 
+  it("filters plain records too (the mapping filters only with filterAt: mapping), dropping non-JSON ones as Lambda does", async () => {
+    const t = target();
+    const handler = createHandler({ spec: spec({ filter: { age: [{ numeric: [">=", 18] }] } }), putRecords: t.putRecords, sleep: noSleep, log: () => undefined });
+    const response = await handler(kinesisEvent([rec('{"age":30}\n', "a"), rec('{"age":3}\n', "b"), rec("age=40\n", "c"), rec('{"age":18}', "d")], CTX));
+    assert.deepStrictEqual(response.batchItemFailures, [], "filtered records are done, not failed");
+    assert.deepStrictEqual(t.stored.map((r) => r.partitionKey), ["a", "d"]);
+    // Without a filter every record goes through, JSON or not.
+    const all = target();
+    await createHandler({ spec: spec(), putRecords: all.putRecords, sleep: noSleep, log: () => undefined })(kinesisEvent([rec("age=40\n", "c"), rec('{"age":3}', "b")], CTX));
+    assert.deepStrictEqual(all.stored.map((r) => r.partitionKey), ["c", "b"]);
+  });
+
   describe("transform", () => {
     const transform = { select: ["id", "name", "age"], rename: { name: "fullName" }, set: { source: "ingest" } };
 
