@@ -14,6 +14,7 @@
 import { AwsJson1_1Protocol } from "@aws-sdk/core/protocols";
 import { collectBody } from "@smithy/core/protocols";
 import type { PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
+import { putBytes as put } from "./bytes";
 
 type Schema = Parameters<AwsJson1_1Protocol["serializeRequest"]>[0];
 type Context = Parameters<AwsJson1_1Protocol["serializeRequest"]>[2];
@@ -35,12 +36,6 @@ const STREAM_NAME = ascii(',"StreamName":');
 const BASE64 = ascii("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
 const QUOTE = 0x22;
 const EQUALS = 0x3d;
-
-/** Copies a short constant (a call to a native copy costs more than these few bytes). */
-function put(bytes: Uint8Array, out: Uint8Array, pos: number): number {
-  for (let i = 0; i < bytes.length; i++) out[pos + i] = bytes[i];
-  return pos + bytes.length;
-}
 
 /** Data up to this size is base64-encoded in place; bigger data by Node's encoder (faster per byte). */
 const INLINE_BASE64_BYTES = 192;
@@ -87,8 +82,10 @@ function putJsonString(text: string, out: Buffer, pos: number): number {
 /** Most bytes `putJsonString` writes for `text`: a UTF-16 unit is at most 6 bytes escaped (\uXXXX). */
 const jsonStringBound = (text: string) => 2 + 6 * text.length;
 
-/** Scratch space the bodies are written in, grown as needed; each body is copied out of it. */
+/** Scratch space the bodies are written in; each body is copied out of it. */
 let scratch = Buffer.allocUnsafe(1 << 20);
+/** The scratch grows up to this; a bigger body (records near the 5 MiB request limit) gets its own buffer. */
+const MAX_SCRATCH_BYTES = 4 << 20;
 
 /**
  * The JSON body of a PutRecords request as UTF-8 bytes, or undefined when the input has a shape this path
@@ -110,8 +107,8 @@ export function putRecordsBody(input: Record<string, unknown>): Buffer | undefin
     if (r.ExplicitHashKey != null && typeof r.ExplicitHashKey !== "string") return undefined;
     bound += 48 + 4 * Math.ceil(r.Data.length / 3) + jsonStringBound(r.PartitionKey) + (r.ExplicitHashKey == null ? 0 : jsonStringBound(r.ExplicitHashKey));
   }
-  if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length));
-  const out = scratch;
+  if (scratch.length < bound && bound <= MAX_SCRATCH_BYTES) scratch = Buffer.allocUnsafe(MAX_SCRATCH_BYTES);
+  const out = scratch.length >= bound ? scratch : Buffer.allocUnsafe(bound);
   let pos = put(OPEN, out, 0);
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as PutRecordsRequestEntry;

@@ -3,6 +3,7 @@
  * publisher batches against.
  */
 import { randomBytes } from "crypto";
+import { putBytes } from "./bytes";
 
 /** PutRecords and record size limits of Kinesis Data Streams (stream defaults). */
 export const KINESIS_LIMITS = {
@@ -76,12 +77,6 @@ export function recordProblem(
 
 /** Bytes of the slabs the demo's records are written into (one allocation serves about 900 records). */
 const DEMO_SLAB_BYTES = 64 * 1024;
-
-/** Copies a short piece (a native copy call costs more than these few bytes). */
-function putBytes(bytes: Uint8Array, out: Uint8Array, pos: number): number {
-  for (let i = 0; i < bytes.length; i++) out[pos + i] = bytes[i];
-  return pos + bytes.length;
-}
 
 /**
  * The demo's records ready to publish, produced lazily. The partition key is the record id (spreads

@@ -105,6 +105,16 @@ describe("PutRecords wire protocol (direct path)", () => {
     assert.strictEqual(compared, 40);
   });
 
+  it("writes a body bigger than its scratch space (records near the 5 MiB request limit) as the SDK does, and the next small one too", async () => {
+    const big = { StreamName: "s", Records: [1, 2, 3, 4].map((i) => ({ Data: Buffer.alloc(1_000_000, i), PartitionKey: `k${i}` })) };
+    const small = { StreamName: "s", Records: [{ Data: Buffer.from("after"), PartitionKey: "k" }] };
+    for (const input of [big, small]) {
+      const sdk = await roundTrip(false, new PutRecordsCommand(input), { status: 200, body: OK_BODY });
+      const fast = await roundTrip(true, new PutRecordsCommand(input), { status: 200, body: OK_BODY });
+      assert.ok(fast.body.equals(sdk.body), `${fast.body.length} bytes vs the SDK's ${sdk.body.length}`);
+    }
+  });
+
   it("writes only PutRecords' own members of an entry (as the SDK does), whatever else the object holds", () => {
     const entry = Object.assign({ Data: Buffer.from("x"), PartitionKey: "k" }, { size: 2, deadline: 5, users: [] });
     assert.strictEqual(putRecordsBody({ StreamName: "s", Records: [entry] })?.toString(), '{"Records":[{"Data":"eA==","PartitionKey":"k"}],"StreamName":"s"}');
