@@ -87,9 +87,9 @@ export function* demoRecords(
   count: number,
   keys?: number,
 ): Generator<{ data: Uint8Array; partitionKey: string }> {
-  const key = (id: string, i: number) => (keys === undefined ? id : String((i - 1) % keys));
+  const key = (i: number) => (keys === undefined ? `${runId}-${i}` : String((i - 1) % keys));
   if (!/^[A-Za-z0-9_.:-]*$/.test(runId)) {
-    for (let i = 1; i <= count; i++) yield { data: encodeRecord(personRecord(runId, i)), partitionKey: key(`${runId}-${i}`, i) };
+    for (let i = 1; i <= count; i++) yield { data: encodeRecord(personRecord(runId, i)), partitionKey: key(i) };
     return;
   }
   // The same bytes as encodeRecord(personRecord(runId, i)), written straight into shared slabs: the
@@ -118,6 +118,6 @@ export function* demoRecords(
     pos = putBytes(age, slab, pos);
     for (let k = d - 1; k >= 0; k--) slab[pos++] = digits[k];
     slab[pos++] = 0x7d;
-    yield { data: slab.subarray(start, pos), partitionKey: key(`${runId}-${i}`, i) };
+    yield { data: slab.subarray(start, pos), partitionKey: key(i) };
   }
 }
