@@ -35,10 +35,10 @@ export interface AppRun {
   stderr: string;
 }
 
-/** `node <as its npm script runs it> <entry> ...args` in the project folder, with exactly `env`. */
-export function runApp(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<AppRun> {
+/** `node ...nodeArgs` in the project folder, with exactly `env`; collects its output and exit status. */
+export function runNode(nodeArgs: string[], env: NodeJS.ProcessEnv): Promise<AppRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, appArgs(entry, args), {
+    const child = spawn(process.execPath, nodeArgs, {
       cwd: PROJECT_DIR,
       env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -50,4 +50,9 @@ export function runApp(entry: string, args: string[], env: NodeJS.ProcessEnv): P
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** `node <as its npm script runs it> <entry> ...args` in the project folder, with exactly `env`. */
+export function runApp(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<AppRun> {
+  return runNode(appArgs(entry, args), env);
 }

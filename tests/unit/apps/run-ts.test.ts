@@ -4,24 +4,13 @@
  * stack traces on the .ts lines), rebuild when a source changes, and survive concurrent first runs.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { runNode, RUN_TS } from "../../helpers/run-app";
 
-const LAUNCHER = path.join(__dirname, "..", "..", "..", "scripts", "run-ts.js");
-
-function run(entry: string, args: string[], cache: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LAUNCHER, entry, ...args], { env: { ...process.env, DATALAKE_RUN_CACHE: cache } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The launcher on an entry (absolute path), with its bundles kept in `cache`. */
+const run = (entry: string, args: string[], cache: string) => runNode([RUN_TS, entry, ...args], { ...process.env, DATALAKE_RUN_CACHE: cache });
 
 describe("scripts/run-ts.js (how the npm scripts run the apps)", function () {
   this.timeout(60_000);
