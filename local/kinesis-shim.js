@@ -21,8 +21,12 @@
  * 5. Lifetime: the emulator runs in its own process group (Ctrl-C in the terminal does not reach it) and
  *    exits as soon as the process that started it is gone (its IPC channel closes, or it is re-parented),
  *    so a killed app never
- *    leaves an orphan writing the state. `{type:"flush"}` on the IPC channel writes a snapshot now if the
- *    state changed and answers `{type:"flushed"}` once it is on disk (or `{type:"flush-failed"}`).
+ *    leaves an orphan writing the state. `{type:"mark", id, force}` on the IPC channel asks to hear
+ *    (`{type:"covered", id}`) when a snapshot holding everything acknowledged before it is on disk.
+ * 6. Sequence numbers that never go back: the emulator numbers a shard's records by the length of its
+ *    record list, so records dropped (retention) or never snapshotted would make it hand out a number
+ *    twice. It numbers them after the highest index the shard ever had instead: the last record's, or the
+ *    floor that local/kinesis-state.ts recorded in DATALAKE_SEQ_FLOORS when retention emptied the shard.
  *
  * Source patches are exact string replacements; if kinesis-local changes and one no longer matches, the
  * emulator exits at once with a message naming it (instead of running unfixed).
@@ -66,7 +70,10 @@ net.Server.prototype.listen = function listenOnLoopback(...args) {
   return originalListen.apply(this, args);
 };
 
-// 3. Snapshot scheduling, driven from the patched persist function.
+// 3. Snapshot scheduling, driven from the patched persist function. The parent asks, by id, to hear when
+// a snapshot holds everything acknowledged before its request: `{type:"mark", id, force}` (force: write one
+// now). A snapshot begun after a request answers `{type:"covered", id}` with the newest id it covers once
+// it is on disk (or `{type:"snapshot-failed", id, error}`); an unchanged state answers at once.
 const persist = {
   lastWritten: undefined,
   lastSeen: undefined,
@@ -75,13 +82,16 @@ const persist = {
   startedAt: 0,
   serializeMs: 0,
   nextAllowed: 0,
+  /** Newest mark requested, and whether one asked for a snapshot now. */
+  requested: 0,
   force: false,
-  waiters: 0,
-  pendingCoversFlush: false,
+  /** Newest mark the snapshot being written covers. */
+  pendingCovers: 0,
   /** Called with the state about to be serialised; false skips this round. */
   begin(streams) {
     if (streams === this.lastWritten) {
-      this.answerFlush("flushed");
+      this.force = false;
+      this.answer("covered", this.requested);
       return false;
     }
     const now = Date.now();
@@ -94,9 +104,9 @@ const persist = {
     const quiet = now - this.lastChangeAt >= QUIET_MS;
     if (!this.force && now < this.nextAllowed && !quiet) return false;
     this.pending = streams;
-    // Only a snapshot begun after a flush request holds everything acknowledged before it: one that was
-    // already being serialised when the request came must not answer it.
-    this.pendingCoversFlush = this.force;
+    // Only a snapshot begun after a request holds everything acknowledged before it.
+    this.pendingCovers = this.requested;
+    this.force = false;
     this.startedAt = Date.now();
     return true;
   },
@@ -109,17 +119,15 @@ const persist = {
     if (process.env.DATALAKE_PERSIST_LOG) {
       process.stderr.write(`datalake snapshot: ${bytes} bytes, serialised in ${this.serializeMs} ms, next one in ${this.nextAllowed - Date.now()} ms at the earliest\n`);
     }
-    if (this.pendingCoversFlush) this.answerFlush("flushed");
-    else if (this.force) this.nextAllowed = 0; // a flush came while this one was written: write again now
+    this.answer("covered", this.pendingCovers);
+    if (this.force) this.nextAllowed = 0; // a forced request came while this one was written: write again now
   },
   failed(err) {
     this.nextAllowed = Date.now() + MIN_INTERVAL_MS;
-    if (this.pendingCoversFlush) this.answerFlush("flush-failed", String((err && err.message) || err));
+    this.answer("snapshot-failed", this.pendingCovers, String((err && err.message) || err));
   },
-  answerFlush(type, error) {
-    if (!this.force) return;
-    this.force = false;
-    if (process.connected) process.send({ type, error });
+  answer(type, id, error) {
+    if (id > 0 && process.connected) process.send({ type, id, error });
   },
 };
 globalThis.__datalakePersist = persist;
@@ -182,7 +190,29 @@ async function writeAtomically(file, body) {
   }
 }
 
-// 3 and 4: source patches of kinesis-local's main.js.
+// 6. Sequence numbers that never go back.
+const FLOORS = (() => {
+  try {
+    return JSON.parse(fs.readFileSync(process.env.DATALAKE_SEQ_FLOORS, "utf8")) || {};
+  } catch {
+    return {};
+  }
+})();
+const POW_2_124 = 2n ** 124n;
+function sequenceIndex(sequenceNumber) {
+  let n = BigInt(sequenceNumber);
+  if (n < POW_2_124) n += POW_2_124;
+  return Number(BigInt(`0x${n.toString(16).slice(11, 27)}`));
+}
+/** The sequence index the next record of a shard continues after (the emulator adds 1 + its place in the request). */
+globalThis.__datalakeSeqBase = function seqBase(shardStart, length, lastSequenceNumber) {
+  let base = length;
+  if (lastSequenceNumber) base = Math.max(base, sequenceIndex(lastSequenceNumber));
+  const floor = FLOORS[shardStart];
+  return typeof floor === "number" && floor > base ? floor : base;
+};
+
+// 3, 4 and 6: source patches of kinesis-local's main.js.
 const PATCHES = [
   {
     name: "skip unchanged or too frequent snapshots",
@@ -201,6 +231,18 @@ const PATCHES = [
     find: "var key = $ct_T2__O__O__(new $c_T2(), elem.ev, elem.e2);",
     replace:
       "var key = $ct_T2__O__O__(new $c_T2(), elem.ev, elem.e2); key.g = (function() { return $m_sr_Statics$().E(this.m()); });",
+  },
+  {
+    name: "PutRecords numbers records after the shard's highest sequence index",
+    find: "($f_sc_SeqOps__isEmpty__Z(records) ? new $c_s_Some(((1 + i) | 0)) : new $c_s_Some(((((1 + records.y()) | 0) + i) | 0)))",
+    replace:
+      "new $c_s_Some(((((1 + globalThis.__datalakeSeqBase(shard.iZ.jo.rd, records.y(), $f_sc_SeqOps__isEmpty__Z(records) ? null : $f_sc_IndexedSeqOps__last__O(records).lh.rd)) | 0) + i) | 0))",
+  },
+  {
+    name: "PutRecord numbers its record after the shard's highest sequence index",
+    find: "($f_sc_SeqOps__isEmpty__Z(records$2) ? new $c_s_Some(1) : new $c_s_Some(((1 + records$2.y()) | 0)))",
+    replace:
+      "new $c_s_Some(((1 + globalThis.__datalakeSeqBase(shard$2.iZ.jo.rd, records$2.y(), $f_sc_SeqOps__isEmpty__Z(records$2) ? null : $f_sc_IndexedSeqOps__last__O(records$2).lh.rd)) | 0))",
   },
 ];
 
@@ -221,7 +263,7 @@ if (MAIN) {
   };
 }
 
-// 5. Lifetime and flush requests.
+// 5. Lifetime and snapshot requests.
 // Ends at once, as a crash would (no last snapshot: the next start may already be loading the state).
 const orphaned = () => process.kill(process.pid, "SIGKILL");
 const parent = process.ppid;
@@ -231,9 +273,9 @@ setInterval(() => {
 if (process.connected) {
   process.on("disconnect", orphaned);
   process.on("message", (message) => {
-    if (message && message.type === "flush") {
-      persist.force = true;
-      persist.nextAllowed = 0;
+    if (message && message.type === "mark" && message.id > persist.requested) {
+      persist.requested = message.id;
+      if (message.force) persist.force = true;
     }
   });
 }

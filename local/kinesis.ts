@@ -1,6 +1,11 @@
 /**
- * Starts `kinesis-local` (the npm build of kinesis-mock) as a child process on free loopback ports and
- * stops it again. Used by the local lake, by the apps when no AWS target is configured, and by the tests.
+ * Starts `kinesis-local` (the npm build of kinesis-mock) as a child process on free loopback ports, behind
+ * the front door (`local/front-door.ts`) that clients use, and stops both again. Used by the local lake, by
+ * the apps when no AWS target is configured, and by the tests.
+ *
+ * When persisting, every acknowledged write is durable: the front door logs accepted records (fsynced)
+ * before it answers, and a start puts the records the last snapshot lacks back into it and drops records
+ * past their stream's retention (`local/kinesis-state.ts`) before the emulator loads it.
  *
  * The emulator runs with `local/kinesis-shim.js` preloaded (loopback-only sockets, atomic snapshots that
  * skip unchanged state and cost at most about a tenth of its time, PutRecords that does not slow down as
@@ -14,6 +19,10 @@ import * as net from "net";
 import * as path from "path";
 import { ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { createKinesisClient } from "../apps/lib/client";
+import { UserError } from "../apps/lib/errors";
+import { FrontDoor, startFrontDoor } from "./front-door";
+import { FLOORS_FILE_NAME, repairState, StateRepair } from "./kinesis-state";
+import { WriteAheadLog } from "./write-ahead-log";
 
 export interface LocalKinesisOptions {
   /** Folder where the emulator persists its streams between runs. @default none: in memory only */
@@ -24,14 +33,20 @@ export interface LocalKinesisOptions {
   log?: (line: string) => void;
   /** Receives the one line saying what a start had to drop to recover. @default a line on stderr */
   warn?: (line: string) => void;
-  /** Least time between two snapshots of the state, in ms (a crash can lose what was acknowledged since the last one). @default 1000 */
+  /** Least time between two snapshots of the state, in ms (what a snapshot lacks is in the write-ahead log). @default 1000 */
   snapshotMinIntervalMs?: number;
+  /** Port of the front door on 127.0.0.1 (the address clients use). @default 0: a free port */
+  port?: number;
+  /** Receives progress lines (what a start put back or dropped). @default discard */
+  info?: (line: string) => void;
 }
 
 export interface LocalKinesis {
-  /** `http://127.0.0.1:<port>` (plain HTTP/1.1). */
+  /** `http://127.0.0.1:<port>` (plain HTTP/1.1): the front door. */
   readonly endpoint: string;
-  /** The TCP ports the emulator listens on (plain HTTP and TLS), both on 127.0.0.1 only. */
+  /** The front door's port. */
+  readonly port: number;
+  /** The TCP ports listened on (the front door, the emulator's plain HTTP and TLS), all on 127.0.0.1 only. */
   readonly ports: number[];
   /** The emulator's process id (it leads its own process group). */
   readonly pid: number;
@@ -47,6 +62,10 @@ const PID_FILE_NAME = "emulator.pid";
 const PERSIST_POLL = "200ms";
 /** Longest wait for the last snapshot at stop. */
 const FLUSH_TIMEOUT_MS = 60_000;
+/** How often the write-ahead log moves to a new file, so that the files a snapshot holds can be deleted. */
+const WAL_ROTATE_MS = 10_000;
+/** The write-ahead log's folder under `persistDir`. */
+export const WAL_DIR_NAME = "wal";
 
 const SHIM = path.join(__dirname, "kinesis-shim.js");
 
@@ -148,6 +167,13 @@ function prepareState(persistDir: string, rejected?: string): string | undefined
   for (const entry of fs.readdirSync(persistDir)) {
     if (entry.includes(".tmp-")) fs.rmSync(path.join(persistDir, entry), { force: true }); // a snapshot a kill interrupted
   }
+  if (!rejected && !fs.existsSync(state) && fs.existsSync(prev)) {
+    if (unreadable(prev) === undefined) {
+      const at = when(prev);
+      fs.renameSync(prev, state);
+      return `local lake: the saved streams ${state} are missing; recovered the previous snapshot of ${at}: records acknowledged after it and no longer in the write-ahead log are lost`;
+    }
+  }
   const problem = rejected ?? unreadable(state);
   if (!problem || !fs.existsSync(state)) return undefined;
   const aside = setAside(state);
@@ -194,6 +220,7 @@ function launch(options: LocalKinesisOptions, plainPort: number, tlsPort: number
     env.PERSIST_INTERVAL = PERSIST_POLL;
     env.DATALAKE_STATE_FILE = path.join(path.resolve(options.persistDir), STATE_FILE_NAME);
     env.DATALAKE_PERSIST_MIN_MS = String(options.snapshotMinIntervalMs ?? 1000);
+    env.DATALAKE_SEQ_FLOORS = path.join(path.resolve(options.persistDir), FLOORS_FILE_NAME);
   }
   const child = spawn(process.execPath, ["-r", SHIM, main], {
     cwd: path.dirname(main),
@@ -256,13 +283,19 @@ class EmulatorExited extends Error {
 
 export async function startLocalKinesis(options: LocalKinesisOptions = {}): Promise<LocalKinesis> {
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const info = options.info ?? (() => undefined);
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const persistDir = options.persistDir ? path.resolve(options.persistDir) : undefined;
+  let repair: StateRepair | undefined;
   if (persistDir) {
     fs.mkdirSync(persistDir, { recursive: true });
     if (fs.existsSync(path.join(persistDir, PID_FILE_NAME))) await endOrphan(persistDir);
     const recovered = prepareState(persistDir);
     if (recovered) warn(recovered);
+    repair = repairState(path.join(persistDir, STATE_FILE_NAME), path.join(persistDir, WAL_DIR_NAME));
+    for (const line of repair.warnings) warn(line);
+    if (repair.restored > 0) info(`local lake: put back ${repair.restored} acknowledged records the last snapshot did not hold yet (from the write-ahead log)`);
+    if (repair.expired > 0) info(`local lake: dropped ${repair.expired} records older than their stream's retention, as Kinesis does`);
   }
   let launched: Launched;
   let plainPort: number;
@@ -274,8 +307,7 @@ export async function startLocalKinesis(options: LocalKinesisOptions = {}): Prom
     if (persistDir) fs.writeFileSync(path.join(persistDir, PID_FILE_NAME), String(launched.child.pid));
     try {
       await waitUntilAnswering(launched, `http://127.0.0.1:${plainPort}`, timeoutMs);
-      const ports = [plainPort, tlsPort];
-      return handle(launched, `http://127.0.0.1:${plainPort}`, ports, persistDir, warn);
+      return await handle(launched, `http://127.0.0.1:${plainPort}`, [plainPort, tlsPort], persistDir, repair, options, warn);
     } catch (err) {
       launched.child.kill("SIGKILL");
       await launched.exitPromise;
@@ -287,32 +319,110 @@ export async function startLocalKinesis(options: LocalKinesisOptions = {}): Prom
   }
 }
 
-function handle(launched: Launched, endpoint: string, ports: number[], persistDir: string | undefined, warn: (line: string) => void): LocalKinesis {
+/** Asks the emulator to tell when a snapshot holds everything acknowledged so far (`force`: write one now). */
+function snapshotRequests(child: ChildProcess) {
+  let nextId = 0;
+  const waiting: { id: number; resolve: () => void; reject: (err: Error) => void }[] = [];
+  const settle = (id: number, err?: Error) => {
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      if (waiting[i].id > id) continue;
+      const [w] = waiting.splice(i, 1);
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  };
+  child.on("message", (m: { type?: string; id?: number; error?: string }) => {
+    if (m?.type === "covered" && typeof m.id === "number") settle(m.id);
+    if (m?.type === "snapshot-failed" && typeof m.id === "number") settle(m.id, new Error(`the snapshot could not be written: ${m.error}`));
+  });
+  child.once("exit", () => settle(Infinity, new Error("the emulator exited")));
+  return (force: boolean): { id: number; done: Promise<void> } => {
+    const id = ++nextId;
+    const done = new Promise<void>((resolve, reject) => {
+      waiting.push({ id, resolve, reject });
+      if (!child.connected) return settle(id, new Error("the emulator is gone"));
+      child.send({ type: "mark", id, force });
+    });
+    return { id, done };
+  };
+}
+
+async function handle(
+  launched: Launched,
+  upstream: string,
+  emulatorPorts: number[],
+  persistDir: string | undefined,
+  repair: StateRepair | undefined,
+  options: LocalKinesisOptions,
+  warn: (line: string) => void,
+): Promise<LocalKinesis> {
   const { child, exitPromise } = launched;
+  const request = snapshotRequests(child);
+  const wal = persistDir ? new WriteAheadLog(path.join(persistDir, WAL_DIR_NAME)) : undefined;
+  let door: FrontDoor;
+  try {
+    door = await startFrontDoor({
+      port: options.port ?? 0,
+      upstream,
+      wal,
+      durableShards: repair?.durableShards,
+      snapshot: persistDir ? () => request(true).done : undefined,
+      streams: repair?.streams,
+      warn,
+    });
+  } catch (err) {
+    await wal?.close();
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new UserError(`port ${options.port} on 127.0.0.1 is in use by another program; stop it, or start the local lake with --port <another port> (the apps then need the new export lines)`);
+    }
+    throw err;
+  }
+  // Rotation: a file of the log closed now is held by the next snapshot; it is deleted once the snapshot
+  // after that is on disk too, so the previous snapshot (the fallback when the last one is unreadable) plus
+  // the log still hold every acknowledged record.
+  let heldThrough: number | undefined;
+  const rotation = wal
+    ? setInterval(() => {
+        void wal
+          .rotate()
+          .then((closed) => {
+            if (closed === undefined) return;
+            return request(false).done.then(() => {
+              if (heldThrough !== undefined) wal.dropThrough(heldThrough);
+              heldThrough = closed;
+            });
+          })
+          .catch(() => undefined); // the emulator stopped; the files stay for the next start
+      }, WAL_ROTATE_MS)
+    : undefined;
+  rotation?.unref();
   let stopping: Promise<void> | undefined;
   return {
-    endpoint,
-    ports,
+    endpoint: door.endpoint,
+    port: door.port,
+    ports: [door.port, ...emulatorPorts],
     pid: child.pid!,
     stop(): Promise<void> {
       stopping ??= (async () => {
-        if (launched.exited()) return;
+        if (rotation) clearInterval(rotation);
+        await door.close();
+        if (launched.exited()) {
+          await wal?.close();
+          return;
+        }
         // The emulator was unref'd so it never holds an app open; while stopping, its exit must: otherwise the
         // event loop can empty between its pipes closing and its exit event, and the process ends (status 0)
         // without running what follows `await stop()`.
         child.ref();
-        if (persistDir && child.connected) {
-          const answer = await new Promise<{ type: string; error?: string } | undefined>((resolve) => {
-            const timer = setTimeout(() => resolve(undefined), FLUSH_TIMEOUT_MS);
-            child.once("message", (m: { type: string; error?: string }) => {
-              clearTimeout(timer);
-              resolve(m);
-            });
-            child.once("exit", () => resolve(undefined));
-            child.send({ type: "flush" });
-          });
-          if (answer?.type !== "flushed") {
-            warn(`local lake: could not write the last snapshot of the streams (${answer?.error ?? "no answer"}); records published since the snapshot before it are lost`);
+        if (persistDir && wal && child.connected) {
+          const { done } = request(true);
+          const timer = new Promise<Error>((resolve) => setTimeout(() => resolve(new Error("no answer")), FLUSH_TIMEOUT_MS).unref());
+          const outcome = await Promise.race([done.then(() => undefined, (err: Error) => err), timer]);
+          await wal.close();
+          if (outcome) {
+            warn(`local lake: could not write the last snapshot of the streams (${outcome.message}); the write-ahead log keeps every acknowledged record for the next start`);
+          } else {
+            wal.dropThrough(Number.MAX_SAFE_INTEGER); // the last snapshot holds everything
           }
         }
         child.kill("SIGTERM");
