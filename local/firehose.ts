@@ -185,6 +185,8 @@ export interface LocalFirehoseOptions {
   restart?: boolean;
   /** Warnings, one line each. @default discard */
   log?: (line: string) => void;
+  /** Called once when reading stopped on an error (the lake then stops: a wire-tap never stalls silently). @default none */
+  onFailure?: (err: Error) => void;
 }
 
 function removePartialObjects(dir: string): void {
@@ -230,6 +232,7 @@ export class LocalFirehose {
     }).catch((err: Error) => {
       this.failure = err;
       this.options.log?.(`local firehose ${this.options.deliveryStreamName}: stopped reading ${streamName}: ${err.message}`);
+      this.options.onFailure?.(err);
     });
   }
 

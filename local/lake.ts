@@ -9,12 +9,15 @@
  *   (`local/firehose.ts`);
  * - the routes' processors (`local/processor.ts`: the Lambda handler on Lambda-shaped events).
  *
- * State persists in `.datalake/local/` so a publish run and a later subscribe run see the same records.
- * One process at a time owns that folder (a lock names the owner, so a second one is told where the lake is).
+ * State persists in `.datalake/local/<stack>/` so a publish run and a later subscribe run see the same
+ * records, each stack in its own folder. One process at a time owns a folder (`local/lake-lock.ts`: a lock
+ * names the owner, so a second one is told where the lake is); the lake's port is kept there too.
  */
 import {
+  DecreaseStreamRetentionPeriodCommand,
   DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
+  IncreaseStreamRetentionPeriodCommand,
   KinesisClient,
   RegisterStreamConsumerCommand,
   ResourceInUseException,
@@ -24,22 +27,30 @@ import * as os from "os";
 import * as path from "path";
 import { LakeConfig, SegmentConfig } from "../model/config";
 import type { Catalog } from "../model/catalog";
-import { catalogFromConfig } from "../apps/lib/catalog";
+import { catalogFromConfig, LOCAL_ACCOUNT } from "../apps/lib/catalog";
 import { createKinesisClient } from "../apps/lib/client";
 import { UserError } from "../apps/lib/errors";
-import { LocalKinesis, startLocalKinesis } from "./kinesis";
+import { LocalKinesis, startLocalKinesis, STATE_FILE_NAME } from "./kinesis";
 import { LocalFirehose } from "./firehose";
 import { LocalProcessor } from "./processor";
-import { ensureStream } from "../apps/lib/streams";
-import { loadStackTopology, localStackName, PROJECT_DIR } from "../apps/lib/topology";
+import { ensureStream, waitForActive } from "../apps/lib/streams";
+import { loadStackTopology, localLakeDir, localStackName, stackRegion } from "../apps/lib/topology";
+import { LockInfo, takeLock } from "./lake-lock";
 
 export interface LocalLakeOptions {
   /** Stack whose topology to use. @default DATALAKE_STACK, then "dev" */
   stack?: string;
   /** The topology itself, instead of reading `Pulumi.<stack>.yaml` (tests, tools). @default read from the stack file */
   config?: LakeConfig;
-  /** Folder for the lake's state (streams, wire-tap objects). @default DATALAKE_LOCAL_DIR, then "<project>/.datalake/local" */
+  /** Folder for the lake's state (streams, wire-tap objects). @default DATALAKE_LOCAL_DIR, then "<project>/.datalake/local/<stack>" */
   dataDir?: string;
+  /**
+   * Port of the lake's Kinesis endpoint on 127.0.0.1. @default the port this folder's lake used last (kept
+   * in `<dataDir>/port`, so pasted exports stay valid across restarts), else a free one
+   */
+  port?: number;
+  /** Region the lake answers as (its streams' ARNs). @default the stack's `aws:region`, else us-east-1 */
+  region?: string;
   /** Keep stream contents between runs. @default true */
   persist?: boolean;
   /**
@@ -71,6 +82,8 @@ export interface LocalService {
 
 export interface LocalLake {
   endpoint: string;
+  /** The region the lake's streams are in (the stack's `aws:region`). */
+  region: string;
   client: KinesisClient;
   config: LakeConfig;
   catalog: Catalog;
@@ -85,8 +98,13 @@ export interface LocalLake {
   routes: LocalProcessor[];
   /** The emulator (its ports, its pid). */
   kinesis: LocalKinesis;
-  /** Records the lake's endpoint and catalog file in its lock, for the message another process gets. */
-  advertise(info: { catalogFile: string }): void;
+  /** Records the lake's endpoint, catalog file and export lines in its lock, for the message another process gets. */
+  advertise(info: { catalogFile: string; exports: string[] }): void;
+  /**
+   * Settles with the first error that stopped a wire-tap or a route for good (a refused position, a state it
+   * cannot read): whoever runs the lake stops it then, non-zero, rather than run on with a part stalled.
+   */
+  failed: Promise<Error>;
   /** Stops every service, last started first. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -96,77 +114,17 @@ export function localBucketDir(dataDir: string, bucketName: string): string {
   return path.join(dataDir, "s3", bucketName);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-interface LockInfo {
-  pid: number;
-  holder?: string;
-  endpoint?: string;
-  catalogFile?: string;
-}
-
-function readLock(file: string): LockInfo | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-  try {
-    const info = JSON.parse(text) as LockInfo;
-    if (typeof info === "number") return { pid: info };
-    return typeof info?.pid === "number" ? info : undefined;
-  } catch {
-    return Number(text) ? { pid: Number(text) } : undefined;
-  }
-}
-
 function busyMessage(dir: string, owner: LockInfo): string {
   if (owner.holder === "npm run local-lake" && owner.endpoint) {
-    const vars = `AWS_ENDPOINT_URL_KINESIS=${owner.endpoint}${owner.catalogFile ? ` DATALAKE_CATALOG=${owner.catalogFile}` : ""}`;
-    return `the local lake in ${dir} is running under \`npm run local-lake\` (process ${owner.pid}); use it by setting the variables it printed: export ${vars}`;
+    const lines = owner.exports ?? [`export AWS_ENDPOINT_URL_KINESIS=${owner.endpoint}`, ...(owner.catalogFile ? [`export DATALAKE_CATALOG=${owner.catalogFile}`] : [])];
+    return `the local lake in ${dir} is already running under \`npm run local-lake\` (process ${owner.pid}); use it by pasting the lines it printed: ${lines.join("; ")}`;
   }
-  return `the local lake in ${dir} is in use by ${owner.holder ?? "another app"} (process ${owner.pid}); run one app at a time, or start \`npm run local-lake\` and set the variables it prints (AWS_ENDPOINT_URL_KINESIS, DATALAKE_CATALOG) so several apps share it`;
-}
-
-/** One process at a time owns a persisted local lake; a second would overwrite the first one's state. */
-function takeLock(dir: string, holder: string): { release: () => void; update: (info: Partial<LockInfo>) => void } {
-  const lock = path.join(dir, "lock");
-  fs.mkdirSync(dir, { recursive: true });
-  const mine: LockInfo = { pid: process.pid, holder };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lock, JSON.stringify(mine), { flag: "wx" });
-      return {
-        release: () => {
-          if (readLock(lock)?.pid === process.pid) fs.rmSync(lock, { force: true });
-        },
-        update: (info) => {
-          Object.assign(mine, info);
-          const tmp = `${lock}.tmp-${process.pid}`;
-          fs.writeFileSync(tmp, JSON.stringify(mine));
-          fs.renameSync(tmp, lock);
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const owner = readLock(lock);
-      if (owner && owner.pid !== process.pid && isAlive(owner.pid)) throw new UserError(busyMessage(dir, owner));
-      fs.rmSync(lock, { force: true }); // left behind by a process that died
-    }
-  }
-  throw new UserError(`cannot lock the local lake in ${dir}; remove ${path.join(dir, "lock")} if no app is running`);
+  return `the local lake in ${dir} is in use by ${owner.holder ?? "another app"} (process ${owner.pid}); run one app at a time, or start \`npm run local-lake\` and paste the export lines it prints so several apps share it`;
 }
 
 /** Registers the segment's enhanced fan-out consumers (under the names the config gives, as on AWS) and waits until they are ACTIVE. */
-async function registerConsumers(client: KinesisClient, streamArn: string, names: string[]): Promise<void> {
+async function registerConsumers(client: KinesisClient, streamArn: string, names: string[]): Promise<Map<string, string>> {
+  const arns = new Map<string, string>();
   for (const name of names) {
     try {
       await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }));
@@ -176,10 +134,31 @@ async function registerConsumers(client: KinesisClient, streamArn: string, names
     const deadline = Date.now() + 30_000;
     for (;;) {
       const out = await client.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }));
-      if (out.ConsumerDescription?.ConsumerStatus === "ACTIVE") break;
+      if (out.ConsumerDescription?.ConsumerStatus === "ACTIVE") {
+        if (out.ConsumerDescription.ConsumerARN) arns.set(name, out.ConsumerDescription.ConsumerARN);
+        break;
+      }
       if (Date.now() > deadline) throw new Error(`consumer ${name} of ${streamArn} did not become ACTIVE within 30 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+  return arns;
+}
+
+function readPort(file: string): number | undefined {
+  try {
+    const port = Number(fs.readFileSync(file, "utf8").trim());
+    return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lakes before one folder per stack kept their state in `.datalake/local/` itself: say where it is, once per start. */
+function noticeOldLayout(dataDir: string, warn: (line: string) => void): void {
+  const parent = path.dirname(dataDir);
+  if (fs.existsSync(path.join(parent, "kinesis", STATE_FILE_NAME)) && !fs.existsSync(path.join(dataDir, "kinesis", STATE_FILE_NAME))) {
+    warn(`local lake: each stack now has its own folder (${dataDir}); the state of an earlier lake is still in ${parent} (kinesis/, s3/, firehose/): move those into ${dataDir} to keep its records, or delete them`);
   }
 }
 
@@ -190,16 +169,21 @@ function consumersOf(segment: SegmentConfig): string[] {
 export async function startLocalLake(options: LocalLakeOptions = {}): Promise<LocalLake> {
   const stack = options.stack ?? localStackName();
   const config = options.config ?? loadStackTopology(stack);
-  const dataDir = path.resolve(options.dataDir ?? process.env.DATALAKE_LOCAL_DIR ?? path.join(PROJECT_DIR, ".datalake", "local"));
+  const dataDir = path.resolve(options.dataDir ?? localLakeDir(stack));
   const persist = options.persist ?? true;
   const log = options.log ?? (() => undefined);
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const lock = persist ? takeLock(dataDir, options.holder ?? "another app") : { release: () => undefined, update: () => undefined };
-  const catalog = catalogFromConfig(config);
+  const region = options.region ?? (options.config ? LOCAL_ACCOUNT.region : stackRegion(stack)) ?? LOCAL_ACCOUNT.region;
+  const lock = persist ? takeLock(dataDir, options.holder ?? "another app", (owner) => busyMessage(dataDir, owner)) : { release: () => undefined, update: () => undefined };
+  if (persist && !options.dataDir) noticeOldLayout(dataDir, warn);
+  const catalog = catalogFromConfig(config, { ...LOCAL_ACCOUNT, region });
+  for (const segment of config.segments) catalog[segment.address].localArchiveDir = localBucketDir(dataDir, catalog[segment.address].bucketName);
   const services: LocalService[] = [];
   const wireTaps = new Map<string, LocalFirehose>();
   const routes: LocalProcessor[] = [];
   let stopping: Promise<void> | undefined;
+  let reportFailure: (err: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
   const stopAll = () =>
     (stopping ??= (async () => {
       for (const service of [...services].reverse()) {
@@ -211,14 +195,29 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
   try {
     // Amazon Kinesis Data Streams: the emulator, every segment's stream, every registered consumer.
     let recovered = false;
-    const kinesis = await startLocalKinesis({
-      persistDir: persist ? path.join(dataDir, "kinesis") : undefined,
-      warn: (line) => {
-        recovered = true;
-        warn(line);
-      },
-    });
-    const client = createKinesisClient({ endpoint: kinesis.endpoint });
+    const portFile = path.join(dataDir, "port");
+    const savedPort = persist ? readPort(portFile) : undefined;
+    const startKinesis = (port: number | undefined) =>
+      startLocalKinesis({
+        persistDir: persist ? path.join(dataDir, "kinesis") : undefined,
+        port,
+        info: log,
+        warn: (line) => {
+          recovered = true;
+          warn(line);
+        },
+      });
+    let kinesis: LocalKinesis;
+    try {
+      kinesis = await startKinesis(options.port ?? savedPort);
+    } catch (err) {
+      // The port this folder's lake used last is taken by another program: run on a free one and say so.
+      if (options.port !== undefined || savedPort === undefined || !(err instanceof UserError)) throw err;
+      kinesis = await startKinesis(0);
+      warn(`local lake: port ${savedPort}, which this lake used before, is taken by another program; it answers at ${kinesis.endpoint} now (paste the new export lines, or choose with --port)`);
+    }
+    if (persist && kinesis.port !== savedPort) fs.writeFileSync(portFile, `${kinesis.port}\n`);
+    const client = createKinesisClient({ endpoint: kinesis.endpoint, region });
     services.push({
       aws: "Amazon Kinesis Data Streams",
       description: `kinesis-local at ${kinesis.endpoint}`,
@@ -232,9 +231,21 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       config.segments.map(async (segment) => {
         const streamName = catalog[segment.address].streamName;
         await ensureStream(client, { name: streamName, shards: segment.shards });
-        const summary = (await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary;
+        let summary = (await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary;
+        // The segment's retention, as the deployed stream has it (records past it are dropped at a start).
+        if (summary?.RetentionPeriodHours !== undefined && summary.RetentionPeriodHours !== segment.retentionHours) {
+          const Command = segment.retentionHours > summary.RetentionPeriodHours ? IncreaseStreamRetentionPeriodCommand : DecreaseStreamRetentionPeriodCommand;
+          await client.send(new Command({ StreamName: streamName, RetentionPeriodHours: segment.retentionHours }));
+          await waitForActive(client, streamName);
+          summary = (await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }))).StreamDescriptionSummary;
+        }
         created.set(segment.address, summary?.StreamCreationTimestamp);
-        if (consumersOf(segment).length > 0) await registerConsumers(client, summary!.StreamARN!, consumersOf(segment));
+        const entry = catalog[segment.address];
+        if (summary?.StreamARN) entry.streamArn = summary.StreamARN;
+        if (consumersOf(segment).length > 0) {
+          const arns = await registerConsumers(client, summary!.StreamARN!, consumersOf(segment));
+          for (const [name, arn] of arns) if (entry.consumers?.[name]) entry.consumers[name].consumerArn = arn;
+        }
       }),
     );
     log(`local lake: ${config.segments.length} segment streams of Pulumi.${stack}.yaml ready at ${kinesis.endpoint}`);
@@ -259,6 +270,9 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
           // Streams rolled back to an earlier snapshot reuse sequence numbers: deliver them again (duplicates, never gaps).
           restart: recovered,
           log: warn,
+          onFailure: (err) => {
+            if (!stopping) reportFailure(new Error(`the wire-tap of ${segment.address} stopped: ${err.message}`));
+          },
         });
         wireTaps.set(segment.address, tap);
         tap.start();
@@ -293,7 +307,12 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
           ...catalog[route.from].deadLetterQueues,
           [route.name]: { to: route.to, queueUrl: `file://${processor.deadLetterFile}`, queueArn: `local:${processor.deadLetterFile}` },
         };
-        running.push(processor.run(stopRoutes.signal).catch((err: Error) => warn(`local lake: route ${route.from} -> ${route.to} stopped: ${err.message}`)));
+        running.push(
+          processor.run(stopRoutes.signal).catch((err: Error) => {
+            warn(`local lake: route ${route.from} -> ${route.to} stopped: ${err.message}`);
+            if (!stopping) reportFailure(new Error(`route ${route.from} -> ${route.to} stopped: ${err.message}`));
+          }),
+        );
       }
       services.push({
         aws: "route processors",
@@ -307,6 +326,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
 
     return {
       endpoint: kinesis.endpoint,
+      region,
       client,
       config,
       catalog,
@@ -316,7 +336,8 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       wireTaps,
       routes,
       kinesis,
-      advertise: ({ catalogFile }) => lock.update({ endpoint: kinesis.endpoint, catalogFile }),
+      advertise: ({ catalogFile, exports }) => lock.update({ endpoint: kinesis.endpoint, catalogFile, exports }),
+      failed,
       stop: stopAll,
     };
   } catch (err) {

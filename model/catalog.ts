@@ -29,13 +29,15 @@ export interface CatalogEntry {
   sharedWith?: { producers: string[]; consumers: string[] };
   /** Dead-letter queues of the routes that read this segment, by route name (absent when none does). */
   deadLetterQueues?: Record<string, DeadLetterQueueEntry>;
+  /** Local lake only: the folder standing in for the segment's bucket (replay and query read it). */
+  localArchiveDir?: string;
 }
 
 /** A registered consumer of a segment (enhanced fan-out: its own 2 MiB/s per shard). */
 export interface ConsumerEntry {
   /** The name it is registered under on the stream (`--consumer NAME`). */
   consumerName: string;
-  /** The registered consumer's ARN; absent in the local lake, where it is known only once registered. */
+  /** The registered consumer's ARN (the local lake fills it in once the consumer is registered and ACTIVE). */
   consumerArn?: string;
   /** Managed policy that lets a subscriber read through this consumer only. */
   policyArn: string;

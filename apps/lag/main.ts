@@ -9,6 +9,7 @@ import { DescribeStreamSummaryCommand } from "@aws-sdk/client-kinesis";
 import { Command, Option } from "commander";
 import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
+import { isLoopbackEndpoint } from "../lib/client";
 import { addTargetOptions, resolveTarget } from "../lib/target";
 import { parseCheckpoint } from "../subscriber/checkpoint";
 import { consumerLag, createMetricsClient } from "./consumer";
@@ -81,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       log(`lag: ${lags.length} shards of ${target.streamName}; ${exact ? "" : "at least "}${total} records behind, oldest unread record ${formatDuration(oldest)} old`);
       return EXIT.ok;
     }
-    if (target.local) {
+    if (target.local || isLoopbackEndpoint(target.endpoint)) {
       throw new UserError(
         `--consumer ${flags.consumer}: the local lake has no CloudWatch, and Kinesis keeps no position for an enhanced fan-out consumer, so its lag is not known here; use --checkpoint FILE of that consumer`,
       );

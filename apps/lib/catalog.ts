@@ -5,6 +5,7 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import { z } from "zod";
 import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry } from "../../model/catalog";
 import { LakeConfig } from "../../model/config";
@@ -23,6 +24,7 @@ export const catalogEntrySchema = z.looseObject({
   readerPolicyArn: z.string().optional(),
   tableName: z.string().optional(),
   region: z.string().optional(),
+  localArchiveDir: z.string().optional(),
 });
 /** A catalog entry as read from a file: the stack output's fields, of which only `streamName` is required. */
 export type CatalogEntry = Partial<LakeCatalogEntry> & Pick<LakeCatalogEntry, "streamName">;
@@ -55,6 +57,10 @@ export function readCatalogFile(file: string): Catalog {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch {
+    // A local lake's catalog (`.datalake/local/<stack>/catalog.json`): the fix is to start that lake.
+    if (/[\\/]\.datalake[\\/]local[\\/]/.test(path.resolve(file))) {
+      throw new UserError(`catalog file ${file} cannot be read: the local lake that writes it has not run in that folder; start it with \`npm run local-lake\` and paste the lines it prints`);
+    }
     throw new UserError(`catalog file ${file} cannot be read; ${CATALOG_HINT}`);
   }
   return parseCatalog(text, file);

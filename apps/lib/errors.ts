@@ -44,6 +44,10 @@ export function describeAwsError(err: unknown): string | undefined {
     return `${err.message.split("\n")[0]}; check that the endpoint (--endpoint, AWS_ENDPOINT_URL_KINESIS) is up and reachable`;
   }
   const code = (err as NodeJS.ErrnoException).code;
+  const { address, port } = err as { address?: string; port?: number };
+  if (code === "ECONNREFUSED" && address && /^127\.|^::1$|^::ffff:127\./.test(address)) {
+    return `nothing answers at http://${address}:${port ?? "?"} (ECONNREFUSED); if that is the local lake, start it again with \`npm run local-lake\` (it keeps its port, so the lines you pasted stay valid)`;
+  }
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
     return `cannot reach the Kinesis endpoint (${code}): check --endpoint / AWS_ENDPOINT_URL_KINESIS`;
   }

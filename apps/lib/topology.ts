@@ -16,6 +16,18 @@ export function localStackName(env: NodeJS.ProcessEnv = process.env): string {
   return env.DATALAKE_STACK ?? "dev";
 }
 
+/** The folder of a stack's local lake: DATALAKE_LOCAL_DIR, else `<project>/.datalake/local/<stack>`. */
+export function localLakeDir(stack: string = localStackName(), env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.DATALAKE_LOCAL_DIR || path.join(PROJECT_DIR, ".datalake", "local", stack));
+}
+
+/** The stack's `aws:region`, or undefined when its stack file sets none. */
+export function stackRegion(stack: string = localStackName(), projectDir: string = PROJECT_DIR): string | undefined {
+  const stackFile = readYaml(path.join(projectDir, `Pulumi.${stack}.yaml`)) as { config?: Record<string, unknown> } | null;
+  const region = stackFile?.config?.["aws:region"];
+  return typeof region === "string" && region ? region : undefined;
+}
+
 function readYaml(file: string): unknown {
   let text: string;
   try {

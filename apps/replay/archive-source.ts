@@ -3,15 +3,17 @@
  * bucket is on S3 or is the local lake's folder. In the order:
  *   1. `--archive-dir DIR` or DATALAKE_ARCHIVE_DIR: a folder holding one folder per bucket (the local
  *      lake's `<dataDir>/s3`), for a lake started with `npm run local-lake`;
- *   2. with no AWS target configured: the embedded local lake's folder (DATALAKE_LOCAL_DIR or .datalake/local);
- *   3. otherwise the segment's bucket on S3.
+ *   2. with no AWS target configured: the embedded local lake's folder (DATALAKE_LOCAL_DIR or
+ *      .datalake/local/<stack>);
+ *   3. a catalog written by a local lake (its entries name `localArchiveDir`): that lake's folder;
+ *   4. otherwise the segment's bucket on S3.
  */
 import * as path from "path";
 import { ArchiveStore, LocalArchiveStore } from "../../local/archive";
-import { Catalog, catalogFromConfig, catalogFromPulumi, CATALOG_HINT, CatalogEntry, entryRegion, lookupSegment, readCatalogFile } from "../lib/catalog";
+import { Catalog, catalogFromConfig, catalogFromPulumi, CATALOG_HINT, CatalogEntry, entryRegion, LOCAL_ACCOUNT, lookupSegment, readCatalogFile } from "../lib/catalog";
 import { UserError } from "../lib/errors";
 import { awsTargetConfigured, TargetOptions } from "../lib/target";
-import { loadStackTopology, localStackName, PROJECT_DIR } from "../lib/topology";
+import { loadStackTopology, localLakeDir, localStackName, stackRegion } from "../lib/topology";
 import { S3ArchiveStore } from "./s3-archive";
 
 export interface ArchiveSource {
@@ -31,12 +33,12 @@ export interface ArchiveSourceOptions extends TargetOptions {
 
 /** The local lake's folder of buckets: `<DATALAKE_LOCAL_DIR or .datalake/local>/s3`. */
 export function localArchiveRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(path.resolve(env.DATALAKE_LOCAL_DIR ?? path.join(PROJECT_DIR, ".datalake", "local")), "s3");
+  return path.join(localLakeDir(localStackName(env), env), "s3");
 }
 
 function localCatalog(env: NodeJS.ProcessEnv): { catalog: Catalog; source: string } {
   const stack = localStackName(env);
-  return { catalog: catalogFromConfig(loadStackTopology(stack)), source: `the local lake (Pulumi.${stack}.yaml)` };
+  return { catalog: catalogFromConfig(loadStackTopology(stack), { ...LOCAL_ACCOUNT, region: stackRegion(stack) ?? LOCAL_ACCOUNT.region }), source: `the local lake (Pulumi.${stack}.yaml)` };
 }
 
 function awsCatalog(opts: TargetOptions, env: NodeJS.ProcessEnv): { catalog: Catalog; source: string } {
@@ -67,6 +69,16 @@ export function resolveArchiveSource(segment: string, opts: ArchiveSourceOptions
   const { catalog, source } = awsCatalog(opts, env);
   const entry = lookupSegment(catalog, segment, source);
   if (!entry.bucketName) throw new UserError(`the catalog entry of ${segment} in ${source} has no bucketName; use the stack's catalog output`);
+  if (entry.localArchiveDir) {
+    // A catalog a local lake wrote (`npm run local-lake`): its archive is that lake's folder.
+    return {
+      store: new LocalArchiveStore(entry.localArchiveDir),
+      entry,
+      catalog,
+      description: `archive: ${path.relative(process.cwd(), entry.localArchiveDir) || "."} (the local lake of ${source}), segment ${segment}`,
+      close: () => undefined,
+    };
+  }
   const store = new S3ArchiveStore(entry.bucketName, {
     region: opts.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? entryRegion(entry),
   });
