@@ -38,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
   const exports = [
     `export AWS_ENDPOINT_URL_KINESIS=${lake.endpoint}`,
     `export AWS_REGION=${lake.region}`,
+    // botocore (boto3, AWS CLI v1) reads this one, not AWS_REGION.
+    `export AWS_DEFAULT_REGION=${lake.region}`,
     `export DATALAKE_CATALOG=${catalogFile}`,
     `export DATALAKE_STACK=${stack}`,
   ];
