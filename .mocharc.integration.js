@@ -26,6 +26,7 @@ const LONGEST_FIRST = [
   "archive", // ~45: publish, query, replay, a killed replay
   "deadlines", // ~40: frozen and refusing endpoints, retry bounds
   "lag", // ~30
+  "real-clients", // ~30: boto3, AWS CLI v2, a Go build
   "read-budget", // ~25: a 12 s live stream
 ];
 
