@@ -56,3 +56,39 @@ export function runNode(nodeArgs: string[], env: NodeJS.ProcessEnv): Promise<App
 export function runApp(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<AppRun> {
   return runNode(appArgs(entry, args), env);
 }
+
+export interface NpmRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `npm run -s <script> -- ...args` as a user types it, without blocking this process: the tests' emulator
+ * has its front door in this process, so a synchronous spawn would leave every app call unanswered.
+ * Killed (status null) after `timeoutMs`.
+ */
+export function runNpm(script: string, args: string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number } = {}): Promise<NpmRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "-s", script, "--", ...args], { cwd: PROJECT_DIR, env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      stderr += `\n[test] npm run ${script} killed after ${options.timeoutMs ?? 170_000} ms`;
+      try {
+        process.kill(-child.pid!, "SIGKILL"); // npm and the app it started
+      } catch {
+        // already gone
+      }
+    }, options.timeoutMs ?? 170_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ status: code, stdout, stderr });
+    });
+    child.stdin!.on("error", () => undefined); // an app that exits before reading all of stdin
+    child.stdin!.end(options.input ?? "");
+  });
+}

@@ -7,7 +7,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,13 +18,10 @@ import { SegmentConfig } from "../../model/config";
 import { wireTapObjectKey } from "../../model/naming";
 import { LocalWireTap } from "../../local/firehose";
 import { useLocalKinesis } from "../helpers/local-kinesis";
-import { appArgs } from "../helpers/run-app";
+import { appArgs, runNpm } from "../helpers/run-app";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv) {
-  return spawnSync("npm", ["run", "-s", script, "--", ...args], { cwd: ROOT, encoding: "utf8", env, timeout: 170_000 });
-}
 
 /** Every record a stream holds, read from every shard at TRIM_HORIZON until it is drained. */
 async function readStream(client: KinesisClient, stream: string): Promise<string[]> {
@@ -97,59 +94,53 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("publishes every line of a file as one record, keyed by a field", async () => {
-    const run = npmRun("publish", ["--segment", "ingest/persons", "--file", path.join(dir, "records.jsonl"), "--key-field", "id"], env);
+    const run = await runNpm("publish", ["--segment", "ingest/persons", "--file", path.join(dir, "records.jsonl"), "--key-field", "id"], env);
     assert.strictEqual(run.status, 0, run.stderr);
     assert.match(run.stderr, new RegExp(`published ${N} of ${N} records`));
     const stored = await readStream(emulator.client, targets.persons);
     assert.strictEqual(new Set(ids(stored)).size, N);
   });
 
-  it("refuses a file with a line missing the key field, naming the line, before sending anything", () => {
+  it("refuses a file with a line missing the key field, naming the line, before sending anything", async () => {
     const bad = path.join(dir, "bad.jsonl");
     fs.writeFileSync(bad, `${line("x-1", 1)}\n{"name":"no id"}\n`);
-    const run = npmRun("publish", ["--segment", "test/corrupt", "--file", bad, "--key-field", "id"], env);
+    const run = await runNpm("publish", ["--segment", "test/corrupt", "--file", bad, "--key-field", "id"], env);
     assert.strictEqual(run.status, 2, run.stderr);
     assert.match(run.stderr, /^error: nothing was published: line 2 of .*bad\.jsonl has no field "id"/m);
   });
 
   it("from stdin, stops at a line missing the key field, naming it, after delivering the lines before it", async () => {
     const input = `${line("s-1", 1)}\n${line("s-2", 2)}\n\n${line("s-3", 3)}\n{"name":"no id"}\n${line("s-4", 4)}\n`;
-    const run = spawnSync("npm", ["run", "-s", "publish", "--", "--segment", "test/stdin", "--key-field", "id"], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env,
-      input,
-      timeout: 170_000,
-    });
+    const run = await runNpm("publish", ["--segment", "test/stdin", "--key-field", "id"], env, { input });
     assert.strictEqual(run.status, 2, run.stderr);
     assert.match(run.stderr, /^error: stopped: line 5 of stdin has no field "id" for the partition key; the 3 records before it were delivered$/m);
     assert.deepStrictEqual(ids(await readStream(emulator.client, targets.stdin)).sort(), ["s-1", "s-2", "s-3"]);
   });
 
-  it("queries the archive with the Glue tables' names and partition columns", () => {
-    const run = npmRun("query", ["SELECT count(*) AS n, count(DISTINCT hour) AS hours FROM ingest.persons WHERE id LIKE 'w-%'"], env);
+  it("queries the archive with the Glue tables' names and partition columns", async () => {
+    const run = await runNpm("query", ["SELECT count(*) AS n, count(DISTINCT hour) AS hours FROM ingest.persons WHERE id LIKE 'w-%'"], env);
     assert.strictEqual(run.status, 0, run.stderr);
     assert.deepStrictEqual(JSON.parse(run.stdout.trim()), { n: N, hours: 1 });
-    const all = npmRun("query", ["SELECT count(*) AS n FROM datalake_dev_ingest.persons"], env);
+    const all = await runNpm("query", ["SELECT count(*) AS n FROM datalake_dev_ingest.persons"], env);
     assert.deepStrictEqual(JSON.parse(all.stdout.trim()), { n: N + 80 });
-    const unknown = npmRun("query", ["SELECT * FROM ingest.nothing"], env);
+    const unknown = await runNpm("query", ["SELECT * FROM ingest.nothing"], env);
     assert.strictEqual(unknown.status, 2);
     assert.match(unknown.stderr, /^error: the query failed: Catalog Error: .*the tables are ingest\.persons/m);
     assert.strictEqual(unknown.stderr.trim().split("\n").filter((l) => l.startsWith("error")).length, 1);
   });
 
-  it("refuses to replay a segment into itself without --allow-source-replay", () => {
-    const run = npmRun("replay", ["--segment", "ingest/persons", ...windowArgs], env);
+  it("refuses to replay a segment into itself without --allow-source-replay", async () => {
+    const run = await runNpm("replay", ["--segment", "ingest/persons", ...windowArgs], env);
     assert.strictEqual(run.status, 2, run.stderr);
     assert.match(run.stderr, /^error: replaying ingest\/persons into itself would archive the same records a second time/m);
   });
 
   it("replays exactly the window's N records (GZIP and plain objects, boundaries honoured) into another segment", async () => {
-    const dry = npmRun("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--dry-run"], env);
+    const dry = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--dry-run"], env);
     assert.strictEqual(dry.status, 0, dry.stderr);
     assert.strictEqual(JSON.parse(dry.stdout).matched, N);
     const checkpoint = path.join(dir, "replayed.json");
-    const run = npmRun("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--checkpoint", checkpoint], env);
+    const run = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--checkpoint", checkpoint], env);
     assert.strictEqual(run.status, 0, run.stderr);
     const summary = JSON.parse(run.stdout) as { objects: number; published: number };
     assert.deepStrictEqual([summary.objects, summary.published], [2, N]);
@@ -158,7 +149,7 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     assert.strictEqual(new Set(got).size, N);
     assert.ok(got.every((id) => id.startsWith("w-")));
     // The same command again does nothing: the checkpoint says the window was replayed.
-    const again = npmRun("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--checkpoint", checkpoint], env);
+    const again = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--checkpoint", checkpoint], env);
     assert.strictEqual(again.status, 0, again.stderr);
     assert.strictEqual((await readStream(emulator.client, targets.replayed)).length, N);
   });
@@ -180,7 +171,7 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     await exited;
     const before = (JSON.parse(fs.readFileSync(checkpoint, "utf8")) as { published: number; completedAt?: string });
     assert.ok(before.published < N && !before.completedAt, "killed before the end");
-    const resumed = npmRun("replay", args, env);
+    const resumed = await runNpm("replay", args, env);
     assert.strictEqual(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, /resuming after record/);
     const got = ids(await readStream(emulator.client, targets.killed));
@@ -194,7 +185,7 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     const gz = zlib.gzipSync(Buffer.from(`${line("c-1", 1)}\n${line("c-2", 2)}\n`));
     fs.writeFileSync(file, gz.subarray(0, gz.length - 8));
     try {
-      const run = npmRun("replay", ["--segment", "ingest/persons", "--into", "test/corrupt", ...windowArgs, "--checkpoint", path.join(dir, "corrupt.json")], env);
+      const run = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/corrupt", ...windowArgs, "--checkpoint", path.join(dir, "corrupt.json")], env);
       assert.strictEqual(run.status, 1, run.stderr);
       assert.ok(run.stderr.includes(`skipped corrupt object ${key}`), run.stderr);
       assert.match(run.stderr, /^error: 1 corrupt object\(s\) skipped/m);

@@ -109,7 +109,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
     for (let round = 0; round < rounds; round++) {
       const lake = await startLakeProcess(dataDir);
       assert.doesNotMatch(lake.stderr(), /could not be loaded/, `round ${round}: a kill -9 must not cost a snapshot:\n${lake.stderr()}`);
-      const client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+      const client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS, region: lake.vars.AWS_REGION });
       const publisher = publishUntilStopped(client, `r${round}`);
       const deadline = Date.now() + 60_000;
       while (publisher.acked() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -122,7 +122,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
       assert.ok(acked > 0, `round ${round}: nothing was published`);
     }
     const last = await startLakeProcess(dataDir);
-    const client = createKinesisClient({ endpoint: last.vars.AWS_ENDPOINT_URL_KINESIS });
+    const client = createKinesisClient({ endpoint: last.vars.AWS_ENDPOINT_URL_KINESIS, region: last.vars.AWS_REGION });
     try {
       assert.ok((await countRecords(client, PERSONS)) > 0, "the snapshots kept records");
     } finally {
@@ -134,7 +134,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
 
   it("Ctrl-C and a double Ctrl-C to the terminal's process group: it starts again, and a single Ctrl-C keeps every acknowledged record", async () => {
     let lake = await startLakeProcess(dataDir);
-    let client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+    let client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS, region: lake.vars.AWS_REGION });
     const before = await countRecords(client, PERSONS);
     const publisher = publishUntilStopped(client, "ctrl-c");
     await new Promise((r) => setTimeout(r, 1500));
@@ -144,7 +144,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
     assert.strictEqual(await lake.exited, 0, lake.stderr());
 
     lake = await startLakeProcess(dataDir);
-    client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+    client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS, region: lake.vars.AWS_REGION });
     assert.strictEqual(await countRecords(client, PERSONS), before + acked, "a clean stop writes a last snapshot");
     const again = publishUntilStopped(client, "double");
     await new Promise((r) => setTimeout(r, 1000));
@@ -165,7 +165,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
 
   it("kill -9 a few seconds after publishing paused loses nothing that was acknowledged", async () => {
     let lake = await startLakeProcess(dataDir);
-    let client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+    let client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS, region: lake.vars.AWS_REGION });
     const before = await countRecords(client, PERSONS);
     const publisher = publishUntilStopped(client, "pause");
     const deadline = Date.now() + 60_000;
@@ -175,7 +175,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
     await killHard(lake, true);
     client.destroy();
     lake = await startLakeProcess(dataDir);
-    client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS });
+    client = createKinesisClient({ endpoint: lake.vars.AWS_ENDPOINT_URL_KINESIS, region: lake.vars.AWS_REGION });
     try {
       assert.strictEqual(await countRecords(client, PERSONS), before + acked);
     } finally {

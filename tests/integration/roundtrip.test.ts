@@ -1,16 +1,11 @@
 import * as assert from "assert";
-import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { useLocalKinesis } from "../helpers/local-kinesis";
+import { runNpm } from "../helpers/run-app";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 
-/** Runs a package.json script exactly as a user would: `npm run -s <script> -- <args>`. */
-function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv): SpawnSyncReturns<string> {
-  return spawnSync("npm", ["run", "-s", script, "--", ...args], { cwd: ROOT, encoding: "utf8", env, timeout: 150_000 });
-}
 
 /** An environment with no AWS account configured, plus `extra`. */
 function env(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -32,23 +27,23 @@ describe("publish-demo then subscribe, the apps as users run them", function () 
     const stream = await emulator.createStream(emulator.uniqueName("roundtrip"), 4);
     const n = 2500;
     const e = env({ AWS_ENDPOINT_URL_KINESIS: emulator.endpoint });
-    const pub = npmRun("publish-demo", ["--stream", stream, "--count", String(n)], e);
+    const pub = await runNpm("publish-demo", ["--stream", stream, "--count", String(n)], e);
     assert.strictEqual(pub.status, 0, pub.stderr);
-    const sub = npmRun("subscribe", ["--stream", stream, "--from", "trim-horizon", "--max", String(n), "--idle-timeout", "20"], e);
+    const sub = await runNpm("subscribe", ["--stream", stream, "--from", "trim-horizon", "--max", String(n), "--idle-timeout", "20"], e);
     assert.strictEqual(sub.status, 0, sub.stderr);
     const ids = distinctIds(sub.stdout);
     assert.strictEqual(ids.size, n);
     assert.match(sub.stderr, new RegExp(`target: stream ${stream} at ${emulator.endpoint.replace(/[.]/g, "\\.")}`));
   });
 
-  it("with no AWS target, both apps share the embedded local lake across runs", () => {
+  it("with no AWS target, both apps share the embedded local lake across runs", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "datalake-local-"));
     try {
       const e = env({ DATALAKE_LOCAL_DIR: dir });
-      const pub = npmRun("publish-demo", ["--segment", "ingest/orders", "--count", "300"], e);
+      const pub = await runNpm("publish-demo", ["--segment", "ingest/orders", "--count", "300"], e);
       assert.strictEqual(pub.status, 0, pub.stderr);
       assert.match(pub.stderr, /target: local lake .* stream datalake-dev-ingest-orders/);
-      const sub = npmRun("subscribe", ["--segment", "ingest/orders", "--from", "trim-horizon", "--max", "300", "--idle-timeout", "20"], e);
+      const sub = await runNpm("subscribe", ["--segment", "ingest/orders", "--from", "trim-horizon", "--max", "300", "--idle-timeout", "20"], e);
       assert.strictEqual(sub.status, 0, sub.stderr);
       assert.strictEqual(distinctIds(sub.stdout).size, 300);
     } finally {
