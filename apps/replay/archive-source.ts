@@ -32,7 +32,21 @@ export interface ArchiveSourceOptions extends TargetOptions {
 }
 
 /** The local lake's folder of buckets: `<DATALAKE_LOCAL_DIR or .datalake/local>/s3`. */
+/**
+ * The folder holding the local lake's buckets: the one named by the catalog the lake printed
+ * (DATALAKE_CATALOG, whose entries carry `localArchiveDir`), else the stack's local lake folder.
+ */
 export function localArchiveRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DATALAKE_CATALOG) {
+    let catalog: Catalog | undefined;
+    try {
+      catalog = readCatalogFile(env.DATALAKE_CATALOG);
+    } catch {
+      catalog = undefined; // not readable here: the app that needs its entries reports that
+    }
+    const entry = Object.values(catalog ?? {}).find((e) => e.localArchiveDir && e.bucketName);
+    if (entry) return path.dirname(entry.localArchiveDir!);
+  }
   return path.join(localLakeDir(localStackName(env), env), "s3");
 }
 
