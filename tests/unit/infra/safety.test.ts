@@ -295,3 +295,29 @@ describe("cross-account sharing (issue 7.10)", function () {
     assert.strictEqual(run.catalog["curated/adults"].sharedWith, undefined);
   });
 });
+
+describe("pulumi destroy and the query results (issue 17.1)", function () {
+  this.timeout(120_000);
+  let run: LakeRun;
+  before(async () => {
+    run = await buildLake(clone(stackTopology("dev")), { stack: "dev" });
+  });
+
+  it("retains the results bucket, every guard of it, and its key and alias, like the segment buckets", () => {
+    const query = run.get("datalake:lake:QueryWorkgroup", "archive-query");
+    const parts = run.descendantsOf(query).filter((r) => PERSISTENCE_TYPES.includes(r.type as never));
+    assert.deepStrictEqual(
+      [...new Set(parts.map((r) => r.type))].sort(),
+      [TYPES.alias, TYPES.bucket, TYPES.bucketPolicy, TYPES.encryption, TYPES.key, TYPES.lifecycle, TYPES.ownership, TYPES.publicAccessBlock].sort(),
+    );
+    assert.deepStrictEqual(parts.filter((r) => !r.retainOnDelete).map((r) => `${r.type} ${r.name}`), [], "would be deleted by pulumi destroy");
+    // The workgroup holds no data: it goes with the stack.
+    assert.strictEqual(run.only(query, "aws:athena/workgroup:Workgroup").retainOnDelete, false);
+  });
+
+  it("leaves no bucket, bucket guard or data key to be deleted when the whole stack is destroyed", () => {
+    // Destroy deletes every resource of the stack; only the alarm topic's key holds no persisted data.
+    const deleted = run.resources.filter((r) => r.custom && PERSISTENCE_TYPES.includes(r.type as never) && !r.retainOnDelete);
+    assert.deepStrictEqual(deleted.map((r) => `${r.type} ${r.name}`).sort(), [`${TYPES.alias} alerts-key-alias`, `${TYPES.key} alerts-key`]);
+  });
+});
