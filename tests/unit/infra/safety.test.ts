@@ -222,6 +222,9 @@ describe("cross-account sharing (issue 7.10)", function () {
   this.timeout(60_000);
   const WRITER = "111122223333";
   const READER_ROLE = "arn:aws:iam::444455556666:role/reader";
+  // A role is granted through its account principal and aws:PrincipalArn, so it need not exist yet (issue 17.3).
+  const READER_ACCOUNT = "arn:aws:iam::444455556666:root";
+  const ONLY_READER = { ArnEquals: { "aws:PrincipalArn": [READER_ROLE] } };
   let run: LakeRun;
   before(async () => {
     run = await buildLake({
@@ -246,10 +249,10 @@ describe("cross-account sharing (issue 7.10)", function () {
     assert.deepStrictEqual(onStreams.map((p) => p.inputs.resourceArn), [streamArn("ingest-persons")]);
     const doc = JSON.parse(onStreams[0].inputs.policy);
     assert.deepStrictEqual(
-      doc.Statement.map((s: { Principal: unknown; Resource: string }) => [s.Principal, s.Resource]),
+      doc.Statement.map((s: { Principal: unknown; Resource: string; Condition?: unknown }) => [s.Principal, s.Resource, s.Condition]),
       [
-        [{ AWS: [`arn:aws:iam::${WRITER}:root`] }, streamArn("ingest-persons")],
-        [{ AWS: [READER_ROLE] }, streamArn("ingest-persons")],
+        [{ AWS: [`arn:aws:iam::${WRITER}:root`] }, streamArn("ingest-persons"), undefined],
+        [{ AWS: [READER_ACCOUNT] }, streamArn("ingest-persons"), ONLY_READER],
       ],
     );
     assert.deepStrictEqual(findPolicyViolations(doc as never), []);
@@ -260,10 +263,11 @@ describe("cross-account sharing (issue 7.10)", function () {
     const policy = run.ofType(TYPES.streamResourcePolicy).find((p) => p.inputs.resourceArn === consumerArn);
     assert.ok(policy, "no resource policy on the consumer");
     const [s] = JSON.parse(policy.inputs.policy).Statement;
-    assert.deepStrictEqual([s.Principal, [...s.Action].sort(), s.Resource], [
-      { AWS: [READER_ROLE] },
+    assert.deepStrictEqual([s.Principal, [...s.Action].sort(), s.Resource, s.Condition], [
+      { AWS: [READER_ACCOUNT] },
       ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"],
       consumerArn,
+      ONLY_READER,
     ]);
   });
 
@@ -279,14 +283,18 @@ describe("cross-account sharing (issue 7.10)", function () {
           { StringEquals: { "kms:ViaService": "kinesis.eu-west-1.amazonaws.com" }, StringLike: { "kms:EncryptionContext:aws:kinesis:arn": streamArn("ingest-persons") } },
         ],
         [
-          { AWS: [READER_ROLE] },
+          { AWS: [READER_ACCOUNT] },
           "kms:Decrypt",
-          { StringEquals: { "kms:ViaService": "kinesis.eu-west-1.amazonaws.com" }, StringLike: { "kms:EncryptionContext:aws:kinesis:arn": streamArn("ingest-persons") } },
+          {
+            StringEquals: { "kms:ViaService": "kinesis.eu-west-1.amazonaws.com" },
+            StringLike: { "kms:EncryptionContext:aws:kinesis:arn": streamArn("ingest-persons") },
+            ...ONLY_READER,
+          },
         ],
       ],
     );
     const curated = JSON.stringify(policyOf(run.only(run.get(TYPES.layer, "curated"), TYPES.key)));
-    assert.ok(!curated.includes(WRITER) && !curated.includes(READER_ROLE), "another layer's key names the shared principals");
+    assert.ok(!curated.includes(WRITER) && !curated.includes("444455556666"), "another layer's key names the shared principals");
     assert.deepStrictEqual(findPolicyViolations(key as never, { isKeyPolicy: true }), []);
   });
 
