@@ -3,6 +3,10 @@
  * blocked, ACLs disabled, TLS only, SSE-KMS with a key of its own (query results mix segments of every
  * layer, so no layer's key is used), and results expiring after `RESULTS_RETENTION_DAYS`. The workgroup
  * enforces its configuration, so no client can send results elsewhere or unencrypted.
+ *
+ * Like a segment's bucket (components/bucket.ts), the results bucket, every guard of it and its key and
+ * alias are `retainOnDelete`: `pulumi destroy` leaves them in AWS as they were. README: "Removing a
+ * segment or a layer" (what a destroy leaves, and how to delete on purpose).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -36,7 +40,12 @@ export class QueryWorkgroup extends pulumi.ComponentResource {
   constructor(name: string, args: QueryWorkgroupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:QueryWorkgroup", name, {}, opts);
     const tags = lakeTags({ lake: args.lakeName }, args.tags);
-    const child = { parent: this };
+    // retainOnDelete: S3 refuses to delete a bucket that still holds results, so `pulumi destroy` would
+    // delete the guards (public access block, TLS-only policy, encryption) and the key first and then fail
+    // half-way on the bucket, leaving results in an unguarded bucket whose key is pending deletion (after
+    // the waiting period they could never be read again). Retained, the bucket, its guards and its key stay
+    // exactly as they were; only the stack forgets them. The workgroup holds no data and is deleted.
+    const kept = { parent: this, retainOnDelete: true };
 
     const key = new aws.kms.Key(
       `${name}-results-key`,
@@ -49,25 +58,25 @@ export class QueryWorkgroup extends pulumi.ComponentResource {
           .apply(([accountId, region, partition]) => JSON.stringify(layerKeyPolicy({ accountId, region, partition, logGroupNames: [] }))),
         tags,
       },
-      child,
+      kept,
     );
-    new aws.kms.Alias(`${name}-results-key-alias`, { name: `alias/${args.lakeName}/query-results`, targetKeyId: key.keyId }, child);
+    new aws.kms.Alias(`${name}-results-key-alias`, { name: `alias/${args.lakeName}/query-results`, targetKeyId: key.keyId }, kept);
 
     const bucket = new aws.s3.Bucket(
       `${name}-results`,
       { bucket: pulumi.output(args.accountId).apply((id) => queryResultsBucketName(args.lakeName, id)), tags },
-      child,
+      kept,
     );
     const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
       `${name}-results-public-access`,
       { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      child,
+      kept,
     );
-    new aws.s3.BucketOwnershipControls(`${name}-results-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+    new aws.s3.BucketOwnershipControls(`${name}-results-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, kept);
     const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-results-encryption`,
       { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
-      child,
+      kept,
     );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-results-lifecycle`,
@@ -78,13 +87,13 @@ export class QueryWorkgroup extends pulumi.ComponentResource {
           { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
         ],
       },
-      child,
+      kept,
     );
     new aws.s3.BucketPolicy(
       `${name}-results-policy`,
       { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
       // Public access is blocked before any bucket policy exists (the order AWS recommends).
-      { parent: this, dependsOn: [publicAccessBlock] },
+      { ...kept, dependsOn: [publicAccessBlock] },
     );
 
     const workgroup = new aws.athena.Workgroup(

@@ -10,8 +10,9 @@
  */
 import { AlarmsConfig, SegmentConfig } from "./config";
 import { segmentNames } from "./naming";
+import { PROCESSOR_METRICS, PROCESSOR_METRICS_NAMESPACE } from "./processor/metrics";
 
-export type AlarmNamespace = "AWS/Kinesis" | "AWS/Firehose" | "AWS/Lambda" | "AWS/SQS";
+export type AlarmNamespace = "AWS/Kinesis" | "AWS/Firehose" | "AWS/Lambda" | "AWS/SQS" | typeof PROCESSOR_METRICS_NAMESPACE;
 export type AlarmStatistic = "Maximum" | "Minimum" | "Average" | "Sum";
 export type ComparisonOperator = "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
 /** CloudWatch's four treatments of a period without data points. */
@@ -223,8 +224,9 @@ export interface ProcessorMetricNames {
 }
 
 /**
- * Alarms of one processor (route): its Lambda function's errors and iterator age, and messages waiting in
- * its dead-letter queue. They follow the source segment's `alarms` settings (switched off with it).
+ * Alarms of one processor (route): its Lambda function's errors, the records it reported as failed (a
+ * metric the function publishes itself, model/processor/metrics.ts), its iterator age, and messages
+ * waiting in its dead-letter queue. They follow the source segment's `alarms` settings (switched off with it).
  */
 export function processorAlarms(lakeName: string, p: ProcessorMetricNames): AlarmDefinition[] {
   const settings = p.source.alarms;
@@ -251,6 +253,26 @@ export function processorAlarms(lakeName: string, p: ProcessorMetricNames): Alar
       comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
       missingDataReason: "Lambda publishes Errors only for periods with invocations; no invocation, no error",
+    },
+    {
+      id: "failed-records",
+      alarmName: `${prefix}-failed-records`,
+      description:
+        `${where}: function ${p.functionName} reported records as failed in the last 5 minutes (its target refused them past ` +
+        `the bounded resends, or a poison record could not be dead-lettered). Lambda counts these batches as successes, so ` +
+        `the errors alarm stays quiet; the records are retried, then sent to ${p.queueName}. Read the function's log.`,
+      namespace: PROCESSOR_METRICS_NAMESPACE,
+      metricName: PROCESSOR_METRICS.failedRecords,
+      dimensions: fn,
+      statistic: "Sum",
+      period: ALARM_PERIOD_SECONDS,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+      missingDataReason:
+        "the function publishes FailedRecords once per batch (embedded metric format), so no data means no batch and nothing failed",
     },
     {
       id: "iterator-age",
@@ -300,5 +322,6 @@ export const REQUIRED_DIMENSION: Record<AlarmNamespace, string> = {
   "AWS/Firehose": "DeliveryStreamName",
   "AWS/Lambda": "FunctionName",
   "AWS/SQS": "QueueName",
+  [PROCESSOR_METRICS_NAMESPACE]: "FunctionName",
 };
 

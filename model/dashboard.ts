@@ -8,12 +8,13 @@
  *   2. iterator age (`GetRecords.IteratorAgeMilliseconds`, Maximum) with the alarm threshold drawn in;
  *   3. throttles (write, read, PutRecords throttled records, the wire-tap's throttled GetRecords);
  *   4. the wire-tap: delivery success ratio and data freshness.
- * Each processor whose source is in the layer adds a row: its errors, its iterator age and its dead-letter
- * queue. Every metric names its full dimension set, like the alarms (model/alarms.ts).
+ * Each processor whose source is in the layer adds a row: its errors and failed records, its iterator age
+ * and its dead-letter queue. Every metric names its full dimension set, like the alarms (model/alarms.ts).
  */
 import { LakeConfig, SegmentConfig } from "./config";
 import { iteratorAgeThresholdMs, ProcessorMetricNames } from "./alarms";
 import { parseAddress, segmentNames } from "./naming";
+import { PROCESSOR_METRICS, PROCESSOR_METRICS_NAMESPACE } from "./processor/metrics";
 
 /** A metric line as CloudWatch's dashboard body takes it: namespace, name, dimension pairs, options last. */
 export type MetricLine = (string | Record<string, unknown>)[];
@@ -91,6 +92,8 @@ function processorRow(p: ProcessorMetricNames, region: string, y: number): Dashb
   return [
     graph(0, y, `processor ${p.route}: errors`, region, [
       ["AWS/Lambda", "Errors", ...fn, { stat: "Sum", label: "errors" }],
+      // Records reported as batch item failures: invocations Lambda counts as successes (metrics.ts).
+      [PROCESSOR_METRICS_NAMESPACE, PROCESSOR_METRICS.failedRecords, ...fn, { stat: "Sum", label: "failed records" }],
       ["AWS/Lambda", "Invocations", ...fn, { stat: "Sum", label: "invocations", yAxis: "right" }],
     ]),
     graph(GRAPH_WIDTH, y, `processor ${p.route}: iterator age (ms)`, region, [

@@ -301,10 +301,53 @@ export function sharePrincipalArn(accountOrRoleArn: string, partition = "aws"): 
 
 /** Writing a stream from another account: the actions AWS's own "write access" sharing example grants. */
 export const SHARED_WRITE_ACTIONS = ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecord", "kinesis:PutRecords"];
-/** Reading a stream from another account by polling (AWS's "read access" sharing example). */
-export const SHARED_READ_ACTIONS = ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:GetRecords", "kinesis:GetShardIterator"];
+/**
+ * Reading a stream from another account by polling (AWS's "read access" sharing example), plus
+ * `DescribeStream`, which AWS says to include for another account's Lambda event source mapping.
+ */
+export const SHARED_READ_ACTIONS = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:GetRecords", "kinesis:GetShardIterator"];
 /** Reading through a registered consumer from another account (the consumer's own resource policy). */
 export const SHARED_CONSUMER_ACTIONS = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"];
+
+/**
+ * `arn:aws:iam::444455556666:root` for `arn:aws:iam::444455556666:role/reader`. Anything else comes back
+ * as it is: the config check refuses it with its path, and its size check builds policies before that.
+ */
+function accountPrincipalOf(principalArn: string): string {
+  const m = /^arn:([a-z-]+):iam::(\d{12}):/.exec(principalArn);
+  return m ? accountRootArn(m[2], m[1]) : principalArn;
+}
+
+/**
+ * The statements granting shared principals (account roots and role ARNs, see `sharePrincipalArn`) one
+ * set of actions. Account roots are named as they are. A role is never named as a principal: KMS refuses
+ * a key policy whose principals do not exist (yet), and a partner's role may be created after the share.
+ * Instead its account principal is named with `aws:PrincipalArn` equal to the role's ARN, which IAM
+ * matches against the calling role whether or not it existed when the policy was set (and again after it
+ * is re-created under the same name). One statement `<sid>` for accounts, one `<sid-singular>Roles` for
+ * roles, so an account id in the share still grants its whole account.
+ */
+function sharedStatements(
+  sid: { accounts: string; roles: string },
+  principals: string[],
+  body: Omit<PolicyStatement, "Sid" | "Effect" | "Principal">,
+): PolicyStatement[] {
+  const unique = [...new Set(principals)].sort();
+  const accounts = unique.filter((p) => /:root$/.test(p));
+  const roles = unique.filter((p) => !/:root$/.test(p));
+  const out: PolicyStatement[] = [];
+  if (accounts.length > 0) out.push({ Sid: sid.accounts, Effect: "Allow", Principal: { AWS: accounts }, ...body });
+  if (roles.length > 0) {
+    out.push({
+      Sid: sid.roles,
+      Effect: "Allow",
+      Principal: { AWS: [...new Set(roles.map(accountPrincipalOf))].sort() },
+      ...body,
+      Condition: { ...(body.Condition ?? {}), ArnEquals: { "aws:PrincipalArn": roles } },
+    });
+  }
+  return out;
+}
 
 export interface StreamShareArgs {
   streamArn: string;
@@ -317,30 +360,26 @@ export interface StreamShareArgs {
 /**
  * Resource policy of a shared segment's stream: the named principals may write or read this stream, and
  * nothing else. Undefined when the segment is shared with nobody. Kinesis accepts no wildcard action or
- * principal and no service principal here, and at most 20 KB.
+ * principal and no service principal here, and at most 20 KB. Roles are granted through their account
+ * principal and `aws:PrincipalArn` (`sharedStatements`): the Kinesis documentation does not say whether it
+ * requires a named role to exist, so the safe form is used here as in the key policy.
  */
 export function streamResourcePolicy(a: StreamShareArgs): PolicyDocument | undefined {
-  const statements: PolicyStatement[] = [];
-  const producers = [...new Set(a.producers ?? [])].sort();
-  const consumers = [...new Set(a.consumers ?? [])].sort();
-  if (producers.length > 0) {
-    statements.push({ Sid: "SharedProducers", Effect: "Allow", Principal: { AWS: producers }, Action: SHARED_WRITE_ACTIONS, Resource: a.streamArn });
-  }
-  if (consumers.length > 0) {
-    statements.push({ Sid: "SharedConsumers", Effect: "Allow", Principal: { AWS: consumers }, Action: SHARED_READ_ACTIONS, Resource: a.streamArn });
-  }
+  const statements: PolicyStatement[] = [
+    ...sharedStatements({ accounts: "SharedProducers", roles: "SharedProducerRoles" }, a.producers ?? [], { Action: SHARED_WRITE_ACTIONS, Resource: a.streamArn }),
+    ...sharedStatements({ accounts: "SharedConsumers", roles: "SharedConsumerRoles" }, a.consumers ?? [], { Action: SHARED_READ_ACTIONS, Resource: a.streamArn }),
+  ];
   return statements.length > 0 ? doc(...statements) : undefined;
 }
 
 /** Resource policy of a registered consumer shared with other accounts' readers. */
 export function consumerResourcePolicy(a: { consumerArn: string; consumers: string[] }): PolicyDocument {
-  return doc({
-    Sid: "SharedFanOutConsumers",
-    Effect: "Allow",
-    Principal: { AWS: [...new Set(a.consumers)].sort() },
-    Action: SHARED_CONSUMER_ACTIONS,
-    Resource: a.consumerArn,
-  });
+  return doc(
+    ...sharedStatements({ accounts: "SharedFanOutConsumers", roles: "SharedFanOutConsumerRoles" }, a.consumers, {
+      Action: SHARED_CONSUMER_ACTIONS,
+      Resource: a.consumerArn,
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -396,7 +435,10 @@ export const KEY_POLICY_MAX_BYTES = 32 * 1024;
  *   layer's processor name space (`/datalake/<lake>/<layer>/processors/`, "/"-delimited, so no other
  *   layer's). Adding a route therefore changes nothing here either.
  * - Other accounts a segment is shared with: producers may `GenerateDataKey`, consumers `Decrypt`, each
- *   only through Kinesis and only for that segment's stream (encryption context = the stream ARN).
+ *   only through Kinesis and only for that segment's stream (encryption context = the stream ARN). A
+ *   shared role is named by its account principal and `aws:PrincipalArn` (`sharedStatements`), never as a
+ *   principal itself: KMS requires every principal of a key policy to exist, and one role created later
+ *   would otherwise fail the policy of the whole layer's key.
  */
 export function layerKeyPolicy(a: LayerKeyPolicyArgs): PolicyDocument {
   const partition = a.partition ?? "aws";
@@ -459,28 +501,18 @@ export function layerKeyPolicy(a: LayerKeyPolicyArgs): PolicyDocument {
     // Sids are letters and digits: "-" becomes "X" (names are lowercase), so distinct streams keep distinct Sids.
     const name = share.streamArn.slice(share.streamArn.lastIndexOf("/") + 1).replace(/-/g, "X").replace(/[^A-Za-z0-9]/g, "");
     const condition = streamKeyCondition({ streamArn: share.streamArn, region: a.region, dnsSuffix: a.dnsSuffix });
-    const producers = [...new Set(share.producers ?? [])].sort();
-    const consumers = [...new Set(share.consumers ?? [])].sort();
-    if (producers.length > 0) {
-      statements.push({
-        Sid: `SharedProducers${name}`,
-        Effect: "Allow",
-        Principal: { AWS: producers },
+    statements.push(
+      ...sharedStatements({ accounts: `SharedProducers${name}`, roles: `SharedProducerRoles${name}` }, share.producers ?? [], {
         Action: "kms:GenerateDataKey",
         Resource: "*",
         Condition: condition,
-      });
-    }
-    if (consumers.length > 0) {
-      statements.push({
-        Sid: `SharedConsumers${name}`,
-        Effect: "Allow",
-        Principal: { AWS: consumers },
+      }),
+      ...sharedStatements({ accounts: `SharedConsumers${name}`, roles: `SharedConsumerRoles${name}` }, share.consumers ?? [], {
         Action: "kms:Decrypt",
         Resource: "*",
         Condition: condition,
-      });
-    }
+      }),
+    );
   }
   return doc(...statements);
 }

@@ -207,7 +207,7 @@ export const retentionWithinBounds = resourceRule(
 
 export const alarmsNameTheirResource = resourceRule(
   "alarms-name-their-resource",
-  "Alarms on Kinesis, Firehose, Lambda and SQS metrics carry the dimension naming the resource (StreamName, DeliveryStreamName, FunctionName, QueueName): CloudWatch does not aggregate over a missing dimension, so such an alarm never fires.",
+  "Alarms on Kinesis, Firehose, Lambda and SQS metrics and on the processors' own metrics carry the dimension naming the resource (StreamName, DeliveryStreamName, FunctionName, QueueName): CloudWatch does not aggregate over a missing dimension, so such an alarm never fires.",
   TYPES.alarm,
   (p, report) => {
     const needed = REQUIRED_DIMENSION[p.namespace as keyof typeof REQUIRED_DIMENSION];

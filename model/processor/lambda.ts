@@ -11,6 +11,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as fs from "fs";
 import * as path from "path";
 import { createHandler, DeadLetterMessage, ProcessorEvent, ProcessorResponse } from "./handler";
+import { batchMetricsLine } from "./metrics";
 import { ProcessorSpec } from "./spec";
 
 /** SQS's message size limit we hold to (the long-standing 256 KiB; larger poison records go the ESM way). */
@@ -52,5 +53,8 @@ function build(): (event: ProcessorEvent) => Promise<ProcessorResponse> {
 
 export async function handle(event: ProcessorEvent): Promise<ProcessorResponse> {
   handler ??= build();
-  return handler(event);
+  const response = await handler(event);
+  // One EMF line per batch (metrics.ts): failed records are invisible to Lambda's own Errors metric.
+  process.stdout.write(batchMetricsLine({ functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? "", records: event.Records.length, failedRecords: response.batchItemFailures.length, timestamp: Date.now() }));
+  return response;
 }

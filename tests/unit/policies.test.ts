@@ -20,6 +20,7 @@ import {
   routeRolePolicy,
   tlsOnlyBucketPolicy,
 } from "../../model/policies";
+import { principalMayDo } from "../helpers/key-policy-match";
 import { FILTER_PATTERN_MAX_LENGTH, recordPassesFilter, routeFilterCriteria, routeFilterPattern } from "../../model/processor/filter";
 
 const ACCOUNT = "123456789012";
@@ -173,42 +174,89 @@ describe("policies", () => {
   describe("cross-account sharing", () => {
     const PRODUCER = "arn:aws:iam::111122223333:root";
     const READER = "arn:aws:iam::444455556666:role/reader";
+    const READER_ACCOUNT = "arn:aws:iam::444455556666:root";
+    const NEIGHBOUR = "arn:aws:iam::444455556666:role/someone-else";
+    const ANY_PRODUCER_ROLE = "arn:aws:iam::111122223333:role/any";
+    const READ = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"];
+    const WRITE = ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecord", "kinesis:PutRecords"];
+    /** Every principal a document names: only account principals, which always exist (issue 17.3). */
+    const principalsOf = (d: PolicyDocument) => d.Statement.flatMap((s) => asList((s.Principal as { AWS?: string | string[] }).AWS));
 
     it("gives the stream a resource policy naming only its principals and the actions AWS allows to share", () => {
       const p = streamResourcePolicy({ streamArn: STREAM, producers: [PRODUCER], consumers: [READER] });
       assert.ok(p);
       assert.deepStrictEqual(
-        p.Statement.map((s) => [s.Sid, s.Principal, asList(s.Action).sort(), s.Resource]),
+        p.Statement.map((s) => [s.Sid, s.Principal, asList(s.Action).sort(), s.Resource, s.Condition]),
         [
-          ["SharedProducers", { AWS: [PRODUCER] }, ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecord", "kinesis:PutRecords"], STREAM],
-          ["SharedConsumers", { AWS: [READER] }, ["kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"], STREAM],
+          ["SharedProducers", { AWS: [PRODUCER] }, WRITE, STREAM, undefined],
+          ["SharedConsumerRoles", { AWS: [READER_ACCOUNT] }, READ, STREAM, { ArnEquals: { "aws:PrincipalArn": [READER] } }],
         ],
       );
       assert.strictEqual(streamResourcePolicy({ streamArn: STREAM }), undefined);
       assert.deepStrictEqual(findPolicyViolations(p), []);
     });
 
+    it("lets a shared reader's Lambda event source mapping describe the stream (issue 17.2)", () => {
+      // AWS: a cross-account Lambda event source mapping needs kinesis:DescribeStream in the stream's policy.
+      const p = streamResourcePolicy({ streamArn: STREAM, consumers: [READER] })!;
+      for (const action of READ) assert.ok(principalMayDo(p, READER, action), action);
+    });
+
+    it("grants a role by the account principal and aws:PrincipalArn, so a role created later does not break it (issue 17.3)", () => {
+      const p = streamResourcePolicy({ streamArn: STREAM, producers: [PRODUCER], consumers: [READER] })!;
+      assert.deepStrictEqual(principalsOf(p).filter((a) => !a.endsWith(":root")), [], "a role ARN as Principal must exist when the policy is set");
+      assert.ok(principalMayDo(p, READER, "kinesis:GetRecords"));
+      assert.ok(!principalMayDo(p, NEIGHBOUR, "kinesis:GetRecords"), "another role of the reader's account");
+      assert.ok(!principalMayDo(p, READER, "kinesis:PutRecord"), "a reader does not write");
+      assert.ok(principalMayDo(p, ANY_PRODUCER_ROLE, "kinesis:PutRecord"), "an account id shares with the whole account");
+    });
+
     it("gives a registered consumer a resource policy for fan-out reads only", () => {
       const CONSUMER = `${STREAM}/consumer/fraud-model:1700000000`;
-      const p = consumerResourcePolicy({ consumerArn: CONSUMER, consumers: [READER] });
-      assert.deepStrictEqual(asList(p.Statement[0].Action).sort(), ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]);
-      assert.strictEqual(p.Statement[0].Resource, CONSUMER);
+      const p = consumerResourcePolicy({ consumerArn: CONSUMER, consumers: [READER, PRODUCER] });
+      for (const s of p.Statement) assert.deepStrictEqual(asList(s.Action).sort(), ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]);
+      for (const s of p.Statement) assert.strictEqual(s.Resource, CONSUMER);
+      assert.deepStrictEqual(principalsOf(p).sort(), [PRODUCER, READER_ACCOUNT]);
+      assert.ok(principalMayDo(p, READER, "kinesis:SubscribeToShard"));
+      assert.ok(!principalMayDo(p, NEIGHBOUR, "kinesis:SubscribeToShard"));
+      assert.ok(principalMayDo(p, ANY_PRODUCER_ROLE, "kinesis:SubscribeToShard"));
     });
 
     it("grants the shared principals the key through Kinesis, for that stream only", () => {
       const key = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, shares: [{ streamArn: STREAM, producers: [PRODUCER], consumers: [READER] }] });
       const producers = key.Statement.find((s) => s.Sid?.startsWith("SharedProducers"));
-      const consumers = key.Statement.find((s) => s.Sid?.startsWith("SharedConsumers"));
+      const consumers = key.Statement.find((s) => s.Sid?.startsWith("SharedConsumerRoles"));
       assert.deepStrictEqual([producers?.Principal, producers?.Action], [{ AWS: [PRODUCER] }, "kms:GenerateDataKey"]);
-      assert.deepStrictEqual([consumers?.Principal, consumers?.Action], [{ AWS: [READER] }, "kms:Decrypt"]);
-      for (const s of [producers, consumers]) {
-        assert.deepStrictEqual(s?.Condition, {
-          StringEquals: { "kms:ViaService": `kinesis.${REGION}.amazonaws.com` },
-          StringLike: { "kms:EncryptionContext:aws:kinesis:arn": STREAM },
-        });
-      }
+      assert.deepStrictEqual([consumers?.Principal, consumers?.Action], [{ AWS: [READER_ACCOUNT] }, "kms:Decrypt"]);
+      const throughKinesis = { StringEquals: { "kms:ViaService": `kinesis.${REGION}.amazonaws.com` }, StringLike: { "kms:EncryptionContext:aws:kinesis:arn": STREAM } };
+      assert.deepStrictEqual(producers?.Condition, throughKinesis);
+      assert.deepStrictEqual(consumers?.Condition, { ...throughKinesis, ArnEquals: { "aws:PrincipalArn": [READER] } });
       assert.strictEqual(new Set(key.Statement.map((s) => s.Sid)).size, key.Statement.length, "Sids are unique");
       assert.deepStrictEqual(findPolicyViolations(key, { isKeyPolicy: true }), []);
+    });
+
+    it("names no role in the key policy, so a shared role that does not exist yet cannot fail the layer key (issue 17.3)", () => {
+      const key = layerKeyPolicy({ accountId: ACCOUNT, region: REGION, shares: [{ streamArn: STREAM, producers: [PRODUCER], consumers: [READER] }] });
+      // KMS: "The principals in the key policy must exist and be visible to KMS" (PutKeyPolicy, CreateKey).
+      assert.deepStrictEqual(principalsOf(key).filter((a) => !a.endsWith(":root")), []);
+      const via = { "kms:ViaService": `kinesis.${REGION}.amazonaws.com` };
+      assert.ok(principalMayDo(key, READER, "kms:Decrypt", { ...via, "kms:EncryptionContext:aws:kinesis:arn": STREAM }));
+      assert.ok(!principalMayDo(key, READER, "kms:Decrypt", { ...via, "kms:EncryptionContext:aws:kinesis:arn": OTHER_STREAM }), "another stream");
+      assert.ok(!principalMayDo(key, READER, "kms:Decrypt", { "kms:EncryptionContext:aws:kinesis:arn": STREAM }), "not through Kinesis");
+      assert.ok(!principalMayDo(key, NEIGHBOUR, "kms:Decrypt", { ...via, "kms:EncryptionContext:aws:kinesis:arn": STREAM }), "another role of the account");
+      assert.ok(!principalMayDo(key, READER, "kms:GenerateDataKey", { ...via, "kms:EncryptionContext:aws:kinesis:arn": STREAM }), "a reader does not write");
+      assert.ok(principalMayDo(key, ANY_PRODUCER_ROLE, "kms:GenerateDataKey", { ...via, "kms:EncryptionContext:aws:kinesis:arn": STREAM }));
+    });
+
+    it("keeps accounts and roles of the same share apart: an account id grants the account, a role only itself", () => {
+      const both = streamResourcePolicy({ streamArn: STREAM, consumers: ["arn:aws:iam::111122223333:role/a", "arn:aws:iam::444455556666:role/b", PRODUCER] })!;
+      assert.deepStrictEqual(
+        both.Statement.map((s) => [s.Sid, s.Principal, s.Condition]),
+        [
+          ["SharedConsumers", { AWS: [PRODUCER] }, undefined],
+          ["SharedConsumerRoles", { AWS: [PRODUCER, READER_ACCOUNT] }, { ArnEquals: { "aws:PrincipalArn": ["arn:aws:iam::111122223333:role/a", "arn:aws:iam::444455556666:role/b"] } }],
+        ],
+      );
     });
   });
 

@@ -222,6 +222,9 @@ describe("cross-account sharing (issue 7.10)", function () {
   this.timeout(60_000);
   const WRITER = "111122223333";
   const READER_ROLE = "arn:aws:iam::444455556666:role/reader";
+  // A role is granted through its account principal and aws:PrincipalArn, so it need not exist yet (issue 17.3).
+  const READER_ACCOUNT = "arn:aws:iam::444455556666:root";
+  const ONLY_READER = { ArnEquals: { "aws:PrincipalArn": [READER_ROLE] } };
   let run: LakeRun;
   before(async () => {
     run = await buildLake({
@@ -246,10 +249,10 @@ describe("cross-account sharing (issue 7.10)", function () {
     assert.deepStrictEqual(onStreams.map((p) => p.inputs.resourceArn), [streamArn("ingest-persons")]);
     const doc = JSON.parse(onStreams[0].inputs.policy);
     assert.deepStrictEqual(
-      doc.Statement.map((s: { Principal: unknown; Resource: string }) => [s.Principal, s.Resource]),
+      doc.Statement.map((s: { Principal: unknown; Resource: string; Condition?: unknown }) => [s.Principal, s.Resource, s.Condition]),
       [
-        [{ AWS: [`arn:aws:iam::${WRITER}:root`] }, streamArn("ingest-persons")],
-        [{ AWS: [READER_ROLE] }, streamArn("ingest-persons")],
+        [{ AWS: [`arn:aws:iam::${WRITER}:root`] }, streamArn("ingest-persons"), undefined],
+        [{ AWS: [READER_ACCOUNT] }, streamArn("ingest-persons"), ONLY_READER],
       ],
     );
     assert.deepStrictEqual(findPolicyViolations(doc as never), []);
@@ -260,10 +263,11 @@ describe("cross-account sharing (issue 7.10)", function () {
     const policy = run.ofType(TYPES.streamResourcePolicy).find((p) => p.inputs.resourceArn === consumerArn);
     assert.ok(policy, "no resource policy on the consumer");
     const [s] = JSON.parse(policy.inputs.policy).Statement;
-    assert.deepStrictEqual([s.Principal, [...s.Action].sort(), s.Resource], [
-      { AWS: [READER_ROLE] },
+    assert.deepStrictEqual([s.Principal, [...s.Action].sort(), s.Resource, s.Condition], [
+      { AWS: [READER_ACCOUNT] },
       ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"],
       consumerArn,
+      ONLY_READER,
     ]);
   });
 
@@ -279,19 +283,49 @@ describe("cross-account sharing (issue 7.10)", function () {
           { StringEquals: { "kms:ViaService": "kinesis.eu-west-1.amazonaws.com" }, StringLike: { "kms:EncryptionContext:aws:kinesis:arn": streamArn("ingest-persons") } },
         ],
         [
-          { AWS: [READER_ROLE] },
+          { AWS: [READER_ACCOUNT] },
           "kms:Decrypt",
-          { StringEquals: { "kms:ViaService": "kinesis.eu-west-1.amazonaws.com" }, StringLike: { "kms:EncryptionContext:aws:kinesis:arn": streamArn("ingest-persons") } },
+          {
+            StringEquals: { "kms:ViaService": "kinesis.eu-west-1.amazonaws.com" },
+            StringLike: { "kms:EncryptionContext:aws:kinesis:arn": streamArn("ingest-persons") },
+            ...ONLY_READER,
+          },
         ],
       ],
     );
     const curated = JSON.stringify(policyOf(run.only(run.get(TYPES.layer, "curated"), TYPES.key)));
-    assert.ok(!curated.includes(WRITER) && !curated.includes(READER_ROLE), "another layer's key names the shared principals");
+    assert.ok(!curated.includes(WRITER) && !curated.includes("444455556666"), "another layer's key names the shared principals");
     assert.deepStrictEqual(findPolicyViolations(key as never, { isKeyPolicy: true }), []);
   });
 
   it("says in the catalog who may use each segment", () => {
     assert.deepStrictEqual(run.catalog["ingest/persons"].sharedWith, { producers: [WRITER], consumers: [READER_ROLE] });
     assert.strictEqual(run.catalog["curated/adults"].sharedWith, undefined);
+  });
+});
+
+describe("pulumi destroy and the query results (issue 17.1)", function () {
+  this.timeout(120_000);
+  let run: LakeRun;
+  before(async () => {
+    run = await buildLake(clone(stackTopology("dev")), { stack: "dev" });
+  });
+
+  it("retains the results bucket, every guard of it, and its key and alias, like the segment buckets", () => {
+    const query = run.get("datalake:lake:QueryWorkgroup", "archive-query");
+    const parts = run.descendantsOf(query).filter((r) => PERSISTENCE_TYPES.includes(r.type as never));
+    assert.deepStrictEqual(
+      [...new Set(parts.map((r) => r.type))].sort(),
+      [TYPES.alias, TYPES.bucket, TYPES.bucketPolicy, TYPES.encryption, TYPES.key, TYPES.lifecycle, TYPES.ownership, TYPES.publicAccessBlock].sort(),
+    );
+    assert.deepStrictEqual(parts.filter((r) => !r.retainOnDelete).map((r) => `${r.type} ${r.name}`), [], "would be deleted by pulumi destroy");
+    // The workgroup holds no data: it goes with the stack.
+    assert.strictEqual(run.only(query, "aws:athena/workgroup:Workgroup").retainOnDelete, false);
+  });
+
+  it("leaves no bucket, bucket guard or data key to be deleted when the whole stack is destroyed", () => {
+    // Destroy deletes every resource of the stack; only the alarm topic's key holds no persisted data.
+    const deleted = run.resources.filter((r) => r.custom && PERSISTENCE_TYPES.includes(r.type as never) && !r.retainOnDelete);
+    assert.deepStrictEqual(deleted.map((r) => `${r.type} ${r.name}`).sort(), [`${TYPES.alias} alerts-key-alias`, `${TYPES.key} alerts-key`]);
   });
 });

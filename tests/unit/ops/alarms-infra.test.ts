@@ -116,7 +116,7 @@ describe("operations: alarms, topic and dashboard of the dev stack (mocks)", fun
     for (const route of run.config.routes) {
       const alarms = run.ofType(T.alarm).filter((a) => a.name.startsWith(`route-${route.name}-alarms-`));
       const by = Object.fromEntries(alarms.map((a) => [a.name.split("-alarms-")[1], a.inputs]));
-      assert.deepStrictEqual(Object.keys(by).sort(), ["dead-letters", "errors", "iterator-age"]);
+      assert.deepStrictEqual(Object.keys(by).sort(), ["dead-letters", "errors", "failed-records", "iterator-age"]);
       assert.deepStrictEqual([by.errors.namespace, by.errors.metricName, by.errors.statistic], ["AWS/Lambda", "Errors", "Sum"]);
       // The names of the processor's own function and dead-letter queue (components/route.ts).
       const routeComponent = run.get("datalake:lake:Route", `route-${route.name}`);
@@ -124,6 +124,12 @@ describe("operations: alarms, topic and dashboard of the dev stack (mocks)", fun
       const dlq = run.only(routeComponent, "aws:sqs/queue:Queue");
       assert.deepStrictEqual(by.errors.dimensions, { FunctionName: fn.inputs.name });
       assert.deepStrictEqual(by["iterator-age"].dimensions, { FunctionName: fn.inputs.name });
+      // Partial batch failures: the metric the function prints in embedded metric format (issue 17.4).
+      assert.deepStrictEqual(
+        [by["failed-records"].namespace, by["failed-records"].metricName, by["failed-records"].statistic, by["failed-records"].dimensions],
+        ["DataLake/Processors", "FailedRecords", "Sum", { FunctionName: fn.inputs.name }],
+      );
+      assert.deepStrictEqual([by["failed-records"].threshold, by["failed-records"].comparisonOperator], [0, "GreaterThanThreshold"]);
       assert.deepStrictEqual(by["dead-letters"].dimensions, { QueueName: dlq.inputs.name });
       assert.deepStrictEqual([by["iterator-age"].metricName, by["iterator-age"].statistic], ["IteratorAge", "Maximum"]);
       assert.deepStrictEqual(

@@ -8,6 +8,7 @@ import { alertsKeyPolicy, alertsTopicPolicy } from "../../../model/alarms-topic"
 import { parseLakeConfig } from "../../../model/config";
 import { DASHBOARD_LIMITS, dashboardBodies, DashboardBody, dashboardNames } from "../../../model/dashboard";
 import { findPolicyViolations } from "../../../model/policies";
+import { PROCESSOR_METRICS, PROCESSOR_METRICS_NAMESPACE } from "../../../model/processor/metrics";
 
 const config = parseLakeConfig(
   {
@@ -37,7 +38,7 @@ describe("alarm model", () => {
       ...segmentAlarms("acme", persons),
       ...processorAlarms("acme", { route: "r1", source: persons, functionName: "acme-r1", queueName: "acme-r1-dlq" }),
     ];
-    assert.strictEqual(all.length, 11);
+    assert.strictEqual(all.length, 12);
     for (const a of all) {
       assert.deepStrictEqual(Object.keys(a.dimensions), [REQUIRED_DIMENSION[a.namespace]], a.alarmName);
       assert.ok(Object.values(a.dimensions).every((v) => v.startsWith("acme-")), a.alarmName);
@@ -49,6 +50,23 @@ describe("alarm model", () => {
     const age = all.find((a) => a.id === "iterator-age" && a.namespace === "AWS/Kinesis")!;
     assert.deepStrictEqual(age.dimensions, { StreamName: "acme-ingest-persons" });
     assert.strictEqual(age.treatMissingData, "breaching", "nobody reading at all must alarm");
+  });
+
+  it("alarms on the failed records a processor publishes itself, which Lambda's Errors never counts (issue 17.4)", () => {
+    const by = Object.fromEntries(processorAlarms("acme", { route: "r1", source: persons, functionName: "acme-r1", queueName: "acme-r1-dlq" }).map((a) => [a.id, a]));
+    const failed = by["failed-records"];
+    assert.ok(failed, "no failed-records alarm");
+    // The metric the Lambda adapter writes in embedded metric format (model/processor/metrics.ts).
+    assert.deepStrictEqual(
+      [failed.namespace, failed.metricName, failed.dimensions, failed.statistic],
+      [PROCESSOR_METRICS_NAMESPACE, PROCESSOR_METRICS.failedRecords, { FunctionName: "acme-r1" }, "Sum"],
+    );
+    assert.deepStrictEqual(
+      [failed.period, failed.evaluationPeriods, failed.datapointsToAlarm, failed.threshold, failed.comparisonOperator, failed.treatMissingData],
+      [300, 1, 1, 0, "GreaterThanThreshold", "notBreaching"],
+      "one failed record in 5 minutes fires it, as one failed batch fires the errors alarm",
+    );
+    assert.strictEqual(failed.alarmName, "acme-r1-failed-records");
   });
 
   it("switches a segment's alarms and its processors' alarms off together", () => {
@@ -95,6 +113,7 @@ describe("dashboard body", () => {
     const text = JSON.stringify(body);
     for (const s of config.segments) assert.ok(text.includes(`"StreamName","acme-${s.layer}-${s.name}"`));
     assert.ok(text.includes(`"FunctionName","acme-r1"`) && text.includes(`"QueueName","acme-r1-dlq"`));
+    assert.ok(text.includes(`"DataLake/Processors","FailedRecords","FunctionName","acme-r1"`), "the processor's failed records are drawn (issue 17.4)");
     for (const w of body.widgets.filter((x) => x.type === "metric")) {
       for (const line of w.properties.metrics as unknown[][]) {
         const [ns, , dim] = line as string[];
