@@ -189,7 +189,20 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
       client.destroy();
       await emulator.stop();
 
+      // The state deleted by hand while its previous snapshot is complete: recovered, with a notice, not emptied.
+      assert.ok(fs.existsSync(`${state}.prev`), "a clean stop keeps the previous snapshot");
+      fs.rmSync(state);
+      lines.length = 0;
+      emulator = await startLocalKinesis({ persistDir: dir, warn: (l) => lines.push(l) });
+      client = createKinesisClient({ endpoint: emulator.endpoint });
+      assert.deepStrictEqual((await client.send(new ListStreamsCommand({}))).StreamNames, ["a"]);
+      assert.strictEqual(lines.length, 1, lines.join("\n"));
+      assert.match(lines[0], /saved streams .* are missing; recovered the previous snapshot of /);
+      client.destroy();
+      await emulator.stop();
+
       // Both the state and its previous snapshot empty (0 bytes): start with empty streams, say so once.
+      lines.length = 0;
       fs.writeFileSync(state, "");
       fs.writeFileSync(`${state}.prev`, "");
       lines.length = 0;
