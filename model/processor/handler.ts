@@ -7,9 +7,9 @@
  * identifier = sequence number), plus `state` for tumbling windows.
  *
  * - Forwarding (no transform): each record's ORIGINAL bytes, under its ORIGINAL partition key.
- * - Transform: the record's JSON object projected (transform.ts); a record that is not a JSON object is
- *   a poison record: it would fail on every retry, so it goes straight to the dead-letter queue with
- *   its data, and the shard moves on.
+ * - Transform: the record's JSON object projected (transform.ts), values kept exactly as published; a
+ *   record that is not a JSON object is a poison record: it would fail on every retry, so it goes
+ *   straight to the dead-letter queue with its data, and the shard moves on.
  * - Aggregate: folds records into the window state; on the window's final invocation writes one record
  *   per group (aggregate.ts).
  * - PutRecords entries that fail are resent, exactly those, at most `maxPutAttempts` times in all;
@@ -18,7 +18,7 @@
  */
 import type { KinesisStreamRecord } from "aws-lambda";
 import { deaggregate, isAggregated } from "../kpl";
-import { addRecord, readState, resultPartitionKey, WindowState, windowResults } from "./aggregate";
+import { addRecord, readState, resultPartitionKey, resultText, WindowState, windowResults, writeState } from "./aggregate";
 import { recordPassesFilter } from "./filter";
 import { ProcessorSpec } from "./spec";
 import { parseJsonObject, PoisonRecordError, transformRecord } from "./transform";
@@ -220,7 +220,7 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
 
   async function aggregate(event: ProcessorEvent): Promise<ProcessorResponse> {
     const agg = spec.aggregate!;
-    const state: WindowState = readState(event.state);
+    const state: WindowState = readState(event.state, agg);
     const batchItemFailures: { itemIdentifier: string }[] = [];
     records: for (const record of event.Records) {
       // Fold a Kinesis record's user records only once all of them are readable or dead-lettered.
@@ -241,7 +241,7 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
     if (event.isFinalInvokeForWindow && batchItemFailures.length === 0) {
       const window = event.window ?? { start: "", end: "" };
       const results = windowResults(state, window, agg).map((r) => ({
-        data: Buffer.from(JSON.stringify(r), "utf8"),
+        data: Buffer.from(resultText(r), "utf8"),
         partitionKey: resultPartitionKey(r.key as Record<string, never>, agg),
       }));
       const undelivered = await deliver(results);
@@ -253,7 +253,7 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
       log(`route ${spec.route}: window ${window.start}..${window.end}${event.isWindowTerminatedEarly ? " (terminated early)" : ""} of ${event.shardId ?? "?"}: ${results.length} results`);
       return { state: {}, batchItemFailures };
     }
-    return { state: state as unknown as Record<string, unknown>, batchItemFailures };
+    return { state: writeState(state), batchItemFailures };
   }
 
   return async (event) => (spec.aggregate ? aggregate(event) : forward(event));
