@@ -21,7 +21,8 @@ import * as path from "path";
 import { RouteConfig } from "../model/config";
 import { kinesisEvent, SourceContext, SourceRecord, tumblingWindowEvent, windowOf, windowTime } from "../model/processor/events";
 import { recordPassesFilter } from "../model/processor/filter";
-import { createHandler, DeadLetterMessage, ProcessorEvent, ProcessorResponse } from "../model/processor/handler";
+import { DeadLetterMessage, deadLetterBody } from "../model/processor/dead-letter";
+import { createHandler, ProcessorEvent, ProcessorResponse } from "../model/processor/handler";
 import { processorSpec } from "../model/processor/spec";
 
 /** Lambda's payload limit for a synchronous invocation: a batch never exceeds it. */
@@ -130,10 +131,7 @@ export class LocalProcessor {
         this.stats.forwarded += results.filter((r) => !r.errorCode).length;
         return results;
       },
-      deadLetter: async (message: DeadLetterMessage) => {
-        this.deadLetter(message);
-        this.stats.failed++;
-      },
+      deadLetter: (message) => this.sendToDeadLetterQueue(message),
       log: (line) => this.log(line),
     });
   }
@@ -441,6 +439,17 @@ export class LocalProcessor {
     };
   }
 
+  /**
+   * The stand-in for SendMessage to the route's queue, used by the handler: refuses a message over the
+   * queue's limit (256 KiB) as SQS does, so the handler takes the same way as on AWS.
+   * @throws DeadLetterTooLargeError when the message is over the limit (nothing is written)
+   */
+  async sendToDeadLetterQueue(message: DeadLetterMessage): Promise<void> {
+    fs.appendFileSync(this.deadLetterFile, `${deadLetterBody(message)}\n`);
+    this.stats.failed++;
+  }
+
+  /** Lambda's own on-failure records (small: no record data in them). */
   private deadLetter(message: unknown): void {
     fs.appendFileSync(this.deadLetterFile, `${JSON.stringify(message)}\n`);
   }
