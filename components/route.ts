@@ -14,6 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RouteConfig } from "../model/config";
 import { parseAddress, routeNames } from "../model/naming";
 import { logGroupArn, routeAssumeRolePolicy, routeRolePolicy } from "../model/policies";
+import { DEAD_LETTER_MAX_BYTES } from "../model/processor/dead-letter";
 import { routeFilterCriteria } from "../model/processor/filter";
 import { processorSpec, StartAt } from "../model/processor/spec";
 import { PROCESSOR_HANDLER, PROCESSOR_RUNTIME, processorArchive } from "./processor-package";
@@ -106,6 +107,9 @@ export class DataRoute extends pulumi.ComponentResource {
         kmsMasterKeyId: args.to.kmsKeyArn,
         kmsDataKeyReusePeriodSeconds: 300,
         messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+        // Explicit, not the default (256 KiB for years, now documented up to 1 MiB): the handler cuts its
+        // messages to this size and the local lake refuses what is over it, so both refuse the same.
+        maxMessageSize: DEAD_LETTER_MAX_BYTES,
         tags,
       },
       { parent: this },

@@ -9,7 +9,9 @@
  * given up reported to the dead-letter queue: a JSONL file, one line per message, in the SQS message
  * format (the handler's poison records, and Lambda's invocation records with `KinesisBatchInfo`).
  * Tumbling windows: per shard, by arrival time, state carried between invocations (at most 1 MB, or the
- * window ends early), a final invocation when the window's end has passed.
+ * window ends early), one final invocation per window: when a record of a later window comes, or when the
+ * shard is read to its tip and the window's end has passed (so a lagging route still writes once per
+ * window, however many batches the window takes).
  * Checkpoints (per shard, atomically saved after each invocation) let a restart continue where it was.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand, Shard, _Record } from "@aws-sdk/client-kinesis";
@@ -19,7 +21,8 @@ import * as path from "path";
 import { RouteConfig } from "../model/config";
 import { kinesisEvent, SourceContext, SourceRecord, tumblingWindowEvent, windowOf, windowTime } from "../model/processor/events";
 import { recordPassesFilter } from "../model/processor/filter";
-import { createHandler, DeadLetterMessage, ProcessorEvent, ProcessorResponse } from "../model/processor/handler";
+import { DeadLetterMessage, deadLetterBody } from "../model/processor/dead-letter";
+import { createHandler, ProcessorEvent, ProcessorResponse } from "../model/processor/handler";
 import { processorSpec } from "../model/processor/spec";
 
 /** Lambda's payload limit for a synchronous invocation: a batch never exceeds it. */
@@ -128,10 +131,7 @@ export class LocalProcessor {
         this.stats.forwarded += results.filter((r) => !r.errorCode).length;
         return results;
       },
-      deadLetter: async (message: DeadLetterMessage) => {
-        this.deadLetter(message);
-        this.stats.failed++;
-      },
+      deadLetter: (message) => this.sendToDeadLetterQueue(message),
       log: (line) => this.log(line),
     });
   }
@@ -249,7 +249,12 @@ export class LocalProcessor {
           this.log(`route ${this.route.name}: ${shardId} ended`);
           return;
         }
-        if (this.route.aggregate) await this.closeWindow(shardId, false);
+        // A window ends when a record of a later window comes (process) or, read to the tip, when the clock
+        // has passed its end: never on a read that merely returned old records, or a route that lags would
+        // write a partial result per read instead of Lambda's one per window (isFinalInvokeForWindow).
+        // kinesis-local answers MillisBehindLatest 0 on every read, so the tip is an empty read too.
+        const atTip = records.length === 0 && !((page.MillisBehindLatest ?? 0) > 0);
+        if (this.route.aggregate && atTip) await this.closeWindow(shardId, false);
         // At most 5 reads per second per shard (Kinesis' limit); an empty read waits like Lambda's poller.
         await sleep(records.length === 0 ? idle : 200, signal);
       } catch (err) {
@@ -434,6 +439,17 @@ export class LocalProcessor {
     };
   }
 
+  /**
+   * The stand-in for SendMessage to the route's queue, used by the handler: refuses a message over the
+   * queue's limit (256 KiB) as SQS does, so the handler takes the same way as on AWS.
+   * @throws DeadLetterTooLargeError when the message is over the limit (nothing is written)
+   */
+  async sendToDeadLetterQueue(message: DeadLetterMessage): Promise<void> {
+    fs.appendFileSync(this.deadLetterFile, `${deadLetterBody(message)}\n`);
+    this.stats.failed++;
+  }
+
+  /** Lambda's own on-failure records (small: no record data in them). */
   private deadLetter(message: unknown): void {
     fs.appendFileSync(this.deadLetterFile, `${JSON.stringify(message)}\n`);
   }

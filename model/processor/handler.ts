@@ -7,9 +7,13 @@
  * identifier = sequence number), plus `state` for tumbling windows.
  *
  * - Forwarding (no transform): each record's ORIGINAL bytes, under its ORIGINAL partition key.
- * - Transform: the record's JSON object projected (transform.ts); a record that is not a JSON object is
- *   a poison record: it would fail on every retry, so it goes straight to the dead-letter queue with
- *   its data, and the shard moves on.
+ * - Transform: the record's JSON object projected (transform.ts), values kept exactly as published; a
+ *   record that is not a JSON object is a poison record: it would fail on every retry, so it goes
+ *   straight to the dead-letter queue with its data, and the shard moves on.
+ * - An output the target cannot take (over Kinesis's 1 MiB per record, partition key included) is
+ *   poison too, at once: to the dead-letter queue with the reason, never sent, never retried.
+ * - Dead-letter messages are cut to the queue's limit (dead-letter.ts `fitDeadLetter`): a record too
+ *   large to carry is named by its size and position.
  * - Aggregate: folds records into the window state; on the window's final invocation writes one record
  *   per group (aggregate.ts).
  * - PutRecords entries that fail are resent, exactly those, at most `maxPutAttempts` times in all;
@@ -18,7 +22,8 @@
  */
 import type { KinesisStreamRecord } from "aws-lambda";
 import { deaggregate, isAggregated } from "../kpl";
-import { addRecord, readState, resultPartitionKey, WindowState, windowResults } from "./aggregate";
+import { addRecord, readState, resultPartitionKey, resultText, WindowState, windowResults, writeState } from "./aggregate";
+import { DeadLetterMessage, fitDeadLetter, KINESIS_RECORD_MAX_BYTES } from "./dead-letter";
 import { recordPassesFilter } from "./filter";
 import { ProcessorSpec } from "./spec";
 import { parseJsonObject, PoisonRecordError, transformRecord } from "./transform";
@@ -57,23 +62,7 @@ export interface PutResult {
 /** One PutRecords request (at most 500 entries, 5 MiB) to the target stream; throws when the request fails. */
 export type PutRecordsFn = (records: TargetRecord[]) => Promise<PutResult[]>;
 
-/** What a poison record's dead-letter message holds: enough to find it, read it and replay it. */
-export interface DeadLetterMessage {
-  kind: "poison-record";
-  route: string;
-  from: string;
-  to: string;
-  reason: string;
-  eventSourceARN: string;
-  shardId: string;
-  sequenceNumber: string;
-  partitionKey: string;
-  approximateArrivalTimestamp: number;
-  /** The record's bytes, base64, exactly as published (a KPL user record's own bytes and key). */
-  dataBase64: string;
-  /** Position of the user record inside a KPL aggregated record; absent for a plain record. */
-  subRecordIndex?: number;
-}
+export type { DeadLetterMessage } from "./dead-letter";
 
 /** Sends one message to the processor's own dead-letter queue; throws when it could not. */
 export type DeadLetterFn = (message: DeadLetterMessage) => Promise<void>;
@@ -97,6 +86,16 @@ export interface HandlerDeps {
 export const PUT_RECORDS_LIMITS = { records: 500, bytes: 5 * 1024 * 1024 };
 
 const shardOf = (r: KinesisStreamRecord): string => r.eventID.split(":")[0];
+
+/** Bytes Kinesis counts for a record: data plus partition key (UTF-8). */
+const recordBytes = (r: TargetRecord): number => r.data.length + Buffer.byteLength(r.partitionKey, "utf8");
+
+/** Why the target cannot take a record; undefined when it can. */
+function unwritable(r: TargetRecord): string | undefined {
+  const bytes = recordBytes(r);
+  if (bytes <= KINESIS_RECORD_MAX_BYTES) return undefined;
+  return `the output is ${bytes} bytes with its partition key, over Kinesis's limit of ${KINESIS_RECORD_MAX_BYTES} bytes (1 MiB) per record, so the target stream cannot take it`;
+}
 
 /** One user record of a Kinesis record: the record itself, or one of a KPL aggregate's records. */
 interface UserRecordOf {
@@ -165,30 +164,38 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
     return undelivered;
   }
 
-  /** Sends a poison record to the dead-letter queue; false when that is not possible. */
-  async function deadLetter(record: KinesisStreamRecord, user: UserRecordOf, reason: string): Promise<boolean> {
+  /** Sends a message to the dead-letter queue, cut to fit it; false when that is not possible. */
+  async function send(message: DeadLetterMessage, what: string): Promise<boolean> {
     if (!deps.deadLetter) return false;
     try {
-      await deps.deadLetter({
-        kind: "poison-record",
-        route: spec.route,
-        from: spec.from,
-        to: spec.to,
-        reason,
-        eventSourceARN: record.eventSourceARN,
-        shardId: shardOf(record),
-        sequenceNumber: record.kinesis.sequenceNumber,
-        partitionKey: user.partitionKey,
-        approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp,
-        dataBase64: Buffer.from(user.data).toString("base64"),
-        ...(user.subRecordIndex === undefined ? {} : { subRecordIndex: user.subRecordIndex }),
-      });
-      log(`route ${spec.route}: record ${record.kinesis.sequenceNumber} of ${shardOf(record)} sent to the dead-letter queue: ${reason}`);
+      await deps.deadLetter(fitDeadLetter(message));
+      log(`route ${spec.route}: ${what} sent to the dead-letter queue: ${message.reason}`);
       return true;
     } catch (err) {
-      log(`route ${spec.route}: cannot send record ${record.kinesis.sequenceNumber} to the dead-letter queue: ${(err as Error).message}`);
+      log(`route ${spec.route}: cannot send ${what} to the dead-letter queue: ${(err as Error).message}`);
       return false;
     }
+  }
+
+  /** Sends a poison record to the dead-letter queue; false when that is not possible. */
+  function deadLetter(record: KinesisStreamRecord, user: UserRecordOf, reason: string): Promise<boolean> {
+    const message: DeadLetterMessage = {
+      kind: "poison-record",
+      route: spec.route,
+      from: spec.from,
+      to: spec.to,
+      reason,
+      eventSourceARN: record.eventSourceARN,
+      shardId: shardOf(record),
+      sequenceNumber: record.kinesis.sequenceNumber,
+      partitionKey: user.partitionKey,
+      approximateArrivalTimestamp: record.kinesis.approximateArrivalTimestamp,
+      dataBytes: user.data.length,
+      dataBase64: Buffer.from(user.data).toString("base64"),
+      ...(user.subRecordIndex === undefined ? {} : { subRecordIndex: user.subRecordIndex }),
+    };
+    const at = user.subRecordIndex === undefined ? "" : ` (user record ${user.subRecordIndex})`;
+    return send(message, `record ${record.kinesis.sequenceNumber}${at} of ${shardOf(record)}`);
   }
 
   async function forward(event: ProcessorEvent): Promise<ProcessorResponse> {
@@ -198,13 +205,11 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
     for (const [i, record] of event.Records.entries()) {
       for (const user of userRecords(record, spec.filter)) {
         const key = { partitionKey: user.partitionKey, ...(user.explicitHashKey ? { explicitHashKey: user.explicitHashKey } : {}) };
-        if (!spec.transform) {
-          out.push({ data: user.data, ...key });
-          sourceOf.push(i);
-          continue;
-        }
         try {
-          out.push({ data: transformRecord(user.data, spec.transform), ...key });
+          const output = { data: spec.transform ? transformRecord(user.data, spec.transform) : user.data, ...key };
+          const why = unwritable(output);
+          if (why) throw new PoisonRecordError(why);
+          out.push(output);
           sourceOf.push(i);
         } catch (err) {
           if (!(err instanceof PoisonRecordError)) throw err;
@@ -220,7 +225,7 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
 
   async function aggregate(event: ProcessorEvent): Promise<ProcessorResponse> {
     const agg = spec.aggregate!;
-    const state: WindowState = readState(event.state);
+    const state: WindowState = readState(event.state, agg);
     const batchItemFailures: { itemIdentifier: string }[] = [];
     records: for (const record of event.Records) {
       // Fold a Kinesis record's user records only once all of them are readable or dead-lettered.
@@ -240,10 +245,34 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
     }
     if (event.isFinalInvokeForWindow && batchItemFailures.length === 0) {
       const window = event.window ?? { start: "", end: "" };
-      const results = windowResults(state, window, agg).map((r) => ({
-        data: Buffer.from(JSON.stringify(r), "utf8"),
-        partitionKey: resultPartitionKey(r.key as Record<string, never>, agg),
-      }));
+      const results: TargetRecord[] = [];
+      for (const r of windowResults(state, window, agg)) {
+        const result = { data: Buffer.from(resultText(r), "utf8"), partitionKey: resultPartitionKey(r.key as Record<string, never>, agg) };
+        const why = unwritable(result);
+        if (!why) {
+          results.push(result);
+          continue;
+        }
+        // Poison at once (it would fail every retry), and before anything is written, so that a retry
+        // of this invocation after a dead-letter failure does not write the other results twice.
+        const sent = await send(
+          {
+            kind: "unwritable-window-result",
+            route: spec.route,
+            from: spec.from,
+            to: spec.to,
+            reason: why,
+            eventSourceARN: event.eventSourceARN ?? "",
+            shardId: event.shardId ?? "",
+            window,
+            partitionKey: result.partitionKey,
+            dataBytes: result.data.length,
+            data: Buffer.from(result.data).toString("utf8"),
+          },
+          `the window result for ${result.partitionKey.slice(0, 64)} of ${window.start}..${window.end}`,
+        );
+        if (!sent) throw new UndeliveredError(`route ${spec.route}: a window result for ${window.start}..${window.end} is too large for ${spec.to} and could not be dead-lettered`);
+      }
       const undelivered = await deliver(results);
       if (undelivered.size > 0) {
         // A function error: Lambda retries the final invocation with the same state (bounded by the
@@ -253,7 +282,7 @@ export function createHandler(deps: HandlerDeps): (event: ProcessorEvent) => Pro
       log(`route ${spec.route}: window ${window.start}..${window.end}${event.isWindowTerminatedEarly ? " (terminated early)" : ""} of ${event.shardId ?? "?"}: ${results.length} results`);
       return { state: {}, batchItemFailures };
     }
-    return { state: state as unknown as Record<string, unknown>, batchItemFailures };
+    return { state: writeState(state), batchItemFailures };
   }
 
   return async (event) => (spec.aggregate ? aggregate(event) : forward(event));

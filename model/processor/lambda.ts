@@ -10,12 +10,10 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as fs from "fs";
 import * as path from "path";
-import { createHandler, DeadLetterMessage, ProcessorEvent, ProcessorResponse } from "./handler";
+import { DeadLetterMessage, deadLetterBody } from "./dead-letter";
+import { createHandler, ProcessorEvent, ProcessorResponse } from "./handler";
 import { batchMetricsLine } from "./metrics";
 import { ProcessorSpec } from "./spec";
-
-/** SQS's message size limit we hold to (the long-standing 256 KiB; larger poison records go the ESM way). */
-export const DEAD_LETTER_MAX_BYTES = 256 * 1024;
 
 // Every call has a deadline: connect 2 s, answer 5 s, and the SDK tries twice: at most ~14 s per call,
 // so the handler's 4 PutRecords attempts for one request fit in the function's timeout (components/route.ts).
@@ -43,9 +41,8 @@ function build(): (event: ProcessorEvent) => Promise<ProcessorResponse> {
     },
     deadLetter: queueUrl
       ? async (message: DeadLetterMessage) => {
-          const body = JSON.stringify(message);
-          if (Buffer.byteLength(body) > DEAD_LETTER_MAX_BYTES) throw new Error(`the message would be ${Buffer.byteLength(body)} bytes, over SQS's ${DEAD_LETTER_MAX_BYTES}`);
-          await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+          // The handler cuts messages to fit (fitDeadLetter); one still over the queue's limit is refused here, as SQS would.
+          await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: deadLetterBody(message) }));
         }
       : undefined,
   });

@@ -12,13 +12,14 @@ import * as path from "path";
 import { promisify } from "util";
 import { processorPackageFiles } from "../../components/processor-package";
 import { kinesisEvent } from "../../model/processor/events";
+import { ProcessorSpec } from "../../model/processor/spec";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 
 /** Writes the package and an event into a fresh folder and runs `index.handle` in a new Node process. */
-async function runPackage(event: unknown, env: Record<string, string>): Promise<{ response: unknown; stdout: string }> {
+async function runPackage(event: unknown, env: Record<string, string>, spec: ProcessorSpec = { route: "r", from: "ingest/persons", to: "curated/adults" }): Promise<{ response: unknown; stdout: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "processor-package-"));
   try {
-    for (const [name, text] of Object.entries(processorPackageFiles({ route: "r", from: "ingest/persons", to: "curated/adults" }))) {
+    for (const [name, text] of Object.entries(processorPackageFiles(spec))) {
       fs.writeFileSync(path.join(dir, name), text);
     }
     fs.writeFileSync(path.join(dir, "event.json"), JSON.stringify(event));
@@ -91,5 +92,25 @@ describe("processor package (the bundle Lambda runs)", function () {
     assert.deepStrictEqual([directive.Namespace, directive.Dimensions], ["DataLake/Processors", [["FunctionName"]]]);
     // A line of its own with nothing before the JSON (console.log would prefix a time, request id and level).
     assert.ok(stdout.split("\n").some((l) => l.startsWith('{"_aws"')), stdout);
+  });
+
+  it("transforms with the bundled lossless JSON reader and writer: numbers arrive exactly as published", async () => {
+    const target = await lake.createStream(lake.uniqueName("slim"), 1);
+    const text = '{"id":123456789012345678901,"price":0.1000000000000000055511151231257827,"n":1.0,"drop":true}\n';
+    const records = [{ data: Buffer.from(text), partitionKey: "k", sequenceNumber: "1", approximateArrivalTimestamp: new Date() }];
+    const { response } = await runPackage(eventOf(records), { TARGET_STREAM_NAME: target, AWS_ENDPOINT_URL_KINESIS: lake.endpoint, ...tls() }, {
+      route: "r",
+      from: "ingest/persons",
+      to: "curated/slim",
+      transform: { select: ["id", "price", "n"] },
+    });
+    assert.deepStrictEqual(response, { batchItemFailures: [] });
+    const shard = (await lake.client.send(new ListShardsCommand({ StreamName: target }))).Shards![0].ShardId!;
+    const it = (await lake.client.send(new GetShardIteratorCommand({ StreamName: target, ShardId: shard, ShardIteratorType: "TRIM_HORIZON" }))).ShardIterator;
+    const got = (await lake.client.send(new GetRecordsCommand({ ShardIterator: it }))).Records ?? [];
+    assert.deepStrictEqual(
+      got.map((r) => [Buffer.from(r.Data!).toString("utf8"), r.PartitionKey]),
+      [['{"id":123456789012345678901,"price":0.1000000000000000055511151231257827,"n":1.0}\n', "k"]],
+    );
   });
 });

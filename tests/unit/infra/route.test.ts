@@ -101,6 +101,7 @@ describe("DataRoute (processor)", function () {
     assert.deepStrictEqual([defaults.maximumRetryAttempts, defaults.maximumRecordAgeInSeconds, defaults.bisectBatchOnFunctionError], [3, 3600, true]);
     assert.strictEqual(queue.inputs.name, "unit-ingest-persons-to-curated-adults-dlq");
     assert.strictEqual(queue.inputs.kmsMasterKeyId, keyOfLayer("curated"));
+    assert.strictEqual(queue.inputs.maxMessageSize, 256 * 1024, "the size the handler cuts dead letters to and the local lake refuses past");
     assert.strictEqual(under(r, TYPES.function).inputs.environment.variables.DEAD_LETTER_QUEUE_URL, queue.state.url);
   });
 
