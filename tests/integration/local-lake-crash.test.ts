@@ -218,6 +218,51 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
     }
   });
 
+  it("drops records older than their stream's retention at start, as Kinesis does: reads and state lose them, newer records and positions stay", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "datalake-retention-"));
+    try {
+      let emulator = await startLocalKinesis({ persistDir: dir });
+      let client = createKinesisClient({ endpoint: emulator.endpoint });
+      const { ensureStream } = await import("../../apps/lib/streams");
+      await ensureStream(client, { name: "r", shards: 1 });
+      const put = (prefix: string) =>
+        client.send(new PutRecordsCommand({ StreamName: "r", Records: Array.from({ length: 300 }, (_, i) => ({ Data: Buffer.from(`${prefix}-${i}`), PartitionKey: `${i}` })) }));
+      await put("old");
+      const kept = await put("new");
+      client.destroy();
+      await emulator.stop();
+
+      // Age the first 300 records past the default 24 h retention (the state holds arrival times in seconds).
+      const stateFile = path.join(dir, STATE_FILE_NAME);
+      const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { streams: Record<string, { shards: Record<string, { Data: string; ApproximateArrivalTimestamp: number }[]> }> };
+      const dayAgo = Date.now() / 1000 - 25 * 3600;
+      for (const stream of Object.values(state.streams))
+        for (const list of Object.values(stream.shards)) list.forEach((r, i) => i < 300 && (r.ApproximateArrivalTimestamp = dayAgo + i / 1000));
+      fs.writeFileSync(stateFile, JSON.stringify(state));
+      fs.rmSync(`${stateFile}.prev`, { force: true });
+      const sizeBefore = fs.statSync(stateFile).size;
+
+      const lines: string[] = [];
+      emulator = await startLocalKinesis({ persistDir: dir, info: (l) => lines.push(l) });
+      client = createKinesisClient({ endpoint: emulator.endpoint });
+      assert.ok(lines.some((l) => /dropped 300 records older than their stream's retention/.test(l)), lines.join("\n"));
+      const shard = (await client.send(new ListShardsCommand({ StreamName: "r" }))).Shards![0].ShardId!;
+      const read = async (type: "TRIM_HORIZON" | "AFTER_SEQUENCE_NUMBER", at?: string) => {
+        const it = (await client.send(new GetShardIteratorCommand({ StreamName: "r", ShardId: shard, ShardIteratorType: type, StartingSequenceNumber: at }))).ShardIterator;
+        return ((await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }))).Records ?? []).map((r) => Buffer.from(r.Data!).toString());
+      };
+      const all = await read("TRIM_HORIZON");
+      assert.deepStrictEqual(all, Array.from({ length: 300 }, (_, i) => `new-${i}`));
+      // A reader's position inside what is kept still fits (no sequence number was renumbered).
+      assert.deepStrictEqual(await read("AFTER_SEQUENCE_NUMBER", kept.Records![149].SequenceNumber), all.slice(150));
+      client.destroy();
+      await emulator.stop();
+      assert.ok(fs.statSync(stateFile).size < sizeBefore * 0.75, "the state shrank");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("listens on loopback only (every socket of the emulator on 127.0.0.1)", async () => {
     const emulator = await startLocalKinesis();
     try {
