@@ -34,17 +34,19 @@ import { publish, PublishRecord } from "../apps/publisher/publisher";
 import { subscribe } from "../apps/subscriber/subscriber";
 import { startLocalKinesis } from "../local/kinesis";
 import { spawnLimitsEndpoint } from "../local/limits-endpoint";
+import { durability } from "./local-lake-durability";
 
 const opts = new Command("bench")
   .description("Measure the apps at Kinesis's limits and write bench/RESULTS.md")
   .addOption(new Option("--quick", "a shorter run (under 5 minutes)"))
-  .addOption(new Option("--only <sections>", "comma-separated sections: capacity,aggregation,ceiling,subscriber,lake,program"))
-  .addOption(new Option("--out <file>", "results file").default(path.join(__dirname, "RESULTS.md")))
+  .addOption(new Option("--only <sections>", "comma-separated sections: capacity,aggregation,ceiling,subscriber,lake,durability,program"))
+  .addOption(new Option("--out <file>", "results file (default: bench/RESULTS.md for a full run, bench/RESULTS.quick.md for --quick, which leaves the committed full run alone)"))
   .parse(process.argv)
-  .opts<{ quick?: boolean; only?: string; out: string }>();
+  .opts<{ quick?: boolean; only?: string; out?: string }>();
 
 const quick = opts.quick === true;
-const only = new Set((opts.only ?? "capacity,aggregation,ceiling,subscriber,lake,program").split(","));
+const only = new Set((opts.only ?? "capacity,aggregation,ceiling,subscriber,lake,durability,program").split(","));
+const outFile = opts.out ?? path.join(__dirname, quick ? "RESULTS.quick.md" : "RESULTS.md");
 const lines: string[] = [];
 const say = (line = "") => {
   lines.push(line);
@@ -465,12 +467,13 @@ async function main(): Promise<void> {
   if (only.has("ceiling")) await ceiling();
   if (only.has("subscriber")) await subscriber();
   if (only.has("lake")) await localLake();
+  if (only.has("durability")) await durability({ say, quick });
   if (only.has("program")) await program();
   say(`Total bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   const notes = path.join(__dirname, "NOTES.md");
   const extra = fs.existsSync(notes) ? `\n${fs.readFileSync(notes, "utf8")}` : "";
-  fs.writeFileSync(opts.out, `${lines.join("\n")}\n${extra}`);
-  process.stderr.write(`bench: wrote ${opts.out}\n`);
+  fs.writeFileSync(outFile, `${lines.join("\n")}\n${extra}`);
+  process.stderr.write(`bench: wrote ${outFile}\n`);
 }
 
 main().catch((err) => {

@@ -248,8 +248,9 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
       assert.ok(lines.some((l) => /dropped 300 records older than their stream's retention/.test(l)), lines.join("\n"));
       const shard = (await client.send(new ListShardsCommand({ StreamName: "r" }))).Shards![0].ShardId!;
       const read = async (type: "TRIM_HORIZON" | "AFTER_SEQUENCE_NUMBER", at?: string) => {
-        const it = (await client.send(new GetShardIteratorCommand({ StreamName: "r", ShardId: shard, ShardIteratorType: type, StartingSequenceNumber: at }))).ShardIterator;
-        return ((await client.send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }))).Records ?? []).map((r) => Buffer.from(r.Data!).toString());
+        const iterator = await client.send(new GetShardIteratorCommand({ StreamName: "r", ShardId: shard, ShardIteratorType: type, StartingSequenceNumber: at }));
+        const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator, Limit: 10_000 }));
+        return (page.Records ?? []).map((r: { Data?: Uint8Array }) => Buffer.from(r.Data!).toString());
       };
       const all = await read("TRIM_HORIZON");
       assert.deepStrictEqual(all, Array.from({ length: 300 }, (_, i) => `new-${i}`));
