@@ -20,7 +20,7 @@ export interface LakeProcess {
 
 /** Lakes started by this test run: a test that fails midway must not leave one running (they are detached). */
 const started = new Set<ChildProcess>();
-process.on("exit", () => {
+function killStarted(): void {
   for (const child of started) {
     try {
       process.kill(-child.pid!, "SIGKILL"); // its emulator exits by itself once the lake is gone
@@ -28,7 +28,15 @@ process.on("exit", () => {
       // already gone
     }
   }
-});
+}
+process.on("exit", killStarted);
+// A test run stopped by a signal (a CI timeout, Ctrl-C) runs no exit handler: end the lakes first.
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    killStarted();
+    process.kill(process.pid, signal);
+  });
+}
 
 /** No AWS account configured at all, the lake's state in `dataDir`. */
 export function lakeEnv(dataDir: string): NodeJS.ProcessEnv {
