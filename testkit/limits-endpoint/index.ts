@@ -24,7 +24,7 @@
  * Counters (per stream and in total) are served at `GET /__limits/stats` and reset by
  * `POST /__limits/reset`, so a benchmark in another process can read them.
  *
- * Run on its own: `ts-node --transpile-only local/limits-endpoint.ts --backend http://127.0.0.1:4567`
+ * Run on its own: `ts-node --transpile-only testkit/limits-endpoint/index.ts --backend http://127.0.0.1:4567`
  * (or `--backend null --shards 4`); it prints `LIMITS_ENDPOINT=http://127.0.0.1:<port>` on stdout.
  *
  * Not covered: SubscribeToShard (HTTP/2 event streams; enhanced fan-out has its own 2 MiB/s per consumer,
@@ -35,10 +35,10 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
-import { createKinesisClient } from "../apps/lib/client";
-import { evenShards, FastShardLookup, hashKeyOf, ShardMap } from "../apps/publisher/shard-map";
+import { createKinesisClient } from "../../apps/lib/client";
+import { evenShards, FastShardLookup, hashKeyOf, ShardMap } from "../../apps/publisher/shard-map";
 
-export { evenShards, hashKeyOf, ShardMap } from "../apps/publisher/shard-map";
+export { evenShards, hashKeyOf, ShardMap } from "../../apps/publisher/shard-map";
 
 export type ShardLimits = Record<"writeRecordsPerSecond" | "writeBytesPerSecond" | "readCallsPerSecond" | "readBytesPerSecond", number>;
 
@@ -738,8 +738,8 @@ function getJson(url: string, method = "GET"): Promise<unknown> {
 export async function spawnLimitsEndpoint(options: Omit<LimitsEndpointOptions, "now">): Promise<ChildLimitsEndpoint> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ["-r", "ts-node/register/transpile-only", path.join(__dirname, "limits-endpoint.ts"), "--options", JSON.stringify(options)],
-    { stdio: ["ignore", "pipe", "inherit"], cwd: path.join(__dirname, "..") },
+    ["-r", "ts-node/register/transpile-only", path.join(__dirname, "index.ts"), "--options", JSON.stringify(options)],
+    { stdio: ["ignore", "pipe", "inherit"], cwd: path.join(__dirname, "..", "..") },
   );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const endpoint = await new Promise<string>((resolve, reject) => {
@@ -782,7 +782,7 @@ if (require.main === module) {
   else {
     const backend = flag("--backend");
     if (!backend) {
-      process.stderr.write("usage: limits-endpoint.ts --backend http://127.0.0.1:PORT | --backend null [--shards N] [--no-enforce]\n");
+      process.stderr.write("usage: testkit/limits-endpoint/index.ts --backend http://127.0.0.1:PORT | --backend null [--shards N] [--no-enforce]\n");
       process.exit(2);
     }
     options = {

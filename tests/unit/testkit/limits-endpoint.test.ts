@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
 import { createKinesisClient } from "../../../apps/lib/client";
-import { evenShards, hashKeyOf, LimitsEndpoint, ShardMap, startLimitsEndpoint, TokenBucket } from "../../../local/limits-endpoint";
+import { evenShards, hashKeyOf, LimitsEndpoint, ShardMap, startLimitsEndpoint, TokenBucket } from "../../../testkit/limits-endpoint";
 
 describe("limits endpoint (null backend, fake clock)", () => {
   let now = 1_000_000;
