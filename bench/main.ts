@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (`-- --quick` for a shorter run): the apps at Kinesis's limits, measured side by side in
- * one run against the project's limit-enforcing local endpoint (local/limits-endpoint.ts, in its own
+ * one run against the project's limit-enforcing local endpoint (testkit/limits-endpoint/, in its own
  * process so it does not share a CPU with the client being measured), and written to bench/RESULTS.md
  * with the machine's description.
  *
@@ -33,7 +33,7 @@ import { ensureStream } from "../apps/lib/streams";
 import { publish, PublishRecord } from "../apps/publisher/publisher";
 import { subscribe } from "../apps/subscriber/subscriber";
 import { startLocalKinesis } from "../local/kinesis";
-import { spawnLimitsEndpoint } from "../local/limits-endpoint";
+import { spawnLimitsEndpoint } from "../testkit/limits-endpoint";
 import { durability } from "./local-lake-durability";
 
 const opts = new Command("bench")

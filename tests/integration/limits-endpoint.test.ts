@@ -7,7 +7,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
 import { createKinesisClient } from "../../apps/lib/client";
-import { hashKeyOf, LimitsEndpoint, ShardMap, startLimitsEndpoint } from "../../local/limits-endpoint";
+import { hashKeyOf, LimitsEndpoint, ShardMap, startLimitsEndpoint } from "../../testkit/limits-endpoint";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 
 describe("limits endpoint in front of kinesis-local", function () {

@@ -10,7 +10,7 @@ import { encodeRecord, PersonRecord } from "../../apps/lib/records";
 import { publish, PublishRecord } from "../../apps/publisher/publisher";
 import { waitForActive } from "../../apps/lib/streams";
 import { deaggregate } from "../../model/kpl";
-import { LimitsEndpoint, startLimitsEndpoint } from "../../local/limits-endpoint";
+import { LimitsEndpoint, startLimitsEndpoint } from "../../testkit/limits-endpoint";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 
 /** Every user record of the stream, parents read before children, de-aggregated. */

@@ -1,13 +1,13 @@
 /**
  * Issue 7 item 7: a polling subscriber leaves room for the shard's other readers. Against an endpoint that
- * enforces Kinesis's 5 GetRecords calls/s per shard (local/limits-endpoint.ts in front of kinesis-local),
+ * enforces Kinesis's 5 GetRecords calls/s per shard (testkit/limits-endpoint/ in front of kinesis-local),
  * the real subscriber process follows a live stream while two other readers per shard poll once a second
  * (like the wire-tap and a route): none of their calls is throttled, and the subscriber reads every record.
  */
 import * as assert from "assert";
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { createKinesisClient } from "../../apps/lib/client";
-import { LimitsEndpoint, startLimitsEndpoint } from "../../local/limits-endpoint";
+import { LimitsEndpoint, startLimitsEndpoint } from "../../testkit/limits-endpoint";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { runApp } from "../helpers/run-app";
 

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { ShardPacer } from "../../../apps/publisher/pacer";
-import { TokenBucket } from "../../../local/limits-endpoint";
+import { TokenBucket } from "../../../testkit/limits-endpoint";
 import { seeded } from "../../helpers/seeded";
 
 describe("publisher: per-shard pacer", () => {

@@ -13,7 +13,8 @@ import {
 } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
 import { createKinesisClient } from "../../../apps/lib/client";
-import { evenShards, hashKeyOf, LimitsEndpoint, ShardMap, startLimitsEndpoint, TokenBucket } from "../../../local/limits-endpoint";
+import { evenShards, hashKeyOf, LimitsEndpoint, ShardMap, startLimitsEndpoint, TokenBucket } from "../../../testkit/limits-endpoint";
+import { validatePutRecords } from "../../../testkit/limits-endpoint/put-records-validation";
 
 describe("limits endpoint (null backend, fake clock)", () => {
   let now = 1_000_000;
@@ -131,5 +132,26 @@ describe("limits endpoint pieces", () => {
     assert.ok(bucket.available() < 0);
     t = 10_000;
     assert.strictEqual(bucket.available(), 10);
+  });
+});
+
+describe("limits endpoint: PutRecords request limits", () => {
+  const MiB = 1024 * 1024;
+  /** An entry of `bytes` bytes in all, data plus a partition key of `keyLength` characters. */
+  const entry = (bytes: number, keyLength = 1) => ({ Data: Buffer.alloc(bytes - keyLength).toString("base64"), PartitionKey: "k".repeat(keyLength) });
+
+  it("takes requests at Kinesis's limits: 500 records, 5 MiB, 1 MiB per record, 256-character keys", () => {
+    assert.strictEqual(validatePutRecords(Array.from({ length: 500 }, () => entry(10))), undefined);
+    assert.strictEqual(validatePutRecords(Array.from({ length: 5 }, () => entry(MiB))), undefined);
+    assert.strictEqual(validatePutRecords([entry(MiB, 256)]), undefined);
+  });
+
+  it("refuses what is over them, naming the limit", () => {
+    assert.strictEqual(validatePutRecords([]), "PutRecords takes 1 to 500 records, got 0");
+    assert.strictEqual(validatePutRecords(Array.from({ length: 501 }, () => entry(10))), "PutRecords takes 1 to 500 records, got 501");
+    assert.strictEqual(validatePutRecords([entry(MiB + 1)]), "a record (data + partition key) is over 1 MiB");
+    assert.strictEqual(validatePutRecords([...Array.from({ length: 4 }, () => entry(MiB)), entry(MiB), entry(2)]), "a PutRecords request is over 5 MiB");
+    assert.strictEqual(validatePutRecords([entry(300, 257)]), "partition keys must be 1 to 256 characters");
+    assert.strictEqual(validatePutRecords([{ Data: "", PartitionKey: "" }]), "partition keys must be 1 to 256 characters");
   });
 });
