@@ -47,6 +47,11 @@ export const REGIONS_BY_PARTITION: Record<string, readonly string[]> = {
   aws: AWS,
   "aws-cn": ["cn-north-1", "cn-northwest-1"],
   "aws-us-gov": ["us-gov-east-1", "us-gov-west-1"],
+  "aws-iso": ["us-iso-east-1", "us-iso-west-1"],
+  "aws-iso-b": ["us-isob-east-1", "us-isob-west-1"],
+  "aws-iso-e": ["eu-isoe-west-1"],
+  "aws-iso-f": ["us-isof-east-1", "us-isof-south-1"],
+  "aws-eusc": ["eusc-de-east-1"],
 };
 
 export const AWS_REGIONS: readonly string[] = Object.values(REGIONS_BY_PARTITION).flat();
