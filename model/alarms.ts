@@ -372,8 +372,10 @@ export function replicationAlarms(lakeName: string, segment: SegmentConfig, back
         datapointsToAlarm: 1,
         threshold: 0,
         comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        missingDataReason: "S3 publishes failed operations only while replication occurs; nothing replicated, nothing failed",
+        // AWS's advice for replication-metric alarms: missing data keeps the alarm's state (delivery is best effort).
+        treatMissingData: "ignore",
+        missingDataReason:
+          "AWS advises treating missing replication metrics as ignore (keep the state): S3 publishes failed operations only while replication occurs, best effort, so a fired alarm stays until replication reports no failures",
       },
     ],
     backupRegion: [
@@ -393,9 +395,9 @@ export function replicationAlarms(lakeName: string, segment: SegmentConfig, back
         datapointsToAlarm: SUSTAINED_PERIODS,
         threshold: latency,
         comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
+        treatMissingData: "ignore",
         missingDataReason:
-          "a replica bucket that is gone or unreachable shows as failed operations (S3 keeps publishing those when the destination bucket is deleted), and S3's first data points come some minutes after backup is switched on",
+          "AWS advises treating missing replication metrics as ignore (keep the state); a replica bucket that is gone shows as failed operations (still published when the destination bucket is deleted), and S3's first data points come some minutes after backup is switched on",
       },
     ],
   };

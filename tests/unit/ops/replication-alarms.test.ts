@@ -41,7 +41,8 @@ describe("replication alarms and dashboard rows", () => {
         RuleId: "backup",
       });
       assert.deepStrictEqual(requiredDimensions(a.namespace, a.metricName), REPLICATION_DIMENSIONS);
-      assert.strictEqual(a.treatMissingData, "notBreaching");
+      // AWS: "set the Missing data treatment field to Treat missing data as ignore" for replication metrics.
+      assert.strictEqual(a.treatMissingData, "ignore");
       assert.ok(a.missingDataReason.length > 20 && a.description.includes("backup"));
     }
   });
