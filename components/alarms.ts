@@ -7,9 +7,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlarmDefinition } from "../model/alarms";
 import { lakeTags, Tags } from "./tags";
 
+/** Alarms whose dimensions carry the account id (bucket names): declared from the definitions `build` gives for it. */
+export interface AccountAlarms {
+  accountId: pulumi.Input<string>;
+  /** The same alarms (ids, count) for any account id; only dimension values and descriptions may differ. */
+  build: (accountId: string) => AlarmDefinition[];
+}
+
 export interface DataAlarmsArgs {
-  /** The alarms to declare (`segmentAlarms(...)` or `processorAlarms(...)`); none declares nothing. */
-  alarms: AlarmDefinition[];
+  /** The alarms to declare (`segmentAlarms(...)`, `processorAlarms(...)`, or per account id); none declares nothing. */
+  alarms: AlarmDefinition[] | AccountAlarms;
   /** The lake's alarm topic: notified when an alarm fires and when it recovers. */
   topicArn: pulumi.Input<string>;
   /** Where the alarms belong, for their tags. */
@@ -26,15 +33,20 @@ export class DataAlarms extends pulumi.ComponentResource {
     super("datalake:lake:Alarms", name, {}, opts);
     const tags = lakeTags(args.where, args.tags);
     this.alarmNames = {};
-    for (const a of args.alarms) {
+    const perAccount = Array.isArray(args.alarms) ? undefined : args.alarms;
+    // The alarms' shape is the same for every account id: declare them from a stand-in, take the account's values.
+    const shape = perAccount ? perAccount.build("000000000000") : (args.alarms as AlarmDefinition[]);
+    const actual = (i: number) =>
+      perAccount ? pulumi.output(perAccount.accountId).apply((accountId) => perAccount.build(accountId)[i]) : pulumi.output(shape[i]);
+    shape.forEach((a, i) => {
       const alarm = new aws.cloudwatch.MetricAlarm(
         `${name}-${a.id}`,
         {
           name: a.alarmName,
-          alarmDescription: a.description,
+          alarmDescription: actual(i).apply((d) => d.description),
           namespace: a.namespace,
           metricName: a.metricName,
-          dimensions: a.dimensions,
+          dimensions: actual(i).apply((d) => d.dimensions),
           statistic: a.statistic,
           period: a.period,
           evaluationPeriods: a.evaluationPeriods,
@@ -49,7 +61,7 @@ export class DataAlarms extends pulumi.ComponentResource {
         { parent: this },
       );
       this.alarmNames[a.id] = alarm.name;
-    }
+    });
     this.registerOutputs({ alarmNames: this.alarmNames });
   }
 }

@@ -13,8 +13,10 @@ import { dashboardBodies, dashboardNames } from "../model/dashboard";
 export interface DataDashboardArgs {
   /** The parsed topology. */
   config: LakeConfig;
-  /** The region the lake's metrics live in (every graph names it). */
+  /** The region the lake's metrics live in (every graph names it; the backup's graphs name the backup region). */
   region: pulumi.Input<string>;
+  /** The account id: part of the bucket names in the backup's metrics. @default twelve zeros */
+  accountId?: pulumi.Input<string>;
   /** The lake's processors and their physical names. @default [] */
   processors?: ProcessorMetricNames[];
 }
@@ -30,7 +32,9 @@ export class DataDashboard extends pulumi.ComponentResource {
     const processors = args.processors ?? [];
     // How many dashboards depends on the topology alone, so it is known before the region is.
     const count = dashboardBodies(args.config, "", processors).length;
-    const bodies = pulumi.output(args.region).apply((region) => dashboardBodies(args.config, region, processors).map((b) => JSON.stringify(b)));
+    const bodies = pulumi
+      .all([args.region, args.accountId ?? "000000000000"])
+      .apply(([region, accountId]) => dashboardBodies(args.config, region, processors, undefined, accountId).map((b) => JSON.stringify(b)));
     const names = dashboardNames(alertsNames(args.config.name).dashboardName, count);
     const dashboards = names.map(
       (dashboardName, i) =>

@@ -5,12 +5,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Catalog, CatalogEntry } from "../model/catalog";
 import { LakeConfig } from "../model/config";
-import { layerNames, parseAddress, routeNames, segmentNames } from "../model/naming";
+import { backupProviderName, layerNames, parseAddress, replicaNames, routeNames, segmentNames } from "../model/naming";
 import { DataLayer } from "./layer";
 import { QueryWorkgroup } from "./query-workgroup";
 import { DataRoute } from "./route";
 import { DataSegment } from "./segment";
-import { processorAlarms, ProcessorMetricNames, segmentAlarms } from "../model/alarms";
+import { processorAlarms, ProcessorMetricNames, replicationAlarms, segmentAlarms } from "../model/alarms";
 import { DataAlarms } from "./alarms";
 import { DataAlerts } from "./alerts";
 import { DataDashboard } from "./dashboard";
@@ -19,6 +19,12 @@ import { Tags } from "./tags";
 export interface DataLakeArgs extends LakeConfig {
   /** Extra tags for every taggable resource; the lake's own `datalake:*` tags are always added. @default {} */
   tags?: Tags;
+  /**
+   * Settings of the backup region's explicit AWS provider. An explicit provider does not read the stack's
+   * `aws:*` config, so the profile is passed on (`aws:profile` in `index.ts`); other credentials come from
+   * the environment, as for the default provider. @default {}
+   */
+  backupProvider?: { profile?: string };
 }
 
 export class DataLake extends pulumi.ComponentResource {
@@ -49,6 +55,18 @@ export class DataLake extends pulumi.ComponentResource {
     const query = new QueryWorkgroup("archive-query", { lakeName: args.name, accountId, region, partition, tags: args.tags }, { parent: this });
     const queryArgs = { workgroupArn: query.workgroupArn, resultsBucketArn: query.resultsBucketArn, resultsKeyArn: query.resultsKeyArn };
 
+    // The backup region's provider, only while some segment is backed up (named from the lake).
+    const backupOn = args.backup !== undefined && args.segments.some((s) => s.backup);
+    const backupProvider =
+      backupOn && args.backup
+        ? new aws.Provider(
+            backupProviderName(args.name),
+            { region: args.backup.region as aws.Region, ...(args.backupProvider?.profile ? { profile: args.backupProvider.profile } : {}) },
+            { parent: this },
+          )
+        : undefined;
+    const backup = backupProvider && args.backup ? { config: args.backup, provider: backupProvider } : undefined;
+
     this.layers = {};
     for (const layer of args.layers) {
       this.layers[layer.name] = new DataLayer(
@@ -63,6 +81,7 @@ export class DataLake extends pulumi.ComponentResource {
           dnsSuffix,
           tags: args.tags,
           query: queryArgs,
+          backup,
         },
         { parent: this },
       );
@@ -147,6 +166,32 @@ export class DataLake extends pulumi.ComponentResource {
         { parent: segment(s.address) },
       );
     }
+    // Replication alarms: failed operations in the stack's region, latency in the backup region, where S3
+    // publishes each metric; the backup region gets an alarm topic of its own (an alarm notifies a topic of
+    // its own region), the same name, key and e-mail subscription as the lake's.
+    if (backup) {
+      const backupAlerts = new DataAlerts(
+        "alerts-backup-region",
+        { lakeName: args.name, email: args.alerts?.email, accountId, region: backup.config.region, partition, tags: args.tags },
+        { parent: this, providers: [backup.provider] },
+      );
+      for (const s of args.segments.filter((x) => x.backup)) {
+        const replica = this.layers[s.layer].backup!.replicas[s.name];
+        const logical = replicaNames(args.name, s.layer, s.name, "").logicalName;
+        const where = { lake: args.name, layer: s.layer, segment: s.address };
+        const alarmsFor = (accountId: string) => replicationAlarms(args.name, s, args.backup, accountId);
+        new DataAlarms(
+          `${logical}-alarms`,
+          { alarms: { accountId, build: (id) => alarmsFor(id).sourceRegion }, topicArn: alerts.topicArn, where, tags: args.tags },
+          { parent: replica },
+        );
+        new DataAlarms(
+          `${logical}-alarms-backup-region`,
+          { alarms: { accountId, build: (id) => alarmsFor(id).backupRegion }, topicArn: backupAlerts.topicArn, where, tags: args.tags },
+          { parent: replica, providers: [backup.provider] },
+        );
+      }
+    }
     // The processors' function and queue names: the names the processor component gives them (routeNames).
     const processors: (ProcessorMetricNames & { to: string })[] = args.routes.map((r) => ({
       route: r.name,
@@ -162,7 +207,7 @@ export class DataLake extends pulumi.ComponentResource {
         { parent: this.routes[p.route] },
       );
     }
-    const dashboard = new DataDashboard("dashboard", { config: args, region, processors }, { parent: this });
+    const dashboard = new DataDashboard("dashboard", { config: args, region, accountId, processors }, { parent: this });
     this.alarmTopicArn = alerts.topicArn;
     this.dashboardName = dashboard.dashboardName;
     this.dashboardNames = dashboard.dashboardNames;
@@ -177,11 +222,21 @@ export class DataLake extends pulumi.ComponentResource {
     );
     // Each segment's consumers and sharing (keys absent when it has none), in the order of `entries`.
     const access = pulumi.all(args.segments.map((s) => segment(s.address).catalogAccess));
-    this.catalog = pulumi.all([pulumi.all(entries), deadLetterQueues, access]).apply(([list, queues, accessList]) =>
+    // Each backed-up segment's replica (`backup` absent for the others), in the same order.
+    const backups = pulumi.all(
+      args.segments.map((s): pulumi.Output<Pick<CatalogEntry, "backup">> => {
+        const layerBackup = this.layers[s.layer].backup;
+        const replica = layerBackup?.replicas[s.name];
+        if (!layerBackup || !replica || !args.backup) return pulumi.output({});
+        const backupRegion = args.backup.region;
+        return pulumi.all([replica.bucketName, layerBackup.keyArn]).apply(([bucketName, kmsKeyArn]) => ({ backup: { bucketName, region: backupRegion, kmsKeyArn } }));
+      }),
+    );
+    this.catalog = pulumi.all([pulumi.all(entries), deadLetterQueues, access, backups]).apply(([list, queues, accessList, backupList]) =>
       Object.fromEntries(
         list.map((e, i) => {
           const own = queues.filter((q) => q.from === e.address);
-          const withAccess = { ...e, ...accessList[i] };
+          const withAccess = { ...e, ...accessList[i], ...backupList[i] };
           return [e.address, own.length === 0 ? withAccess : { ...withAccess, deadLetterQueues: Object.fromEntries(own.map((q) => [q.route, q.entry])) }];
         }),
       ),

@@ -3,10 +3,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { LayerConfig } from "../model/config";
-import { layerNames, segmentNames } from "../model/naming";
+import { BackupConfig, LayerConfig } from "../model/config";
+import { layerBackupNames, layerNames, segmentNames } from "../model/naming";
 import { layerKeyPolicy } from "../model/policies";
 import { layerKeyPolicyShape } from "../model/safety";
+import { LayerBackup } from "./layer-backup";
 import { DataSegment } from "./segment";
 import { ArchiveDatabase, ArchiveTable } from "./table";
 import { lakeTags, Tags } from "./tags";
@@ -44,6 +45,12 @@ export interface DataLayerArgs {
     resultsBucketArn: pulumi.Input<string>;
     resultsKeyArn: pulumi.Input<string>;
   };
+  /**
+   * The lake's backup and the AWS provider of its region: with it, the layer's backed-up segments
+   * (`segment.backup`) get replicas there (components/layer-backup.ts).
+   * @default undefined (no backup)
+   */
+  backup?: { config: BackupConfig; provider: aws.Provider };
 }
 
 export class DataLayer extends pulumi.ComponentResource {
@@ -54,6 +61,8 @@ export class DataLayer extends pulumi.ComponentResource {
   readonly tables: Record<string, ArchiveTable>;
   readonly keyArn: pulumi.Output<string>;
   readonly keyAlias: pulumi.Output<string>;
+  /** The layer's backup (key, replication role, replicas); undefined when none of its segments is backed up. */
+  readonly backup?: LayerBackup;
 
   constructor(name: string, args: DataLayerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Layer", name, {}, opts);
@@ -118,6 +127,30 @@ export class DataLayer extends pulumi.ComponentResource {
           partition: args.partition,
           dnsSuffix,
           tags: args.tags,
+        },
+        { parent: this },
+      );
+    }
+    const backedUp = layer.segments.filter((s) => s.backup);
+    if (args.backup && backedUp.length > 0) {
+      this.backup = new LayerBackup(
+        layerBackupNames(args.lakeName, layer.name).logicalName,
+        {
+          lakeName: args.lakeName,
+          layer: layer.name,
+          segments: backedUp,
+          backup: args.backup.config,
+          provider: args.backup.provider,
+          sourceKeyArn: key.arn,
+          sources: Object.fromEntries(
+            backedUp.map((s) => [s.name, { bucket: this.segments[s.name].bucketName, versioning: this.segments[s.name].bucketVersioning }]),
+          ),
+          accountId: args.accountId,
+          region: args.region,
+          partition: args.partition,
+          dnsSuffix,
+          tags,
+          segmentTags: Object.fromEntries(backedUp.map((s) => [s.name, lakeTags({ lake: args.lakeName, layer: layer.name, segment: s.address }, args.tags)])),
         },
         { parent: this },
       );

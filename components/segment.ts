@@ -50,6 +50,8 @@ export class DataSegment extends pulumi.ComponentResource {
   readonly deliveryStreamArn: pulumi.Output<string>;
   readonly bucketName: pulumi.Output<string>;
   readonly bucketArn: pulumi.Output<string>;
+  /** The bucket's versioning (replication to the backup waits for it). */
+  readonly bucketVersioning: aws.s3.BucketVersioning;
   /** Attach to a publisher's role or user to let it write to this segment. */
   readonly producerPolicyArn: pulumi.Output<string>;
   /** Attach to a subscriber's role or user to let it read this segment. */
@@ -161,6 +163,7 @@ export class DataSegment extends pulumi.ComponentResource {
     this.deliveryStreamArn = wireTap.arn;
     this.bucketName = bucket.name;
     this.bucketArn = bucket.arn;
+    this.bucketVersioning = bucket.versioning;
     this.producerPolicyArn = producer.arn;
     this.consumerPolicyArn = consumer.arn;
     this.kmsKeyArn = keyArn;

@@ -24,5 +24,7 @@ export function readStackLakeConfig(): LakeConfig {
     // getObject throws when the value is not JSON (e.g. set with `pulumi config set` without --path).
     throw new pulumi.RunError(`Invalid datalake:lake config: ${(err as Error).message}`);
   }
-  return loadLakeConfig(raw, { project: pulumi.getProject(), stack: pulumi.getStack() });
+  // The stack's region: a backup region must differ from it (and share its partition).
+  const region = new pulumi.Config("aws").get("region");
+  return loadLakeConfig(raw, { project: pulumi.getProject(), stack: pulumi.getStack(), region });
 }

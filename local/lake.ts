@@ -7,6 +7,8 @@
  *   (enhanced fan-out) consumers (`local/kinesis.ts`);
  * - Amazon Data Firehose: one wire-tap per segment writing the S3 object layout under `<dataDir>/s3/<bucket>/`
  *   (`local/firehose.ts`);
+ * - Amazon S3 Replication, with a backup in the config: each backed-up segment's folder copied into its
+ *   replica's folder `<dataDir>/s3/<replica bucket>/`, asynchronously, same keys (`local/replication.ts`);
  * - the routes' processors (`local/processor.ts`: the Lambda handler on Lambda-shaped events).
  *
  * State persists in `.datalake/local/<stack>/` so a publish run and a later subscribe run see the same
@@ -32,6 +34,7 @@ import { createKinesisClient } from "../apps/lib/client";
 import { UserError } from "../apps/lib/errors";
 import { LocalKinesis, startLocalKinesis, STATE_FILE_NAME } from "./kinesis";
 import { LocalFirehose } from "./firehose";
+import { LocalReplication } from "./replication";
 import { LocalProcessor } from "./processor";
 import { ensureStream, waitForActive } from "../apps/lib/streams";
 import { loadStackTopology, localLakeDir, localStackName, stackRegion } from "../apps/lib/topology";
@@ -96,6 +99,8 @@ export interface LocalLake {
   wireTaps: Map<string, LocalFirehose>;
   /** The routes (with `services: "all"`). */
   routes: LocalProcessor[];
+  /** The backed-up segments' replication into their replica folders, by segment address (with `services: "all"`). */
+  replications: Map<string, LocalReplication>;
   /** The emulator (its ports, its pid). */
   kinesis: LocalKinesis;
   /** Records the lake's endpoint, catalog file and export lines in its lock, for the message another process gets. */
@@ -177,10 +182,15 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
   const lock = persist ? takeLock(dataDir, options.holder ?? "another app", (owner) => busyMessage(dataDir, owner)) : { release: () => undefined, update: () => undefined };
   if (persist && !options.dataDir) noticeOldLayout(dataDir, warn);
   const catalog = catalogFromConfig(config, { ...LOCAL_ACCOUNT, region });
-  for (const segment of config.segments) catalog[segment.address].localArchiveDir = localBucketDir(dataDir, catalog[segment.address].bucketName);
+  for (const segment of config.segments) {
+    const entry = catalog[segment.address];
+    entry.localArchiveDir = localBucketDir(dataDir, entry.bucketName);
+    if (entry.backup) entry.backup.localArchiveDir = localBucketDir(dataDir, entry.backup.bucketName);
+  }
   const services: LocalService[] = [];
   const wireTaps = new Map<string, LocalFirehose>();
   const routes: LocalProcessor[] = [];
+  const replications = new Map<string, LocalReplication>();
   let stopping: Promise<void> | undefined;
   let reportFailure: (err: Error) => void = () => undefined;
   const failed = new Promise<Error>((resolve) => (reportFailure = resolve));
@@ -251,6 +261,24 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
     log(`local lake: ${config.segments.length} segment streams of Pulumi.${stack}.yaml ready at ${kinesis.endpoint}`);
 
     if (options.services === "all") {
+      // Amazon S3 Replication: started before the wire-taps, so it stops after them and copies their last objects.
+      for (const segment of config.segments) {
+        const entry = catalog[segment.address];
+        if (!entry.backup?.localArchiveDir) continue;
+        const replication = new LocalReplication({ sourceDir: entry.localArchiveDir!, replicaDir: entry.backup.localArchiveDir, log: warn });
+        replications.set(segment.address, replication);
+        replication.start();
+      }
+      if (replications.size > 0) {
+        services.push({
+          aws: "Amazon S3 Replication",
+          description: `${replications.size} buckets replicated to their backups (${config.backup?.region})`,
+          stop: async () => {
+            await Promise.all([...replications.values()].map((r) => r.stop()));
+          },
+        });
+      }
+
       // Amazon Data Firehose: one wire-tap per segment into its local bucket; its reading position lives with
       // the lake's state (in a fresh folder when the streams are not kept either).
       const tapScratch = persist ? dataDir : fs.mkdtempSync(path.join(os.tmpdir(), "datalake-firehose-"));
@@ -335,6 +363,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       services,
       wireTaps,
       routes,
+      replications,
       kinesis,
       advertise: ({ catalogFile, exports }) => lock.update({ endpoint: kinesis.endpoint, catalogFile, exports }),
       failed,

@@ -8,11 +8,11 @@
  * An alarm on `GetRecords.IteratorAgeMilliseconds` without `StreamName` watches a metric that is never
  * published and so never fires. Every definition therefore carries its full dimension set.
  */
-import { AlarmsConfig, SegmentConfig } from "./config";
-import { segmentNames } from "./naming";
+import { AlarmsConfig, BackupConfig, SegmentConfig } from "./config";
+import { replicaNames, segmentNames } from "./naming";
 import { PROCESSOR_METRICS, PROCESSOR_METRICS_NAMESPACE } from "./processor/metrics";
 
-export type AlarmNamespace = "AWS/Kinesis" | "AWS/Firehose" | "AWS/Lambda" | "AWS/SQS" | typeof PROCESSOR_METRICS_NAMESPACE;
+export type AlarmNamespace = "AWS/Kinesis" | "AWS/Firehose" | "AWS/Lambda" | "AWS/SQS" | "AWS/S3" | typeof PROCESSOR_METRICS_NAMESPACE;
 export type AlarmStatistic = "Maximum" | "Minimum" | "Average" | "Sum";
 export type ComparisonOperator = "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
 /** CloudWatch's four treatments of a period without data points. */
@@ -323,5 +323,106 @@ export const REQUIRED_DIMENSION: Record<AlarmNamespace, string> = {
   "AWS/Lambda": "FunctionName",
   "AWS/SQS": "QueueName",
   [PROCESSOR_METRICS_NAMESPACE]: "FunctionName",
+  "AWS/S3": "SourceBucket",
 };
+
+/** S3 Replication metrics (published per replication rule when the rule enables metrics). */
+export const REPLICATION_METRICS = ["ReplicationLatency", "BytesPendingReplication", "OperationsPendingReplication", "OperationsFailedReplication"];
+/** The dimension set of every S3 Replication metric: the rule's source bucket, destination bucket and rule id. */
+export const REPLICATION_DIMENSIONS = ["SourceBucket", "DestinationBucket", "RuleId"];
+
+/**
+ * Every dimension an alarm on this metric must carry to watch a metric that exists; undefined for
+ * namespaces the lake does not alarm on. S3's replication metrics need all three of theirs; its other
+ * metrics name the bucket (`BucketName`).
+ */
+export function requiredDimensions(namespace: string, metricName: string): string[] | undefined {
+  if (namespace === "AWS/S3") return REPLICATION_METRICS.includes(metricName) ? REPLICATION_DIMENSIONS : ["BucketName"];
+  const one = REQUIRED_DIMENSION[namespace as AlarmNamespace];
+  return one === undefined ? undefined : [one];
+}
+
+/**
+ * Replication latency (seconds) above which the latency alarm fires: S3 RTC's 15-minute objective when
+ * Replication Time Control is on, otherwise an hour (S3 replicates most objects within minutes without an
+ * SLA; an hour behind is well outside that and still inside a working day's recovery point).
+ */
+export const REPLICATION_LATENCY_ALARM_SECONDS = { timeControl: 900, standard: 3600 };
+
+/** The replication metrics' dimensions of one backed-up segment. */
+export function replicationDimensions(lakeName: string, segment: SegmentConfig, accountId: string): Record<string, string> {
+  const replica = replicaNames(lakeName, segment.layer, segment.name, accountId);
+  return {
+    SourceBucket: segmentNames(lakeName, segment.layer, segment.name, accountId).bucketName,
+    DestinationBucket: replica.bucketName,
+    RuleId: replica.ruleId,
+  };
+}
+
+/** A backed-up segment's replication alarms, by the region they live in (CloudWatch's region of their metric). */
+export interface ReplicationAlarms {
+  /** In the stack's region, where S3 publishes `OperationsFailedReplication`. */
+  sourceRegion: AlarmDefinition[];
+  /** In the backup region, where S3 publishes `ReplicationLatency` (an alarm watches metrics of its own region). */
+  backupRegion: AlarmDefinition[];
+}
+
+/**
+ * The replication alarms of one segment (none when it is not backed up or its alarms are off): objects S3
+ * failed to replicate, and the backup falling behind.
+ */
+export function replicationAlarms(lakeName: string, segment: SegmentConfig, backup: BackupConfig | undefined, accountId: string): ReplicationAlarms {
+  if (!backup || !segment.backup || !segment.alarms.enabled) return { sourceRegion: [], backupRegion: [] };
+  const dimensions = replicationDimensions(lakeName, segment, accountId);
+  const prefix = `${lakeName}-${segment.layer}-${segment.name}`;
+  const where = `segment ${segment.address}`;
+  const latency = backup.timeControl ? REPLICATION_LATENCY_ALARM_SECONDS.timeControl : REPLICATION_LATENCY_ALARM_SECONDS.standard;
+  return {
+    sourceRegion: [
+      {
+        id: "replication-failed",
+        alarmName: `${prefix}-replication-failed`,
+        description:
+          `${where}: S3 failed to replicate objects of ${dimensions.SourceBucket} to its backup ${dimensions.DestinationBucket} ` +
+          `(${backup.region}) in the last 5 minutes; those objects are not in the backup. Find them (replication status FAILED), fix the ` +
+          `role, key or replica bucket, then replicate them again with S3 Batch Replication (README "Backup and recovery").`,
+        namespace: "AWS/S3",
+        metricName: "OperationsFailedReplication",
+        dimensions,
+        statistic: "Sum",
+        period: ALARM_PERIOD_SECONDS,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        // AWS's advice for replication-metric alarms: missing data keeps the alarm's state (delivery is best effort).
+        treatMissingData: "ignore",
+        missingDataReason:
+          "AWS advises treating missing replication metrics as ignore (keep the state): S3 publishes failed operations only while replication occurs, best effort, so a fired alarm stays until replication reports no failures",
+      },
+    ],
+    backupRegion: [
+      {
+        id: "replication-latency",
+        alarmName: `${prefix}-replication-latency`,
+        description:
+          `${where}: the backup ${dimensions.DestinationBucket} in ${backup.region} has been more than ${latency / 60} minutes behind ` +
+          `${dimensions.SourceBucket} for 15 minutes in a row${backup.timeControl ? " (S3 Replication Time Control's 15-minute objective)" : ""}. ` +
+          `A lost region now would lose that much of the archive: check the replication-failed alarm, the AWS Health dashboard and KMS throttling.`,
+        namespace: "AWS/S3",
+        metricName: "ReplicationLatency",
+        dimensions,
+        statistic: "Maximum",
+        period: ALARM_PERIOD_SECONDS,
+        evaluationPeriods: SUSTAINED_PERIODS,
+        datapointsToAlarm: SUSTAINED_PERIODS,
+        threshold: latency,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "ignore",
+        missingDataReason:
+          "AWS advises treating missing replication metrics as ignore (keep the state); a replica bucket that is gone shows as failed operations (still published when the destination bucket is deleted), and S3's first data points come some minutes after backup is switched on",
+      },
+    ],
+  };
+}
 

@@ -31,6 +31,19 @@ export interface CatalogEntry {
   deadLetterQueues?: Record<string, DeadLetterQueueEntry>;
   /** Local lake only: the folder standing in for the segment's bucket (replay and query read it). */
   localArchiveDir?: string;
+  /** The segment's backup in the lake's backup region (absent when the lake or the segment has none). */
+  backup?: BackupEntry;
+}
+
+/** A segment's backup: the replica bucket S3 replicates its bucket to (`replay --from-backup` reads it). */
+export interface BackupEntry {
+  bucketName: string;
+  /** The backup region. */
+  region: string;
+  /** The layer's backup key in the backup region, which encrypts the replicas. */
+  kmsKeyArn: string;
+  /** Local lake only: the folder standing in for the replica bucket. */
+  localArchiveDir?: string;
 }
 
 /** A registered consumer of a segment (enhanced fan-out: its own 2 MiB/s per shard). */

@@ -6,14 +6,17 @@ import { z } from "zod";
 import { aggregateFieldProblems, aggregateResultSchema, DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
 import { patternMatcherProblems } from "./event-pattern";
 import { consumersSchema, lakeSafetyProblems, LayerOutline, segmentAccessProblems, ShareConfig, shareSchema } from "./safety";
+import { AWS_REGIONS, partitionOfRegion } from "./regions";
 import { FILTER_PATTERN_MAX_LENGTH, routeFilterPattern } from "./processor/filter";
 import { processorKeysAt, processorRouteConfig, ProcessorRouteConfig, processorRouteProblems, processorRouteShape } from "./processor/config-schema";
 import {
+  layerBackupNameChecks,
   layerNameChecks,
   NAME_PATTERN,
   NAME_RULE,
   NameCheck,
   parseAddress,
+  replicaNameChecks,
   routeNameChecks,
   segmentAddress,
   segmentNameChecks,
@@ -52,6 +55,14 @@ export const ALARM_DEFAULTS = {
   freshnessMarginSeconds: 300,
 };
 
+/** Backup defaults (issue 20); see components/replica.ts for what a backup is. */
+export const BACKUP_DEFAULTS = {
+  /** Days each replicated object version stays locked (S3 Object Lock, compliance mode) from when it was written. */
+  objectLockDays: 30,
+  /** S3 Replication Time Control (a 15-minute SLA, billed per GB replicated) is off: README "Backup and recovery". */
+  timeControl: false,
+};
+
 /** AWS ranges enforced here instead of at deploy time. */
 export const RANGES = {
   shards: { min: 1, max: 4096 },
@@ -60,6 +71,8 @@ export const RANGES = {
   bufferMiB: { min: 1, max: 128 },
   iteratorAgePercentOfRetention: { min: 1, max: 99 },
   freshnessMarginSeconds: { min: 60, max: 86400 },
+  /** S3 Object Lock default retention in days: at least 1, at most 100 years. */
+  objectLockDays: { min: 1, max: 36500 },
 };
 
 export interface AlarmsConfig {
@@ -74,6 +87,15 @@ export interface AlarmsConfig {
 export interface AlertsConfig {
   /** E-mail address subscribed to the lake's alarm topic (the owner must confirm it). @default none */
   email: string | undefined;
+}
+
+export interface BackupConfig {
+  /** AWS region of the replica buckets and their keys; never the stack's own region, always of its partition. */
+  region: string;
+  /** Days each replicated object version is locked in compliance mode after it was written. @default 30 */
+  objectLockDays: number;
+  /** S3 Replication Time Control: 99.99 % of objects within 15 minutes, at a per-GB fee. @default false */
+  timeControl: boolean;
 }
 
 export interface WireTapConfig {
@@ -105,6 +127,8 @@ export interface SegmentConfig {
   consumers: string[];
   /** Other accounts or roles allowed to produce to or consume from this segment. @default { producers: [], consumers: [] } */
   share: ShareConfig;
+  /** Whether the lake's backup replicates this segment's bucket (`backup: false` leaves it out). @default true when `datalake:lake.backup` is set, else false */
+  backup: boolean;
 }
 
 export interface LayerConfig {
@@ -141,6 +165,8 @@ export interface LakeConfig {
   routes: RouteConfig[];
   /** Where alarm notifications go besides the lake's SNS topic. */
   alerts: AlertsConfig;
+  /** Cross-region backup of the segments' buckets; undefined when `datalake:lake.backup` is absent (off). @default undefined */
+  backup?: BackupConfig;
 }
 
 /** One thing wrong with the config: where, what was given, and what is allowed. */
@@ -197,6 +223,15 @@ const alertsSchema = z.strictObject(
   { error: "alerts must be a map with email" },
 );
 
+const backupSchema = z.strictObject(
+  {
+    region: z.string({ error: 'region must be an AWS region code such as "eu-central-1"' }),
+    objectLockDays: intIn("objectLockDays (S3 Object Lock retention)", RANGES.objectLockDays.min, RANGES.objectLockDays.max).optional(),
+    timeControl: z.boolean({ error: "timeControl (S3 Replication Time Control) must be true or false" }).optional(),
+  },
+  { error: "backup must be a map of region and optionally objectLockDays and timeControl" },
+);
+
 const segmentSchema = z.strictObject(
   {
     mode: z.enum(CAPACITY_MODES, { error: `mode must be "provisioned" or "on-demand"` }).optional(),
@@ -210,6 +245,7 @@ const segmentSchema = z.strictObject(
     // Names, uniqueness, account ids and role ARNs are checked with the topology (model/safety.ts).
     consumers: consumersSchema.nullable().optional(),
     share: shareSchema.nullable().optional(),
+    backup: z.boolean({ error: "backup must be true or false (false leaves the segment out of the lake's backup)" }).optional(),
   },
   { error: "a segment's settings must be a map of mode, shards, retentionHours and wireTap, and optionally alarms (or {} for the defaults)" },
 );
@@ -240,6 +276,8 @@ const lakeSchema = z.strictObject(
     // `routes:` with every route commented out reads as null: same as no routes.
     routes: z.array(routeSchema, { error: "routes must be a list of { from, to, filter }" }).nullable().optional(),
     alerts: alertsSchema.nullable().optional(),
+    // `backup:` with every setting commented out reads as null: same as leaving it out (no backup).
+    backup: backupSchema.nullable().optional(),
   },
   { error: "the topology must be a map of layers (and optionally name and routes)" },
 );
@@ -296,6 +334,7 @@ function allowedKeys(path: ReadonlyArray<PropertyKey>): string[] {
   if (depth === 0) return Object.keys(lakeSchema.shape);
   if (named[0] === "routes") return processorKeysAt(named[1]) ?? Object.keys(routeSchema.shape); // routes[i](.transform|aggregate|failure)
   if (named[0] === "alerts") return Object.keys(alertsSchema.shape); // alerts
+  if (named[0] === "backup") return Object.keys(backupSchema.shape); // backup
   if (depth === 2) return Object.keys(layerSchema.shape); // layers.<layer>
   if (depth === 4) return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
   if (named[4] === "alarms") return Object.keys(alarmsSchema.shape); // layers.<layer>.segments.<segment>.alarms
@@ -369,6 +408,31 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 const asRecord = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : {});
 
+/** Why the backup region cannot hold the lake's backup; empty when it can (or the schema reports the value). */
+function backupRegionProblems(region: unknown, stackRegion: string | undefined): ConfigProblem[] {
+  if (typeof region !== "string") return [];
+  const path = configPath(["backup", "region"]);
+  if (!AWS_REGIONS.includes(region)) {
+    const close = suggestKey([...AWS_REGIONS], region);
+    return [{ path, value: region, message: `is not an AWS region code${close ? `; did you mean "${close}"?` : ""}; use one such as "eu-central-1"` }];
+  }
+  if (stackRegion === undefined) return [];
+  if (region === stackRegion) {
+    return [{ path, value: region, message: `is the stack's own region (aws:region); a backup there is lost with that region, so choose another region` }];
+  }
+  const [stackPartition, backupPartition] = [partitionOfRegion(stackRegion), partitionOfRegion(region)];
+  if (stackPartition && backupPartition && stackPartition !== backupPartition) {
+    return [
+      {
+        path,
+        value: region,
+        message: `is in partition ${backupPartition} but the stack's region ${stackRegion} is in ${stackPartition}; S3 replicates only within a partition, so choose a region of ${stackPartition}`,
+      },
+    ];
+  }
+  return [];
+}
+
 /** A route as far as its shape could be read; checks below skip what the schema already reports. */
 interface LooseRoute {
   name?: unknown;
@@ -381,13 +445,15 @@ interface LooseRoute {
  * Checks that need the whole topology: names, lengths, modes, empty layers, routes. Reads the raw value
  * defensively so that these problems are reported together with the schema's own in one message.
  */
-function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] {
+function topologyProblems(rawInput: unknown, lakeName: string, stackRegion: string | undefined): ConfigProblem[] {
   const raw = asRecord(rawInput);
   const problems: ConfigProblem[] = [];
   const lakeNameProblem = nameProblem(["name"], "lake", lakeName);
   if (lakeNameProblem) {
     problems.push({ ...lakeNameProblem, message: `${lakeNameProblem.message}; set ${CONFIG_KEY}.name to such a name` });
   }
+  const backupOn = isRecord(raw.backup);
+  if (backupOn) problems.push(...backupRegionProblems(asRecord(raw.backup).region, stackRegion));
 
   const layerEntries = Object.entries(asRecord(raw.layers));
   // Only for an empty map: a missing or mistyped `layers` is the schema's to report.
@@ -410,6 +476,10 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
     if (!bad) outline.push(outlined);
     if (segments.length === 0 && isRecord(segmentsRaw)) {
       problems.push({ path: configPath([...layerPath, "segments"]), value: segmentsRaw, message: "a layer needs at least one segment" });
+    }
+    // The layer's backup key and replication role exist once any of its segments is backed up.
+    if (backupOn && !bad && !lakeNameProblem && segments.some(([, v]) => asRecord(v).backup !== false)) {
+      problems.push(...lengthProblems(layerPath, layerBackupNameChecks(lakeName, layer)));
     }
     for (const [segment, segValue] of segments) {
       const segRaw = asRecord(segValue);
@@ -442,6 +512,18 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
         for (const [below, value, message] of segmentAccessProblems(lakeName, layer, segment, segRaw)) {
           problems.push({ path: configPath(below), value, message });
         }
+      }
+      if (segRaw.backup === true && !backupOn) {
+        problems.push({
+          path: configPath([...segPath, "backup"]),
+          value: true,
+          message: `has no effect without ${CONFIG_KEY}.backup; add backup: { region: <another region> } to the lake, or remove this key`,
+        });
+      }
+      if (backupOn && segRaw.backup !== false && !badSeg && !bad && !lakeNameProblem) {
+        problems.push(
+          ...lengthProblems(segPath, replicaNameChecks(lakeName, layer, segment)).map((p) => ({ ...p, message: `${p.message} (or set backup: false for this segment)` })),
+        );
       }
       if (segRaw.mode === "on-demand" && segRaw.shards !== undefined) {
         problems.push({
@@ -570,6 +652,8 @@ export interface ParseContext {
   project: string;
   /** Pulumi stack name, for the default lake name. */
   stack: string;
+  /** The stack's `aws:region`: the backup region must differ from it and share its partition. @default unchecked */
+  region?: string;
 }
 
 /**
@@ -601,7 +685,7 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
       });
   const rawName = asRecord(raw).name;
   const name = typeof rawName === "string" ? rawName : defaultLakeName(ctx);
-  problems.push(...topologyProblems(raw, name));
+  problems.push(...topologyProblems(raw, name, ctx.region));
   if (!parsed.success || problems.length > 0) {
     throw new LakeConfigError([...problems].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
   }
@@ -639,6 +723,7 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
         },
         consumers: [...(segRaw?.consumers ?? [])],
         share: { producers: [...(segRaw?.share?.producers ?? [])], consumers: [...(segRaw?.share?.consumers ?? [])] },
+        backup: Boolean(lake.backup) && segRaw?.backup !== false,
       };
     }),
   }));
@@ -655,5 +740,14 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
       ...processorRouteConfig(r),
     })),
     alerts: { email: lake.alerts?.email },
+    ...(lake.backup
+      ? {
+          backup: {
+            region: lake.backup.region,
+            objectLockDays: lake.backup.objectLockDays ?? BACKUP_DEFAULTS.objectLockDays,
+            timeControl: lake.backup.timeControl ?? BACKUP_DEFAULTS.timeControl,
+          },
+        }
+      : {}),
   };
 }

@@ -8,11 +8,14 @@
  *   2. iterator age (`GetRecords.IteratorAgeMilliseconds`, Maximum) with the alarm threshold drawn in;
  *   3. throttles (write, read, PutRecords throttled records, the wire-tap's throttled GetRecords);
  *   4. the wire-tap: delivery success ratio and data freshness.
+ * A backed-up segment adds a row below its own: failed replications (the stack's region), the backup's
+ * replication latency with the alarm threshold, and what is pending (both in the backup region, where S3
+ * publishes them; a widget names its region, so one dashboard shows both).
  * Each processor whose source is in the layer adds a row: its errors and failed records, its iterator age
  * and its dead-letter queue. Every metric names its full dimension set, like the alarms (model/alarms.ts).
  */
-import { LakeConfig, SegmentConfig } from "./config";
-import { iteratorAgeThresholdMs, ProcessorMetricNames } from "./alarms";
+import { BackupConfig, LakeConfig, SegmentConfig } from "./config";
+import { iteratorAgeThresholdMs, ProcessorMetricNames, REPLICATION_LATENCY_ALARM_SECONDS, replicationDimensions } from "./alarms";
 import { parseAddress, segmentNames } from "./naming";
 import { PROCESSOR_METRICS, PROCESSOR_METRICS_NAMESPACE } from "./processor/metrics";
 
@@ -87,6 +90,29 @@ function segmentRow(lakeName: string, segment: SegmentConfig, region: string, y:
   ];
 }
 
+function replicationRow(lakeName: string, segment: SegmentConfig, backup: BackupConfig, region: string, accountId: string, y: number): DashboardWidget[] {
+  const d = replicationDimensions(lakeName, segment, accountId);
+  const dims = ["SourceBucket", d.SourceBucket, "DestinationBucket", d.DestinationBucket, "RuleId", d.RuleId];
+  const threshold = backup.timeControl ? REPLICATION_LATENCY_ALARM_SECONDS.timeControl : REPLICATION_LATENCY_ALARM_SECONDS.standard;
+  return [
+    graph(0, y, `${segment.address}: backup, failed replications`, region, [
+      ["AWS/S3", "OperationsFailedReplication", ...dims, { stat: "Sum", label: "failed operations" }],
+    ]),
+    graph(
+      GRAPH_WIDTH,
+      y,
+      `${segment.address}: backup latency (s), ${backup.region}`,
+      backup.region,
+      [["AWS/S3", "ReplicationLatency", ...dims, { stat: "Maximum", label: "replica behind source" }]],
+      { annotations: { horizontal: [{ label: "alarm", value: threshold }] } },
+    ),
+    graph(GRAPH_WIDTH * 2, y, `${segment.address}: backup pending, ${backup.region}`, backup.region, [
+      ["AWS/S3", "OperationsPendingReplication", ...dims, { stat: "Maximum", label: "operations" }],
+      ["AWS/S3", "BytesPendingReplication", ...dims, { stat: "Maximum", label: "bytes", yAxis: "right" }],
+    ]),
+  ];
+}
+
 function processorRow(p: ProcessorMetricNames, region: string, y: number): DashboardWidget[] {
   const fn = ["FunctionName", p.functionName];
   return [
@@ -145,6 +171,8 @@ export function dashboardBodies(
   region: string,
   processors: ProcessorMetricNames[] = [],
   limits: DashboardLimits = DASHBOARD_LIMITS,
+  /** The account id, part of the bucket names the backup rows' metrics carry. @default twelve zeros */
+  accountId = "000000000000",
 ): DashboardBody[] {
   const pages: DashboardBody[] = [];
   let page: DashboardBody = { widgets: [] };
@@ -162,8 +190,12 @@ export function dashboardBodies(
   const byName = <T>(items: T[], name: (t: T) => string) => [...items].sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
   for (const layer of byName(config.layers, (l) => l.name)) {
     const own = processors.filter((proc) => parseAddress(proc.source.address)?.layer === layer.name);
+    const backup = config.backup;
     const rows: Row[] = [
-      ...byName(layer.segments, (sg) => sg.name).map((segment): Row => (r, at) => segmentRow(config.name, segment, r, at)),
+      ...byName(layer.segments, (sg) => sg.name).flatMap((segment): Row[] => [
+        (r, at) => segmentRow(config.name, segment, r, at),
+        ...(backup && segment.backup ? [(r: string, at: number) => replicationRow(config.name, segment, backup, r, accountId, at)] : []),
+      ]),
       ...byName(own, (proc) => proc.route).map((p): Row => (r, at) => processorRow(p, r, at)),
     ];
     // The layer's title heads its first row on every page the layer is on.

@@ -114,6 +114,67 @@ export function consumerNames(lake: string, layer: string, segment: string, cons
   };
 }
 
+/** Suffix of a replica bucket's name: the source bucket's name (taken, S3 names are global) plus this. */
+export const REPLICA_BUCKET_SUFFIX = "-backup";
+
+/** Physical and logical names of a segment's backup (its replica in the lake's backup region). */
+export interface ReplicaNames {
+  /** Pulumi logical name of the replica component, and the stem of its children: `<layer>-<segment>-replica`. */
+  logicalName: string;
+  /** `<lake>-<layer>-<segment>-<account id>-backup`: the source bucket's name plus a suffix. */
+  bucketName: string;
+  /** Id of the one replication rule on the source bucket (a dimension of the replication metrics). */
+  ruleId: string;
+}
+
+export function replicaNames(lake: string, layer: string, segment: string, accountId: string): ReplicaNames {
+  const source = segmentNames(lake, layer, segment, accountId);
+  return { logicalName: `${source.logicalName}-replica`, bucketName: `${source.bucketName}${REPLICA_BUCKET_SUFFIX}`, ruleId: "backup" };
+}
+
+/**
+ * What a segment's replication rule copies to its replica: the wire-tap's archive (`WIRE_TAP_LAYOUT.prefix`
+ * without its partitions), which replay reads. The error output under `errors/` stays in the source only.
+ */
+export const REPLICATED_PREFIX = "data/";
+
+/** Names of a layer's backup: its key in the backup region and the role S3 replicates its buckets with. */
+export interface LayerBackupNames {
+  /** Pulumi logical name of the layer's backup component: `<layer>-backup`. */
+  logicalName: string;
+  /**
+   * The backup key's alias in the backup region: `alias/<lake>/backup/<layer>`. Layer names hold no "/",
+   * so it never takes a layer key's alias (`alias/<lake>/<layer>`) should the lake also run in that region.
+   */
+  kmsAlias: string;
+  /** IAM role S3 assumes to replicate the layer's buckets (IAM is global: one name per account). */
+  replicationRoleName: string;
+}
+
+export function layerBackupNames(lake: string, layer: string): LayerBackupNames {
+  return { logicalName: `${layer}-backup`, kmsAlias: `alias/${lake}/backup/${layer}`, replicationRoleName: `${lake}-${layer}-replication` };
+}
+
+/** The explicit AWS provider of the lake's backup region: named from the lake. */
+export function backupProviderName(lake: string): string {
+  return `${lake}-backup`;
+}
+
+/** Length-limited names a backed-up segment adds (its replica bucket's, with the 12-digit account id). */
+export function replicaNameChecks(lake: string, layer: string, segment: string): NameCheck[] {
+  const n = replicaNames(lake, layer, segment, "0".repeat(ACCOUNT_ID_LENGTH));
+  return [{ what: `S3 replica bucket name (with the 12-digit account id and "${REPLICA_BUCKET_SUFFIX}")`, name: n.bucketName, limit: LIMITS.bucketName }];
+}
+
+/** Length-limited names a layer with backed-up segments adds. */
+export function layerBackupNameChecks(lake: string, layer: string): NameCheck[] {
+  const n = layerBackupNames(lake, layer);
+  return [
+    { what: "KMS alias of the backup key", name: n.kmsAlias, limit: LIMITS.kmsAlias },
+    { what: "IAM role name of the replication role", name: n.replicationRoleName, limit: LIMITS.roleName },
+  ];
+}
+
 /** Every length-limited physical name of a segment's consumer. */
 export function consumerNameChecks(lake: string, layer: string, segment: string, consumer: string): NameCheck[] {
   const n = consumerNames(lake, layer, segment, consumer);

@@ -13,7 +13,7 @@
 import type { Policies, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { findPolicyViolations } from "../model/policies";
 import { RANGES } from "../model/config";
-import { REQUIRED_DIMENSION } from "../model/alarms";
+import { requiredDimensions } from "../model/alarms";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Props = Record<string, any>;
@@ -36,6 +36,9 @@ export const TYPES = {
   topic: "aws:sns/topic:Topic",
   key: "aws:kms/key:Key",
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  objectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+  objectLockV2: "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+  replication: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
 } as const;
 
 /** Resource types that carry policy documents, and the properties they carry them in. */
@@ -207,12 +210,15 @@ export const retentionWithinBounds = resourceRule(
 
 export const alarmsNameTheirResource = resourceRule(
   "alarms-name-their-resource",
-  "Alarms on Kinesis, Firehose, Lambda and SQS metrics and on the processors' own metrics carry the dimension naming the resource (StreamName, DeliveryStreamName, FunctionName, QueueName): CloudWatch does not aggregate over a missing dimension, so such an alarm never fires.",
+  "Alarms on Kinesis, Firehose, Lambda, SQS and S3 replication metrics and on the processors' own metrics carry the dimensions naming the resource (StreamName, DeliveryStreamName, FunctionName, QueueName; SourceBucket, DestinationBucket and RuleId): CloudWatch does not aggregate over a missing dimension, so such an alarm never fires.",
   TYPES.alarm,
   (p, report) => {
-    const needed = REQUIRED_DIMENSION[p.namespace as keyof typeof REQUIRED_DIMENSION];
+    const needed = requiredDimensions(String(p.namespace), String(p.metricName));
     if (needed === undefined || p.metricQueries !== undefined) return; // other namespaces; metric-math alarms name theirs per query
-    if (!str(p.dimensions?.[needed])) report(`alarm on ${p.namespace} ${p.metricName} has no ${needed} dimension, so it watches no resource and never fires`);
+    const missing = needed.filter((d) => !str(p.dimensions?.[d]));
+    if (missing.length > 0) {
+      report(`alarm on ${p.namespace} ${p.metricName} has no ${missing.join(", ")} dimension${missing.length > 1 ? "s" : ""}, so it watches no resource and never fires`);
+    }
   },
 );
 
@@ -314,13 +320,31 @@ export function isScratchBucket(lifecycles: Props[]): boolean {
   );
 }
 
+/** Replication rules as a list, from a replication configuration resource or a bucket's inline (deprecated) one. */
+const replicationRules = (r: PolicyResource): Props[] =>
+  r.type === TYPES.replication ? (r.props.rules ?? []) : (r.props.replicationConfiguration?.rules ?? []);
+
+/** Names of the buckets some replication rule of the stack writes replicas into (`arn:aws:s3:::<name>`). */
+export function replicaBucketNames(resources: PolicyResource[]): Set<string> {
+  const names = new Set<string>();
+  for (const r of resources.filter((x) => x.type === TYPES.replication || BUCKET_TYPES.includes(x.type))) {
+    for (const rule of replicationRules(r)) {
+      const destination = rule.destination?.bucket;
+      if (str(destination)) names.add(destination.slice(destination.lastIndexOf(":") + 1));
+    }
+  }
+  return names;
+}
+
 export const bucketsVersioned: StackValidationPolicy = {
   name: "buckets-versioned",
-  description: `S3 buckets keep object versions (backup against overwrites and deletes); only scratch buckets whose every object expires within ${SCRATCH_EXPIRY_MAX_DAYS} days (query results) are exempt.`,
+  description: `S3 buckets keep object versions (backup against overwrites and deletes); only scratch buckets whose every object expires within ${SCRATCH_EXPIRY_MAX_DAYS} days (query results) are exempt. Replica buckets are checked by replica-buckets-locked.`,
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
+    const replicas = replicaBucketNames(args.resources);
     for (const bucket of args.resources.filter((r) => BUCKET_TYPES.includes(r.type))) {
       const id = bucketName(bucket);
+      if (id !== undefined && replicas.has(id)) continue;
       const of = (types: string[]) => args.resources.filter((r) => types.includes(r.type) && r.props.bucket === id).map((r) => r.props);
       const versioned =
         of([TYPES.versioning, TYPES.versioningV2]).some((s) => s.versioningConfiguration?.status === "Enabled") || bucket.props.versioning?.enabled === true;
@@ -329,6 +353,55 @@ export const bucketsVersioned: StackValidationPolicy = {
     }
   },
 };
+
+/** Object Lock retention modes S3 accepts. */
+const OBJECT_LOCK_MODES = ["COMPLIANCE", "GOVERNANCE"];
+
+export const replicaBucketsLocked: StackValidationPolicy = {
+  name: "replica-buckets-locked",
+  description:
+    "Every bucket a replication rule writes into (a backup) has S3 Object Lock on with a default retention and versioning on, with no exemption; blocked public access, SSE-KMS and TLS-only are the bucket rules' (which cover replicas too).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const replicas = replicaBucketNames(args.resources);
+    for (const bucket of args.resources.filter((r) => BUCKET_TYPES.includes(r.type))) {
+      const id = bucketName(bucket);
+      if (id === undefined || !replicas.has(id)) continue;
+      const of = (types: string[]) => args.resources.filter((r) => types.includes(r.type) && r.props.bucket === id).map((r) => r.props);
+      const problems: string[] = [];
+      if (bucket.props.objectLockEnabled !== true) problems.push("Object Lock is not enabled (objectLockEnabled: true when the bucket is created)");
+      const retention = of([TYPES.objectLock, TYPES.objectLockV2]).map((l) => l.rule?.defaultRetention).find(Boolean);
+      const period = retention ? (retention.days ?? 0) + (retention.years ?? 0) : 0;
+      if (!retention || !OBJECT_LOCK_MODES.includes(retention.mode) || !(period > 0)) {
+        problems.push("no default Object Lock retention (a BucketObjectLockConfiguration with a mode and days), so replicas are not locked");
+      }
+      if (!of([TYPES.versioning, TYPES.versioningV2]).some((v) => v.versioningConfiguration?.status === "Enabled")) {
+        problems.push("versioning is not enabled; add a BucketVersioning with status Enabled");
+      }
+      if (problems.length > 0) report(`replica bucket ${id}: ${problems.join("; ")}`, bucket.urn);
+    }
+  },
+};
+
+export const replicationSkipsDeleteMarkers = resourceRule(
+  "replication-skips-delete-markers",
+  "No replication rule replicates delete markers: each has a filter (a V2 rule; a rule without one replicates them) and deleteMarkerReplication Disabled, so a delete at the source never hides the backup's copy.",
+  [TYPES.replication, ...BUCKET_TYPES],
+  (p, report, type) => {
+    const rules: Props[] = type === TYPES.replication ? (p.rules ?? []) : (p.replicationConfiguration?.rules ?? []);
+    rules.forEach((rule, i) => {
+      const name = `rule ${rule.id ?? i}`;
+      if (rule.filter === undefined || rule.filter === null) {
+        report(`${name} has no filter, which makes it a V1 rule that replicates delete markers; add a filter (e.g. { prefix: "data/" })`);
+      } else if (type !== TYPES.replication) {
+        // The bucket's inline (deprecated) form: delete markers are replicated only when this says Enabled.
+        if (rule.deleteMarkerReplicationStatus === "Enabled") report(`${name} replicates delete markers (deleteMarkerReplicationStatus Enabled)`);
+      } else if (rule.deleteMarkerReplication?.status !== "Disabled") {
+        report(`${name} does not set deleteMarkerReplication { status: "Disabled" }; a delete at the source would hide the backup's copy`);
+      }
+    });
+  },
+);
 
 /** Component types whose descendants belong to a layer / to a processor (which may name two layers). */
 const LAYER_COMPONENT = "datalake:lake:Layer";
@@ -412,6 +485,8 @@ export const policies: Policies = [
   bucketsBlockPublicAccess,
   bucketsTlsOnly,
   bucketsVersioned,
+  replicaBucketsLocked,
+  replicationSkipsDeleteMarkers,
   leastPrivilege,
   layersIsolated,
   wireTapsLogErrors,

@@ -9,7 +9,7 @@ import * as path from "path";
 import { z } from "zod";
 import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry } from "../../model/catalog";
 import { LakeConfig } from "../../model/config";
-import { consumerNames, segmentNames } from "../../model/naming";
+import { consumerNames, replicaNames, segmentNames } from "../../model/naming";
 import { archiveDatabaseName, archiveTableName } from "../../model/archive";
 import { UserError } from "./errors";
 
@@ -25,6 +25,9 @@ export const catalogEntrySchema = z.looseObject({
   tableName: z.string().optional(),
   region: z.string().optional(),
   localArchiveDir: z.string().optional(),
+  backup: z
+    .looseObject({ bucketName: z.string().min(1), region: z.string().min(1), kmsKeyArn: z.string(), localArchiveDir: z.string().optional() })
+    .optional(),
 });
 /** A catalog entry as read from a file: the stack output's fields, of which only `streamName` is required. */
 export type CatalogEntry = Partial<LakeCatalogEntry> & Pick<LakeCatalogEntry, "streamName">;
@@ -134,6 +137,16 @@ export function catalogFromConfig(config: LakeConfig, account = LOCAL_ACCOUNT): 
         : {}),
       ...(segment.share && segment.share.producers.length + segment.share.consumers.length > 0
         ? { sharedWith: { producers: [...segment.share.producers], consumers: [...segment.share.consumers] } }
+        : {}),
+      // The segment's replica in the backup region, under the name and key alias the deployed lake gives it.
+      ...(config.backup && segment.backup
+        ? {
+            backup: {
+              bucketName: replicaNames(config.name, segment.layer, segment.name, account.accountId).bucketName,
+              region: config.backup.region,
+              kmsKeyArn: `arn:aws:kms:${config.backup.region}:${account.accountId}:alias/${config.name}/backup/${segment.layer}`,
+            },
+          }
         : {}),
     };
   }

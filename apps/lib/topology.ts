@@ -49,7 +49,8 @@ export function loadStackTopology(stack: string = localStackName(), projectDir: 
   const stackFile = readYaml(file) as { config?: Record<string, unknown> } | null;
   const raw = stackFile?.config?.[CONFIG_KEY];
   try {
-    return parseLakeConfig(raw, { project: project?.name ?? "datalake", stack });
+    const region = stackFile?.config?.["aws:region"];
+    return parseLakeConfig(raw, { project: project?.name ?? "datalake", stack, region: typeof region === "string" ? region : undefined });
   } catch (err) {
     if (err instanceof LakeConfigError) throw new UserError(`${path.basename(file)}: ${err.message}`);
     throw err;

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../lib/errors";
 import type { CapturedResource } from "./evaluate";
-import { MockCloud, mockInvokeResult, mockResourceState } from "./mock-provider";
+import { MockCloud, mockInvokeResult, mockResourceState, ProviderRegions } from "./mock-provider";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 const PROJECT = "datalake";
@@ -50,13 +50,15 @@ export async function captureStack(opts: { dir: string; stack: string; program?:
   const cloud: MockCloud = { accountId: MOCK_ACCOUNT_ID, region, partition: AWS_PARTITION };
   const captured = new Map<string, CapturedResource>();
   const pending: { type: string; name: string; inputs: Props; outputs: Props }[] = [];
+  const providerRegions = new ProviderRegions();
   pulumi.runtime.setAllConfig(config);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const inputs = args.inputs as Props;
         const custom = args.custom ?? true;
-        const { id, state } = custom ? mockResourceState(args.type, args.name, inputs, cloud) : { id: "", state: inputs };
+        const { id, state } = custom ? mockResourceState(args.type, args.name, inputs, providerRegions.cloudFor(args.provider, cloud)) : { id: "", state: inputs };
+        if (custom) providerRegions.record(args.type, id, inputs);
         pending.push({ type: args.type, name: args.name, inputs, outputs: { ...state, id } });
         return { id, state };
       },

@@ -66,6 +66,26 @@ export function mockResourceState(type: string, name: string, inputs: Props, clo
   }
 }
 
+/**
+ * The regions of the explicit AWS providers a program declares (the lake's backup region), so that a
+ * resource one of them manages gets ARNs of that region, as it would on AWS.
+ */
+export class ProviderRegions {
+  private readonly byId = new Map<string, string>();
+
+  /** The cloud a new resource lives in: its explicit provider's region, else the stack's. */
+  cloudFor(provider: string | undefined, cloud: MockCloud): MockCloud {
+    // A provider reference is "<provider URN>::<provider id>".
+    const region = provider ? this.byId.get(provider.slice(provider.lastIndexOf("::") + 2)) : undefined;
+    return region ? { ...cloud, region } : cloud;
+  }
+
+  /** Remembers an AWS provider's region under the id the mocks gave it. */
+  record(type: string, id: string, inputs: Props): void {
+    if (type === "pulumi:providers:aws" && typeof inputs.region === "string") this.byId.set(id, inputs.region);
+  }
+}
+
 /** Results of the data-source invokes the lake makes; undefined for any other invoke. */
 export function mockInvokeResult(token: string, cloud: MockCloud, caller = "mock"): Props | undefined {
   const { accountId, region, partition } = cloud;

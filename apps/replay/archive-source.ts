@@ -7,6 +7,8 @@
  *      .datalake/local/<stack>);
  *   3. a catalog written by a local lake (its entries name `localArchiveDir`): that lake's folder;
  *   4. otherwise the segment's bucket on S3.
+ * With `--from-backup` each of them reads the segment's replica instead (the catalog's `backup`): the
+ * replica's folder, or the replica bucket on S3 in the backup region.
  */
 import * as path from "path";
 import { ArchiveStore, LocalArchiveStore } from "../../local/archive";
@@ -29,6 +31,20 @@ export interface ArchiveSource {
 export interface ArchiveSourceOptions extends TargetOptions {
   /** Folder of bucket folders. @default DATALAKE_ARCHIVE_DIR, else the local lake's or S3 */
   archiveDir?: string;
+  /** Read the segment's replica in the backup region instead of its bucket. @default false */
+  fromBackup?: boolean;
+}
+
+/** The bucket replay reads: the segment's own, or with `fromBackup` its replica (region and local folder included). */
+function archiveBucket(entry: CatalogEntry, segment: string, source: string, fromBackup: boolean | undefined): { bucketName: string; region?: string; localArchiveDir?: string; what: string } {
+  if (!fromBackup) {
+    if (!entry.bucketName) throw new UserError(`the catalog entry of ${segment} in ${source} has no bucketName; use the stack's catalog output`);
+    return { bucketName: entry.bucketName, localArchiveDir: entry.localArchiveDir, what: "archive" };
+  }
+  if (!entry.backup) {
+    throw new UserError(`${segment} has no backup in ${source} (datalake:lake.backup is not set, or the segment sets backup: false); replay its own archive without --from-backup`);
+  }
+  return { ...entry.backup, what: `backup (${entry.backup.region})` };
 }
 
 /** The local lake's folder of buckets: `<DATALAKE_LOCAL_DIR or .datalake/local>/s3`. */
@@ -69,38 +85,39 @@ export function resolveArchiveSource(segment: string, opts: ArchiveSourceOptions
   if (dir || local) {
     const { catalog, source } = opts.catalog || env.DATALAKE_CATALOG ? awsCatalog(opts, env) : localCatalog(env);
     const entry = lookupSegment(catalog, segment, source);
-    if (!entry.bucketName) throw new UserError(`the catalog entry of ${segment} in ${source} has no bucketName; use the stack's catalog output`);
+    const bucket = archiveBucket(entry, segment, source, opts.fromBackup);
     const root = dir ? path.resolve(dir) : localArchiveRoot(env);
-    const bucketDir = path.join(root, entry.bucketName);
+    const bucketDir = path.join(root, bucket.bucketName);
     return {
       store: new LocalArchiveStore(bucketDir),
       entry,
       catalog,
-      description: `archive: ${path.relative(process.cwd(), bucketDir) || "."} (${dir ? "--archive-dir" : "the local lake"}), segment ${segment} from ${source}`,
+      description: `${bucket.what}: ${path.relative(process.cwd(), bucketDir) || "."} (${dir ? "--archive-dir" : "the local lake"}), segment ${segment} from ${source}`,
       close: () => undefined,
     };
   }
   const { catalog, source } = awsCatalog(opts, env);
   const entry = lookupSegment(catalog, segment, source);
-  if (!entry.bucketName) throw new UserError(`the catalog entry of ${segment} in ${source} has no bucketName; use the stack's catalog output`);
-  if (entry.localArchiveDir) {
+  const bucket = archiveBucket(entry, segment, source, opts.fromBackup);
+  if (bucket.localArchiveDir) {
     // A catalog a local lake wrote (`npm run local-lake`): its archive is that lake's folder.
     return {
-      store: new LocalArchiveStore(entry.localArchiveDir),
+      store: new LocalArchiveStore(bucket.localArchiveDir),
       entry,
       catalog,
-      description: `archive: ${path.relative(process.cwd(), entry.localArchiveDir) || "."} (the local lake of ${source}), segment ${segment}`,
+      description: `${bucket.what}: ${path.relative(process.cwd(), bucket.localArchiveDir) || "."} (the local lake of ${source}), segment ${segment}`,
       close: () => undefined,
     };
   }
-  const store = new S3ArchiveStore(entry.bucketName, {
-    region: opts.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? entryRegion(entry),
+  const store = new S3ArchiveStore(bucket.bucketName, {
+    // A replica lives in the backup region, whatever region the target stream is in.
+    region: bucket.region ?? opts.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? entryRegion(entry),
   });
   return {
     store,
     entry,
     catalog,
-    description: `archive: s3://${entry.bucketName} (segment ${segment} from ${source})`,
+    description: `${bucket.what}: s3://${bucket.bucketName} (segment ${segment} from ${source})`,
     close: () => store.close(),
   };
 }

@@ -33,6 +33,7 @@ interface ReplayFlags {
   allowSourceReplay?: boolean;
   onCorrupt: "skip" | "fail";
   archiveDir?: string;
+  fromBackup?: boolean;
   concurrency: number;
   catalog?: string;
   endpoint?: string;
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--allow-source-replay", "allow --into to be the source segment (its archive then holds those records twice)"))
     .addOption(new Option("--on-corrupt <mode>", "a corrupt or truncated object is skipped (exit 1 at the end) or fails the run").choices(["skip", "fail"]).default("skip"))
     .addOption(new Option("--archive-dir <dir>", "folder holding one folder per bucket, e.g. .datalake/local/s3 (env DATALAKE_ARCHIVE_DIR)"))
+    .addOption(new Option("--from-backup", "read the segment's replica in the backup region (the catalog's backup) instead of its bucket"))
     .addOption(new Option("--concurrency <n>", "PutRecords requests in flight").argParser(wholeNumber(1, 256)).default(8))
     .addOption(new Option("--catalog <file>", "catalog JSON from `pulumi stack output catalog --json` (env DATALAKE_CATALOG)"))
     .addOption(new Option("--endpoint <url>", "Kinesis endpoint URL (env AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL)"))

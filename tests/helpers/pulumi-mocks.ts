@@ -16,7 +16,7 @@ import { parse as parseYaml } from "yaml";
 import type { Catalog } from "../../model/catalog";
 import type { LakeConfig } from "../../model/config";
 import type { DataLake } from "../../components/lake";
-import { MockCloud, mockInvokeResult, mockResourceState } from "../../apps/policy-check/mock-provider";
+import { MockCloud, mockInvokeResult, mockResourceState, ProviderRegions } from "../../apps/policy-check/mock-provider";
 
 export const ACCOUNT_ID = "123456789012";
 export const REGION = "eu-west-1";
@@ -80,6 +80,8 @@ export interface RecordedResource {
   retainOnDelete: boolean;
   /** The `protect` resource option. */
   protect: boolean;
+  /** The explicit provider's reference (`<provider URN>::<id>`); undefined for the default provider. */
+  provider: string | undefined;
 }
 
 /** The partition `getPartition` answers in the current run (`startMockRun({ partition })`). */
@@ -93,8 +95,15 @@ export const PARTITIONS = {
 
 const cloud = (): MockCloud => ({ accountId: ACCOUNT_ID, region: REGION, partition });
 
-/** A realistic id and state for a resource, by type (the fake provider policy-check uses too). */
-const mockState = (type: string, name: string, inputs: Props) => mockResourceState(type, name, inputs, cloud());
+/** The regions of the current run's explicit AWS providers (the backup region's). */
+let providerRegions = new ProviderRegions();
+
+/** A realistic id and state for a resource, by type (the fake provider policy-check uses too), in its provider's region. */
+const mockState = (type: string, name: string, inputs: Props, provider: string | undefined) => {
+  const result = mockResourceState(type, name, inputs, providerRegions.cloudFor(provider, cloud()));
+  providerRegions.record(type, result.id, inputs);
+  return result;
+};
 
 /** Results of the data-source invokes the lake makes; any other invoke fails the test. */
 function mockCall(token: string): Props {
@@ -109,12 +118,12 @@ export class MockRun {
   private readonly byKey = new Map<string, RecordedResource>();
 
   /** @internal called by the mocks */
-  recordNew(type: string, name: string, custom: boolean, inputs: Props, id: string | undefined, state: Props): void {
+  recordNew(type: string, name: string, custom: boolean, inputs: Props, id: string | undefined, state: Props, provider?: string): void {
     const key = `${type}::${name}`;
     if (this.byKey.has(key)) throw new Error(`pulumi-mocks: two resources of type ${type} are named ${name}`);
     const r: RecordedResource = {
       ...{ type, name, custom, inputs, state, id, urn: "", parent: undefined, dependencies: [] },
-      ...{ aliases: [], retainOnDelete: false, protect: false },
+      ...{ aliases: [], retainOnDelete: false, protect: false, provider },
     };
     this.byKey.set(key, r);
     this.resources.push(r);
@@ -185,13 +194,16 @@ export async function startMockRun(
   const run = new MockRun();
   current = run;
   partition = PARTITIONS[opts.partition ?? "aws"];
+  providerRegions = new ProviderRegions();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const inputs = args.inputs as Props;
         const custom = args.custom ?? true;
-        const { id, state } = custom ? mockState(args.type, args.name, inputs) : { id: undefined, state: {} };
-        run.recordNew(args.type, args.name, custom, inputs, id, state);
+        const { id, state } = custom ? mockState(args.type, args.name, inputs, args.provider) : { id: undefined, state: {} };
+        // Default providers are passed too (`…::pulumi:providers:aws::default_…`): only explicit ones count.
+        const explicit = args.provider && !/::default(_[\w-]+)?::/.test(args.provider) ? args.provider : undefined;
+        run.recordNew(args.type, args.name, custom, inputs, id, state, explicit);
         return { id: id ?? "", state };
       },
       call(args) {
@@ -283,7 +295,7 @@ export async function buildLake(
   const { loadLakeConfig } = require("../../components/stack-config") as typeof import("../../components/stack-config");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DataLake: Lake } = require("../../components/lake") as typeof import("../../components/lake");
-  const config = loadLakeConfig(raw, { project, stack });
+  const config = loadLakeConfig(raw, { project, stack, region: REGION });
   const lake = new Lake(config.name, config);
   const catalog = await valueOf(lake.catalog);
   const lakeName = await valueOf(lake.lakeName);

@@ -23,7 +23,10 @@ for (const stack of ["dev", "prod"]) {
       assert.ok(layer && layer.type === TYPES.layer, `${segment.name} is not inside a layer`);
       return layer;
     };
-    const keyOf = (layer: RecordedResource) => run.only(layer, TYPES.key);
+    // The layer's own key (a layer with backed-up segments also holds its backup key, components/layer-backup.ts).
+    const keyOf = (layer: RecordedResource) => run.get(TYPES.key, `${layer.name}-key`);
+    const backedUp = () => run.config.segments.filter((s) => s.backup);
+    const backupLayers = () => new Set(backedUp().map((s) => s.layer)).size;
     const under = (segment: RecordedResource, type: string) => run.only(segment, type);
 
     it("builds every segment of the topology", () => {
@@ -43,8 +46,9 @@ for (const stack of ["dev", "prod"]) {
       }
       // Nothing encryptable exists outside the segments.
       assert.strictEqual(run.ofType(TYPES.stream).length, segments().length);
-      // Plus the lake's Athena query results bucket, encrypted with a key of its own (components/query-workgroup.ts).
-      assert.strictEqual(run.ofType(TYPES.bucket).length, segments().length + 1);
+      // Plus the lake's Athena query results bucket, encrypted with a key of its own (components/query-workgroup.ts),
+      // and a replica per backed-up segment, encrypted with its layer's backup key (tests/unit/infra/backup.test.ts).
+      assert.strictEqual(run.ofType(TYPES.bucket).length, segments().length + 1 + backedUp().length);
       // Each processor (route) has its own log group and dead-letter queue, encrypted with its target layer's key.
       assert.strictEqual(run.ofType(TYPES.logGroup).length, segments().length + run.config.routes.length);
       for (const r of run.ofType(TYPES.route)) {
@@ -57,15 +61,18 @@ for (const stack of ["dev", "prod"]) {
 
     it("gives each layer its own rotating key, which no other layer uses", () => {
       const layers = run.ofType(TYPES.layer);
-      // The lake's alarm topic has a key of its own (components/alerts.ts); every other key is a layer's.
-      const keys = run.ofType(TYPES.key).filter((k) => k.name !== "alerts-key" && k.name !== "archive-query-results-key");
+      // The lake's alarm topic has a key of its own (components/alerts.ts), in the backup region too; a layer
+      // with backed-up segments has a backup key there; every other key is a layer's.
+      const keys = run
+        .ofType(TYPES.key)
+        .filter((k) => !["alerts-key", "alerts-backup-region-key", "archive-query-results-key"].includes(k.name) && !k.name.endsWith("-backup-key"));
       assert.strictEqual(keys.length, layers.length);
       assert.strictEqual(new Set(keys.map((k) => k.state.arn)).size, keys.length);
       for (const layer of layers) {
         const key = keyOf(layer);
         assert.strictEqual(key.inputs.enableKeyRotation, true);
         assert.strictEqual(key.inputs.deletionWindowInDays, 30);
-        assert.strictEqual(run.only(layer, TYPES.alias).inputs.name, `alias/${run.lakeName}/${layer.name}`);
+        assert.strictEqual(run.get(TYPES.alias, `${layer.name}-key-alias`).inputs.name, `alias/${run.lakeName}/${layer.name}`);
       }
       const keysBySegmentLayer = new Map<string, Set<string>>();
       for (const segment of segments()) {
@@ -95,7 +102,10 @@ for (const stack of ["dev", "prod"]) {
       // A reader policy per segment; the query results bucket's policy and key (components/table.ts, query-workgroup.ts).
       // A policy per declared enhanced fan-out consumer.
       const nConsumers = run.config.segments.reduce((n, s) => n + s.consumers.length, 0);
-      assert.strictEqual(documents.length, 6 * nSegments + 2 * nRoutes + nLayers + 1 + 2 + nConsumers);
+      // With a backup: a replication role (trust and permissions) and a backup key per layer with backed-up
+      // segments, a bucket policy per replica, and the backup region's alarm topic key.
+      const nBackup = 3 * backupLayers() + backedUp().length + (backedUp().length > 0 ? 1 : 0);
+      assert.strictEqual(documents.length, 6 * nSegments + 2 * nRoutes + nLayers + 1 + 2 + nConsumers + nBackup);
       const problems = documents.flatMap(({ what, doc, isKeyPolicy }) =>
         findPolicyViolations(doc as never, { isKeyPolicy }).map((v) => `${what}: ${v.message}`),
       );
@@ -108,7 +118,15 @@ for (const stack of ["dev", "prod"]) {
         for (const s of trust.Statement) {
           assert.strictEqual(s.Effect, "Allow");
           assert.strictEqual(s.Action, "sts:AssumeRole");
-          assert.ok(/^[a-z]+\.amazonaws\.com$/.test(s.Principal.Service), `${role.name}: ${JSON.stringify(s.Principal)}`);
+          assert.ok(/^[a-z0-9]+\.amazonaws\.com$/.test(s.Principal.Service), `${role.name}: ${JSON.stringify(s.Principal)}`);
+          // S3 replication roles use AWS's documented trust policy, which has no condition; no other account
+          // can use the role, since naming it in a replication rule takes iam:PassRole in this account
+          // (model/backup-policies.ts).
+          if (s.Principal.Service === "s3.amazonaws.com") {
+            assert.ok(role.name.endsWith("-backup-replication-role"), role.name);
+            assert.strictEqual(s.Condition, undefined, role.name);
+            continue;
+          }
           // Firehose passes the account id as the external id (AWS: "Allow Firehose to assume an IAM role");
           // other services are pinned with aws:SourceAccount.
           const key = s.Principal.Service === "firehose.amazonaws.com" ? "sts:ExternalId" : "aws:SourceAccount";

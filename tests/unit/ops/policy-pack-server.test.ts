@@ -46,7 +46,7 @@ describe("policy pack served to the engine", function () {
     assert.strictEqual(info.getName(), "datalake-guardrails");
     const names = info.getPoliciesList().map((p: any) => p.getName());
     assert.ok(names.includes("streams-encrypted-with-cmk") && names.includes("layers-isolated") && names.includes("alarms-name-their-resource"), names.join(", "));
-    assert.strictEqual(names.length, 13);
+    assert.strictEqual(names.length, 15);
   });
 
   const analyze = async (type: string, name: string, props: Record<string, unknown>) => {
@@ -84,5 +84,19 @@ describe("policy pack served to the engine", function () {
     const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kinesis:*", Resource: "arn:aws:kinesis:eu-west-1:123456789012:stream/s" }] });
     const found = await analyze("aws:iam/policy:Policy", "p", { policy });
     assert.deepStrictEqual(found.map((d: string[]) => d[0]), ["iam-least-privilege"]);
+  });
+
+  it("rejects a replication rule that replicates delete markers, and passes the lake's own", async () => {
+    const rule = (deleteMarkers: string) => ({
+      id: "backup",
+      status: "Enabled",
+      filter: { prefix: "data/" },
+      deleteMarkerReplication: { status: deleteMarkers },
+      destination: { bucket: "arn:aws:s3:::b-backup" },
+    });
+    const type = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
+    const bad = await analyze(type, "r", { bucket: "b", role: "arn:aws:iam::123456789012:role/r", rules: [rule("Enabled")] });
+    assert.deepStrictEqual(bad.map((d: string[]) => d[0]), ["replication-skips-delete-markers"]);
+    assert.deepStrictEqual(await analyze(type, "r", { bucket: "b", role: "arn:aws:iam::123456789012:role/r", rules: [rule("Disabled")] }), []);
   });
 });
