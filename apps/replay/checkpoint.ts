@@ -1,6 +1,6 @@
 /**
- * The replay checkpoint: which replay it belongs to, and the position (object key, records of it done)
- * up to which every record is confirmed delivered. Saved atomically (temporary file, fsync, rename) after
+ * The replay checkpoint: which replay it belongs to, the position (object key, records of it done)
+ * up to which every record is confirmed delivered, and the corrupt objects it skipped. Saved atomically (temporary file, fsync, rename) after
  * every delivered batch, so a replay killed at any moment resumes after the last confirmed batch and
  * re-sends at most the batch that was in flight.
  */
@@ -33,7 +33,15 @@ export interface ReplayCheckpoint {
   position?: ReplayPosition;
   /** Records confirmed delivered so far, over every run of this replay. */
   published: number;
-  /** Set when the whole window was replayed. */
+  /**
+   * Keys of objects that were corrupt (or truncated) when the replay passed them: none of their records
+   * was sent. Every later run of this replay tries them again and fails until each is replayed (restored
+   * from a previous version, say) or `--restart` starts over. @default none
+   */
+  skipped?: string[];
+  /** The position within a skipped object being replayed now, up to which its records are delivered. */
+  retrying?: ReplayPosition;
+  /** Set when the whole window was read (objects in `skipped` excepted) and the window has passed. */
   completedAt?: string;
 }
 

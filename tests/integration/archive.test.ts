@@ -152,6 +152,26 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     const again = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--checkpoint", checkpoint], env);
     assert.strictEqual(again.status, 0, again.stderr);
     assert.strictEqual((await readStream(emulator.client, targets.replayed)).length, N);
+    // A dry run reads the same checkpoint: nothing left to replay.
+    const dryAgain = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--checkpoint", checkpoint, "--dry-run"], env);
+    assert.strictEqual(dryAgain.status, 0, dryAgain.stderr);
+    assert.match(dryAgain.stderr, /completed at .*nothing to do/);
+    assert.ok(JSON.parse(dryAgain.stdout).alreadyCompleted);
+  });
+
+  it("a dry run checks what the real run checks: an unknown or missing --into is exit 2", async () => {
+    const typo = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayd", ...windowArgs, "--dry-run"], env);
+    assert.strictEqual(typo.status, 2, typo.stderr);
+    assert.match(typo.stderr, /^error: unknown segment "test\/replayd" in .*known segments: /m);
+    const missing = await runNpm("replay", ["--segment", "ingest/persons", ...windowArgs, "--dry-run"], env);
+    assert.strictEqual(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /^error: replaying ingest\/persons into itself/m);
+  });
+
+  it("refuses a window that starts in the future, saying so", async () => {
+    const run = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", "--from", "2099-01-01T00:00:00Z", "--to", "2099-01-02T00:00:00Z"], env);
+    assert.strictEqual(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^error: --from 2099-01-01T00:00:00Z is in the future \(it is .* now\): the archive holds nothing from then yet/m);
   });
 
   it("resumes a replay killed with SIGKILL: all N arrive, at most one batch twice", async () => {
@@ -179,19 +199,40 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     assert.ok(got.length - N <= 200, `${got.length - N} records were sent twice, more than the one batch of 200 in flight`);
   });
 
-  it("skips a corrupt object by name, replays everything else once, and exits non-zero", async () => {
+  it("skips a corrupt object by name, replays everything else once, exits non-zero until it is restored and replayed", async () => {
     const key = wireTapObjectKey(persons.deliveryStreamName, "GZIP", new Date("2026-11-26T10:20:00Z"), "corrupt");
     const file = path.join(bucketDir, ...key.split("/"));
     const gz = zlib.gzipSync(Buffer.from(`${line("c-1", 1)}\n${line("c-2", 2)}\n`));
     fs.writeFileSync(file, gz.subarray(0, gz.length - 8));
+    const args = ["--segment", "ingest/persons", "--into", "test/corrupt", ...windowArgs, "--checkpoint", path.join(dir, "corrupt.json")];
     try {
-      const run = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/corrupt", ...windowArgs, "--checkpoint", path.join(dir, "corrupt.json")], env);
+      const run = await runNpm("replay", args, env);
       assert.strictEqual(run.status, 1, run.stderr);
       assert.ok(run.stderr.includes(`skipped corrupt object ${key}`), run.stderr);
-      assert.match(run.stderr, /^error: 1 corrupt object\(s\) skipped/m);
+      assert.match(run.stderr, /^error: 1 corrupt object\(s\) skipped and not replayed/m);
       const got = ids(await readStream(emulator.client, targets.corrupt));
       assert.strictEqual(got.length, N);
       assert.ok(!got.some((id) => id.startsWith("c-")), "nothing of the corrupt object was published");
+
+      // A retry loop does not end green while the object's records were never replayed.
+      const retry = await runNpm("replay", args, env);
+      assert.strictEqual(retry.status, 1, retry.stderr);
+      assert.doesNotMatch(retry.stderr, /nothing to do/);
+      assert.ok(retry.stderr.includes(`error: 1 corrupt object(s) skipped and not replayed (${key})`), retry.stderr);
+      const dry = await runNpm("replay", [...args, "--dry-run"], env);
+      assert.strictEqual(dry.status, 1, dry.stderr);
+
+      // Restored (as from a previous version): the next run replays exactly its records, and then passes.
+      fs.writeFileSync(file, gz);
+      const restored = await runNpm("replay", args, env);
+      assert.strictEqual(restored.status, 0, restored.stderr);
+      assert.ok(restored.stderr.includes(`replayed an object skipped as corrupt before: ${key}`), restored.stderr);
+      const after = ids(await readStream(emulator.client, targets.corrupt));
+      assert.deepStrictEqual(after.filter((id) => id.startsWith("c-")).sort(), ["c-1", "c-2"]);
+      assert.strictEqual(after.length, N + 2);
+      const done = await runNpm("replay", args, env);
+      assert.strictEqual(done.status, 0, done.stderr);
+      assert.match(done.stderr, /nothing to do/);
     } finally {
       fs.rmSync(file);
     }
