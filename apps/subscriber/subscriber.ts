@@ -10,6 +10,7 @@ import { UserError } from "../lib/errors";
 import { readShard } from "./shard-reader";
 import { FanOut, readShardFanOut } from "./fan-out-reader";
 import {
+  checkpointMisfit,
   describePosition,
   KinesisSender,
   listShards,
@@ -343,22 +344,39 @@ export class Subscription {
   }
 
   /**
-   * A checkpoint that names shards, none of which the stream has, belongs to another stream (an earlier one
-   * of the same name) or to shards long trimmed: reading on would silently skip or re-read everything.
+   * Checks the loaded checkpoint against the first listing. One that names shards, none of which the stream
+   * has, belongs to another stream (an earlier one of the same name) or to shards long trimmed; one that
+   * says an open shard ended, or gives a shard a sequence number outside its range, was written for another
+   * stream or edited. Reading on would silently skip or re-read records, so the run stops and the file is
+   * left as it is.
    */
   private checkCheckpointMatches(): void {
     const saved = Object.keys(this.positions);
-    if (saved.length === 0 || saved.some((id) => this.listed.has(id))) return;
+    if (saved.length === 0) return;
     const where = this.options.checkpoint?.description ?? "the checkpoint";
-    this.checkpointRejected = true;
-    const named = saved.length > 3 ? `${saved.slice(0, 3).join(", ")} and ${saved.length - 3} more` : saved.join(", ");
-    this.stop(
-      "error",
-      new UserError(
+    const reject = (message: string) => {
+      this.checkpointRejected = true;
+      this.stop("error", new UserError(message));
+    };
+    if (!saved.some((id) => this.listed.has(id))) {
+      const named = saved.length > 3 ? `${saved.slice(0, 3).join(", ")} and ${saved.length - 3} more` : saved.join(", ");
+      reject(
         `${where} names none of stream ${this.streamName}'s shards (it names ${named}); it belongs to another stream of that ` +
           `name or to shards past the stream's retention: move it away to read this stream from --from`,
-      ),
-    );
+      );
+      return;
+    }
+    const misfits = saved.flatMap((id) => {
+      const shard = this.listed.get(id);
+      const why = shard ? checkpointMisfit(this.positions[id], shard) : undefined;
+      return why ? [why] : [];
+    });
+    if (misfits.length > 0) {
+      reject(
+        `${where} ${misfits[0]}${misfits.length > 1 ? ` (and ${misfits.length - 1} more shard(s) do not fit)` : ""}; ` +
+          `it does not fit stream ${this.streamName}: move it away to read the stream from --from, or delete the entries of those shards to read them from --from`,
+      );
+    }
   }
 
   /**
