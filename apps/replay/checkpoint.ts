@@ -7,6 +7,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { writeFileAtomic } from "../lib/atomic-file";
 import { UserError } from "../lib/errors";
 
 /** What makes two replays the same replay: a checkpoint only resumes the replay it was written for. */
@@ -84,14 +85,5 @@ export function loadCheckpoint(file: string, id: ReplayIdentity): ReplayCheckpoi
 
 /** Writes the checkpoint so that a crash leaves either the old or the new one, never a torn file. */
 export function saveCheckpoint(file: string, checkpoint: ReplayCheckpoint): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, "w");
-  try {
-    fs.writeSync(fd, `${JSON.stringify(checkpoint, null, 2)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(checkpoint, null, 2)}\n`);
 }
