@@ -6,6 +6,7 @@
 import { createHash } from "crypto";
 import { ArchiveObject, selectWindow, windowHourPrefixes } from "../../model/archive";
 import { matchesPattern } from "../../model/event-pattern";
+import { sleep } from "../lib/backoff";
 import { ArchiveStore, CorruptObjectError, decodeObject } from "../../local/archive";
 import { ReplayCheckpoint, ReplayPosition } from "./checkpoint";
 import type { PublishRecord, PublishSummary } from "../publisher/publisher";
@@ -113,20 +114,6 @@ function partitionKeyOf(line: string, object: ArchiveObject, index: number, keyF
   const objectHash = createHash("sha256").update(object.key).digest("hex").slice(0, 16);
   return { key: `${objectHash}-${index}`, fallback: Boolean(keyField) };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();

@@ -3,6 +3,7 @@
  * before children, within the per-shard read limits, and hands each record to `write` in shard order.
  */
 import { _Record } from "@aws-sdk/client-kinesis";
+import { setMaxListeners } from "events";
 import { BackoffOptions, backoffDelay, Clock, realClock } from "../lib/backoff";
 import { CheckpointStore, ShardCheckpoint, ShardCheckpoints } from "./checkpoint";
 import { classifyError } from "../lib/kinesis-errors";
@@ -180,6 +181,10 @@ export class Subscription {
     this.from = options.from ?? { type: "latest" };
     this.log = options.log ?? (() => undefined);
     this.stopSignal = this.stopController.signal;
+    // Every shard's reader waits on this one signal (a pacing sleep and a call in flight, each listening
+    // until it ends), plus the run's loops: more than Node's default 10 listeners once a stream has 4
+    // shards, which is the design and not a leak; every wait removes its listener when it ends.
+    setMaxListeners(0, this.stopSignal);
     this.clock = options.clock ?? realClock;
     this.lastRecordAt = this.clock.now();
   }

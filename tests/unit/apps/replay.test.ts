@@ -4,6 +4,7 @@
  * objects, and a failed batch keeping the checkpoint before it.
  */
 import * as assert from "assert";
+import { getEventListeners } from "events";
 import * as zlib from "zlib";
 import { ReplayCheckpoint } from "../../../apps/replay/checkpoint";
 import { replay, ReplayStoppedError } from "../../../apps/replay/replay";
@@ -173,5 +174,13 @@ describe("replay core", () => {
     const summary = await replay({ store: store(archive), from: FROM, to: TO, now: new Date("2026-11-26T10:45:00Z"), send: sender().send, checkpoint: cp });
     assert.strictEqual(summary.windowOpen, true);
     assert.ok(saved.length > 0 && !saved.some((s) => s.completedAt));
+  });
+
+  it("paces with --rate without leaving a listener on the stop signal per batch", async () => {
+    const controller = new AbortController();
+    const { sent, send } = sender();
+    await replay({ store: store(archive), from: FROM, to: TO, send, rate: 200, signal: controller.signal });
+    assert.strictEqual(sent.length, 10);
+    assert.strictEqual(getEventListeners(controller.signal, "abort").length, 0);
   });
 });

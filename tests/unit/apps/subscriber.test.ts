@@ -157,16 +157,21 @@ class VirtualClock {
   readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
       if (signal?.aborted || ms <= 0) return resolve();
-      const timer = { at: this.t + ms, seq: this.seq++, fire: () => resolve() };
-      this.timers.push(timer);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          this.timers = this.timers.filter((t) => t !== timer);
+      const onAbort = () => {
+        this.timers = this.timers.filter((t) => t !== timer);
+        resolve();
+      };
+      // The listener goes when the timer fires, as the real clock's does: none piles up on a long-lived signal.
+      const timer = {
+        at: this.t + ms,
+        seq: this.seq++,
+        fire: () => {
+          signal?.removeEventListener("abort", onAbort);
           resolve();
         },
-        { once: true },
-      );
+      };
+      this.timers.push(timer);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
 
   stop(): void {
