@@ -12,7 +12,8 @@ import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
 import { localBucketDir, startLocalLake } from "../../local/lake";
 import { demoRecords, newRunId, personRecord } from "../lib/records";
-import { localStackName, PROJECT_DIR } from "../lib/topology";
+import { localStackName, PROJECT_DIR, stackFile } from "../lib/topology";
+import { checkSegmentAddress } from "../lib/address";
 import { publish } from "../publisher/publisher";
 import { subscribe } from "../subscriber/subscriber";
 import type { LocalProcessor } from "../../local/processor";
@@ -57,6 +58,9 @@ async function main(argv: string[]): Promise<number> {
   if (done !== undefined) return done;
   const flags = program.opts<DemoFlags>();
   const started = Date.now();
+  // Checked before the run's folder is made, so a typo leaves nothing behind.
+  stackFile(flags.stack);
+  if (flags.segment !== undefined) checkSegmentAddress("--segment", flags.segment);
   // Each run gets its own folder under --out, so two demos at once never share (or delete) each other's
   // objects, and nothing the user had in --out is touched.
   const runId = newRunId();

@@ -11,6 +11,7 @@
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand, ShardIteratorType } from "@aws-sdk/client-kinesis";
 import { ShardCheckpoint, ShardCheckpoints } from "../subscriber/checkpoint";
 import { KinesisSender, listShards } from "../subscriber/shards";
+import { sleep } from "../lib/backoff";
 
 export type ShardLagStatus = "behind" | "caught-up" | "ended" | "not-started" | "gone";
 
@@ -41,11 +42,6 @@ export interface LagOptions {
   signal?: AbortSignal;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 type Position =
   | { type: typeof ShardIteratorType.AFTER_SEQUENCE_NUMBER; sequenceNumber: string }

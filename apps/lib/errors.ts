@@ -17,6 +17,8 @@ export const EXIT = {
   failed: 1,
   /** The user asked for something that cannot work (bad flags, unknown segment, no credentials). */
   usage: 2,
+  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it) after finishing what was under way. */
+  interrupted: 130,
 } as const;
 
 /** The fix for a missing region or missing credentials, the same wherever it is detected. */

@@ -14,7 +14,7 @@ import type { Catalog, CatalogEntry } from "./catalog";
 import { createKinesisClient, DEFAULT_CALL_TIMEOUT_MS, endpointFromEnv, isLoopbackEndpoint } from "./client";
 import { describeAwsError, NO_CREDENTIALS, NO_REGION, UserError } from "./errors";
 import { classifyError } from "./kinesis-errors";
-import { NAME_PATTERN, parseAddress } from "../../model/naming";
+import { checkSegmentAddress } from "./address";
 
 export interface TargetOptions {
   /** Stream name; wins over everything else. */
@@ -121,13 +121,6 @@ export function awsTargetConfigured(opts: TargetOptions, env: NodeJS.ProcessEnv 
   );
 }
 
-function validateAddress(segment: string): void {
-  const address = parseAddress(segment);
-  if (!address || !NAME_PATTERN.test(address.layer) || !NAME_PATTERN.test(address.segment)) {
-    throw new UserError(`--segment "${segment}" is not a segment address; use "layer/segment", e.g. ingest/persons`);
-  }
-}
-
 async function loadCatalog(opts: TargetOptions, env: NodeJS.ProcessEnv): Promise<{ catalog: Catalog; source: string }> {
   const { catalogFromPulumi, CATALOG_HINT, readCatalogFile } = await import("./catalog");
   const file = opts.catalog ?? env.DATALAKE_CATALOG;
@@ -181,7 +174,7 @@ export async function resolveTarget(
 ): Promise<Target> {
   const stream = opts.stream ?? env.KINESIS_STREAM_NAME;
   const streamSource = opts.stream ? "--stream" : "KINESIS_STREAM_NAME";
-  if (!stream && opts.segment) validateAddress(opts.segment);
+  if (!stream && opts.segment) checkSegmentAddress("--segment", opts.segment);
 
   if (opts.local || !awsTargetConfigured(opts, env)) {
     const [{ startLocalLake }, { localStackName }, { lookupSegment }] = await Promise.all([import("../../local/lake"), import("./topology"), import("./catalog")]);

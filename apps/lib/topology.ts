@@ -21,10 +21,37 @@ export function localLakeDir(stack: string = localStackName(), env: NodeJS.Proce
   return path.resolve(env.DATALAKE_LOCAL_DIR || path.join(PROJECT_DIR, ".datalake", "local", stack));
 }
 
+/** The stacks that have a `Pulumi.<stack>.yaml` in `projectDir`, sorted. */
+export function stacksIn(projectDir: string = PROJECT_DIR): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(projectDir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+/**
+ * The stack file of `stack`, or a user error that lists the stacks found (the same line in every app,
+ * whether the name came from --stack or DATALAKE_STACK).
+ */
+export function stackFile(stack: string, projectDir: string = PROJECT_DIR): string {
+  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  if (fs.existsSync(file)) return file;
+  const known = stacksIn(projectDir);
+  throw new UserError(
+    `unknown stack "${stack}": there is no Pulumi.${stack}.yaml in ${projectDir}; the stacks found are ${known.join(", ") || "none"} (choose one with --stack or DATALAKE_STACK)`,
+  );
+}
+
 /** The stack's `aws:region`, or undefined when its stack file sets none. */
 export function stackRegion(stack: string = localStackName(), projectDir: string = PROJECT_DIR): string | undefined {
-  const stackFile = readYaml(path.join(projectDir, `Pulumi.${stack}.yaml`)) as { config?: Record<string, unknown> } | null;
-  const region = stackFile?.config?.["aws:region"];
+  const content = readYaml(stackFile(stack, projectDir)) as { config?: Record<string, unknown> } | null;
+  const region = content?.config?.["aws:region"];
   return typeof region === "string" && region ? region : undefined;
 }
 
@@ -45,11 +72,11 @@ function readYaml(file: string): unknown {
 /** Loads and validates the topology of `stack` from `Pulumi.<stack>.yaml` in `projectDir`. */
 export function loadStackTopology(stack: string = localStackName(), projectDir: string = PROJECT_DIR): LakeConfig {
   const project = readYaml(path.join(projectDir, "Pulumi.yaml")) as { name?: string } | null;
-  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-  const stackFile = readYaml(file) as { config?: Record<string, unknown> } | null;
-  const raw = stackFile?.config?.[CONFIG_KEY];
+  const file = stackFile(stack, projectDir);
+  const content = readYaml(file) as { config?: Record<string, unknown> } | null;
+  const raw = content?.config?.[CONFIG_KEY];
   try {
-    const region = stackFile?.config?.["aws:region"];
+    const region = content?.config?.["aws:region"];
     return parseLakeConfig(raw, { project: project?.name ?? "datalake", stack, region: typeof region === "string" ? region : undefined });
   } catch (err) {
     if (err instanceof LakeConfigError) throw new UserError(`${path.basename(file)}: ${err.message}`);

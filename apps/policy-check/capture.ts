@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../lib/errors";
+import { stackFile } from "../lib/topology";
 import type { CapturedResource } from "./evaluate";
 import { MockCloud, mockInvokeResult, mockResourceState, ProviderRegions } from "./mock-provider";
 
@@ -22,11 +23,7 @@ const AWS_PARTITION = { partition: "aws", dnsSuffix: "amazonaws.com" };
 
 /** The config of `Pulumi.<stack>.yaml` in `dir`, as Pulumi passes it to the program (objects as JSON). */
 export function readStackConfig(dir: string, stack: string): Record<string, string> {
-  const file = path.join(dir, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) {
-    const known = fs.readdirSync(dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
-    throw new UserError(`--stack ${stack}: no ${path.basename(file)} in ${dir}; stacks here: ${known.join(", ") || "none"}`);
-  }
+  const file = stackFile(stack, dir);
   let parsed: { config?: Record<string, unknown> };
   try {
     parsed = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };

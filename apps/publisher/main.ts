@@ -50,12 +50,13 @@ async function main(argv: string[]): Promise<number> {
   const flags = program.opts<PublisherFlags>();
   const target = await resolveTarget(flags, log);
   const interrupt = new AbortController();
+  const progress = startProgress(flags.count);
+  // While the bar is drawn, lines go above it through the bar (a direct write would be drawn over).
   const onSigint = () => {
-    log("interrupted: finishing the records already taken; press Ctrl-C again to quit at once");
+    progress.log("interrupted: finishing the records already taken; press Ctrl-C again to quit at once");
     interrupt.abort();
   };
   process.once("SIGINT", onSigint);
-  const progress = startProgress(flags.count);
   try {
     const runId = newRunId();
     log(`publishing ${flags.count} records (ids ${runId}-1..${flags.count}) with ${flags.concurrency} requests in flight`);
@@ -64,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       recordTimeoutMs: flags.recordTimeout * 1000,
       aggregate: flags.aggregate,
       pacing: flags.pacing,
-      log,
+      log: (line) => progress.log(line),
       total: flags.count,
       onProgress: (sent) => progress.update(sent),
       signal: interrupt.signal,

@@ -2,46 +2,27 @@
  * What the publisher shows a person: a progress bar (or a plain line every few seconds when stderr is
  * not a terminal), one summary block at the end, and the one-line reason when records were lost.
  */
-import * as cliProgress from "cli-progress";
+import { terminalBar } from "../lib/terminal-bar";
 import { PublishSummary } from "./publisher";
 
 export interface Progress {
   update(sent: number): void;
+  /** A log line that does not break the bar (printed above it). */
+  log(line: string): void;
   stop(): void;
 }
 
 /**
  * A progress bar on a TTY; otherwise a line "published N of M records (R records/s)" every `intervalMs`.
+ * While the bar is drawn, every other line must go through `log()` (apps/lib/terminal-bar.ts says why).
  * @param intervalMs @default 5000
  */
 export function startProgress(total: number, stream: NodeJS.WriteStream = process.stderr, intervalMs = 5_000): Progress {
   if (stream.isTTY) {
-    // clearOnComplete: the bar's line is cleared at stop, so the summary that follows stands alone.
-    const bar = new cliProgress.SingleBar(
-      {
-        stream,
-        format: "publishing [{bar}] {percentage}% | {value}/{total} records | {duration}s | eta {eta}s",
-        hideCursor: true,
-        clearOnComplete: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
     // Drawn from the first update on, so lines logged right after start (the run's info line) get their
     // own line instead of being glued to the bar.
-    let started = false;
-    let running = true;
-    return {
-      update: (sent) => {
-        if (!running) return;
-        if (!started) bar.start(total, 0);
-        started = true;
-        bar.update(sent);
-      },
-      stop: () => {
-        if (running && started) bar.stop();
-        running = false;
-      },
-    };
+    const bar = terminalBar(stream, "publishing [{bar}] {percentage}% | {value}/{total} records | {duration}s | eta {eta}s");
+    return { update: (sent) => bar.update(sent, total), log: (line) => bar.log(line), stop: () => bar.stop() };
   }
   const started = Date.now();
   let sent = 0;
@@ -54,6 +35,7 @@ export function startProgress(total: number, stream: NodeJS.WriteStream = proces
     update: (value) => {
       sent = value;
     },
+    log: (line) => stream.write(`${line}\n`),
     stop: () => clearInterval(timer),
   };
 }

@@ -11,7 +11,7 @@ import { parseCommand } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
 import { loadStackTopology, localStackName } from "../lib/topology";
 import { localArchiveRoot } from "../replay/archive-source";
-import { viewStatements } from "./views";
+import { malformedCountSelect, viewStatements } from "./views";
 
 interface QueryFlags {
   stack?: string;
@@ -38,6 +38,12 @@ function toJson(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, toJson(v)]));
 }
 
+/** Writes a line to stdout, waiting while the reader is behind (rows are streamed, not held). */
+function writeOut(line: string): Promise<void> | undefined {
+  if (process.stdout.write(line)) return undefined;
+  return new Promise((resolve) => process.stdout.once("drain", () => resolve()));
+}
+
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const done = parseCommand(program, argv);
@@ -48,26 +54,41 @@ async function main(argv: string[]): Promise<number> {
   const config = loadStackTopology(stack);
   const dir = flags.archiveDir ?? process.env.DATALAKE_ARCHIVE_DIR;
   const root = dir ? path.resolve(dir) : localArchiveRoot();
-  const { sql: setup, views } = viewStatements(config, root);
+  const { sql: setup, views } = viewStatements(config, root, sql);
   const tables = views.map((v) => v.name).join(", ");
   process.stderr.write(
-    `query: Pulumi.${stack}.yaml over ${path.relative(process.cwd(), root) || "."}: ${views.map((v) => `${v.name} (${v.files} objects)`).join(", ")}\n`,
+    `query: Pulumi.${stack}.yaml over ${path.relative(process.cwd(), root) || "."}: ${views.map((v) => `${v.name} (${v.objects} objects)`).join(", ")}\n`,
   );
 
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   try {
     for (const statement of setup) await connection.run(statement);
-    let reader;
+    let rows = 0;
     try {
-      reader = await connection.runAndReadAll(sql);
+      // Streamed chunk by chunk: a large result is never held whole.
+      const result = await connection.stream(sql);
+      for await (const chunk of result.yieldRowObjects()) {
+        rows += chunk.length;
+        await writeOut(chunk.map((row) => `${JSON.stringify(toJson(row))}\n`).join(""));
+      }
     } catch (err) {
       const first = (err as Error).message.split("\n")[0];
       const hint = /Catalog Error/.test(first) ? `; the tables are ${tables} (and the same under their Glue database names)` : "";
       throw new UserError(`the query failed: ${first}${hint}`);
     }
-    for (const row of reader.getRowObjects()) process.stdout.write(`${JSON.stringify(toJson(row))}\n`);
-    process.stderr.write(`query: ${reader.currentRowCount} rows\n`);
+    process.stderr.write(`query: ${rows} rows\n`);
+    // Lines that are not JSON objects read as rows of NULLs, as on Athena: say how many the tables named hold.
+    for (const view of views) {
+      if (view.sources.length === 0) continue;
+      const counted = await connection.runAndReadAll(malformedCountSelect(view.sources));
+      const malformed = Number(counted.getRowObjects()[0]?.malformed ?? 0);
+      if (malformed > 0) {
+        process.stderr.write(
+          `query: ${view.name}: ${malformed} line(s) of its archive are not JSON objects and read as rows of NULLs (as Athena's OpenX JSON SerDe with ignore.malformed.json)\n`,
+        );
+      }
+    }
     return EXIT.ok;
   } finally {
     connection.closeSync();

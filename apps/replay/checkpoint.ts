@@ -1,12 +1,13 @@
 /**
- * The replay checkpoint: which replay it belongs to, and the position (object key, records of it done)
- * up to which every record is confirmed delivered. Saved atomically (temporary file, fsync, rename) after
+ * The replay checkpoint: which replay it belongs to, the position (object key, records of it done)
+ * up to which every record is confirmed delivered, and the corrupt objects it skipped. Saved atomically (temporary file, fsync, rename) after
  * every delivered batch, so a replay killed at any moment resumes after the last confirmed batch and
  * re-sends at most the batch that was in flight.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { writeFileAtomic } from "../lib/atomic-file";
 import { UserError } from "../lib/errors";
 
 /** What makes two replays the same replay: a checkpoint only resumes the replay it was written for. */
@@ -33,7 +34,15 @@ export interface ReplayCheckpoint {
   position?: ReplayPosition;
   /** Records confirmed delivered so far, over every run of this replay. */
   published: number;
-  /** Set when the whole window was replayed. */
+  /**
+   * Keys of objects that were corrupt (or truncated) when the replay passed them: none of their records
+   * was sent. Every later run of this replay tries them again and fails until each is replayed (restored
+   * from a previous version, say) or `--restart` starts over. @default none
+   */
+  skipped?: string[];
+  /** The position within a skipped object being replayed now, up to which its records are delivered. */
+  retrying?: ReplayPosition;
+  /** Set when the whole window was read (objects in `skipped` excepted) and the window has passed. */
   completedAt?: string;
 }
 
@@ -76,14 +85,5 @@ export function loadCheckpoint(file: string, id: ReplayIdentity): ReplayCheckpoi
 
 /** Writes the checkpoint so that a crash leaves either the old or the new one, never a torn file. */
 export function saveCheckpoint(file: string, checkpoint: ReplayCheckpoint): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, "w");
-  try {
-    fs.writeSync(fd, `${JSON.stringify(checkpoint, null, 2)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(checkpoint, null, 2)}\n`);
 }

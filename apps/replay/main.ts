@@ -8,14 +8,15 @@ import { Command, Option } from "commander";
 import * as path from "path";
 import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
-import { addTargetOptions, resolveTarget } from "../lib/target";
+import { resolveTarget, Target } from "../lib/target";
 import { PROJECT_DIR } from "../lib/topology";
+import { parseTimeFlag } from "../lib/time";
 import { patternMatcherProblems } from "../../model/event-pattern";
-import { parseAddress } from "../../model/naming";
+import { checkSegmentAddress } from "../lib/address";
 import { publish } from "../publisher/publisher";
 import { formatReasons } from "../publisher/report";
-import { resolveArchiveSource } from "./archive-source";
-import { defaultCheckpointFile, loadCheckpoint, ReplayIdentity, saveCheckpoint } from "./checkpoint";
+import { ArchiveSource, resolveArchiveSource } from "./archive-source";
+import { defaultCheckpointFile, loadCheckpoint, ReplayCheckpoint, ReplayIdentity, saveCheckpoint } from "./checkpoint";
 import { replay, ReplayStoppedError, ReplaySummary } from "./replay";
 import { startReplayProgress } from "./progress";
 
@@ -66,15 +67,9 @@ export function buildProgram(): Command {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** An ISO-8601 time with a date, and a time zone whenever it has a time of day (keys are in UTC). */
+/** An ISO-8601 time read as every app reads times (apps/lib/time.ts: a time of day needs a zone). */
 export function parseTime(flag: string, value: string): Date {
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const zoned = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value);
-  const date = new Date(dateOnly ? `${value}T00:00:00Z` : value);
-  if ((!dateOnly && !zoned) || Number.isNaN(date.getTime())) {
-    throw new UserError(`${flag} "${value}" is not an ISO-8601 time with a time zone; write e.g. 2026-11-26T10:00:00Z (archive keys are in UTC)`);
-  }
-  return date;
+  return parseTimeFlag(flag, value, (message) => new UserError(`${message} (archive keys are in UTC)`));
 }
 
 function parseFilter(text: string | undefined): Record<string, unknown> | undefined {
@@ -93,10 +88,6 @@ function parseFilter(text: string | undefined): Record<string, unknown> | undefi
   return value as Record<string, unknown>;
 }
 
-function checkAddress(flag: string, address: string): void {
-  if (!parseAddress(address)) throw new UserError(`${flag} "${address}" is not a segment address; use "layer/segment", e.g. ingest/persons`);
-}
-
 export function formatReplaySummary(s: ReplaySummary, dryRun: boolean): string {
   const lines = [
     `${dryRun ? "dry run: would replay" : "replayed"} ${dryRun ? s.matched : s.published} records from ${s.objects} objects in ${(s.durationMs / 1000).toFixed(1)} s`,
@@ -106,8 +97,20 @@ export function formatReplaySummary(s: ReplaySummary, dryRun: boolean): string {
   if (s.resumedFrom) lines.push(`  resumed after record ${s.resumedFrom.index} of ${s.resumedFrom.key}`);
   if (s.keyFallbacks > 0) lines.push(`  ${s.keyFallbacks} records had no usable key field and were spread instead`);
   for (const key of s.corrupt) lines.push(`  corrupt object skipped: ${key}`);
+  for (const key of s.recovered) lines.push(`  ${dryRun ? "would replay" : "replayed"} an object skipped as corrupt before: ${key}`);
+  for (const key of s.missing) lines.push(`  skipped as corrupt before and no longer in the archive: ${key}`);
+  if (s.windowOpen) lines.push("  the window has not ended: the checkpoint stays open, so the same command later replays what arrives in it");
   if (s.interrupted) lines.push("  interrupted: run the same command again to resume");
   return `${lines.join("\n")}\n`;
+}
+
+/** The one line of a run that leaves objects unreplayed: which, and the two ways out. */
+function unreplayedMessage(s: ReplaySummary): string {
+  const gone = s.missing.length > 0 ? `, ${s.missing.length} of them no longer in the archive` : "";
+  return (
+    `${s.unreplayed.length} corrupt object(s) skipped and not replayed (${s.unreplayed.join(", ")}${gone}); every other record was replayed: ` +
+    `restore them (see "Recover" in the README) and run the same command again to replay just them, or pass --restart to replay the whole window again`
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -117,13 +120,18 @@ async function main(argv: string[]): Promise<number> {
   const flags = program.opts<ReplayFlags>();
   const segment = flags.segment as string;
   const into = flags.into ?? segment;
-  checkAddress("--segment", segment);
-  checkAddress("--into", into);
+  checkSegmentAddress("--segment", segment);
+  checkSegmentAddress("--into", into);
   const from = parseTime("--from", flags.from);
   const to = parseTime("--to", flags.to);
   if (to.getTime() <= from.getTime()) throw new UserError(`--to (${flags.to}) must be after --from (${flags.from})`);
+  const now = new Date();
+  if (from.getTime() > now.getTime()) {
+    throw new UserError(`--from ${flags.from} is in the future (it is ${now.toISOString()} now): the archive holds nothing from then yet; choose a window that has begun`);
+  }
   const filter = parseFilter(flags.filter);
-  if (into === segment && !flags.allowSourceReplay && !flags.dryRun) {
+  // A dry run checks everything the real run checks: it only leaves out the sending and the saving.
+  if (into === segment && !flags.allowSourceReplay) {
     throw new UserError(
       `replaying ${segment} into itself would archive the same records a second time; choose another segment with --into, or pass --allow-source-replay if that is what you want`,
     );
@@ -140,73 +148,94 @@ async function main(argv: string[]): Promise<number> {
     keyField: flags.keyField ?? null,
   };
   try {
-    if (flags.dryRun) {
-      const summary = await replay({ store: source.store, from, to, filter, keyField: flags.keyField, dryRun: true, log });
-      process.stderr.write(formatReplaySummary(summary, true));
-      process.stdout.write(`${JSON.stringify({ dryRun: true, ...summary })}\n`);
-      return summary.corrupt.length > 0 ? EXIT.failed : EXIT.ok;
-    }
-
     const checkpointFile = path.resolve(flags.checkpoint ?? defaultCheckpointFile(path.join(PROJECT_DIR, ".datalake", "replay"), identity));
-    const state = flags.restart ? { version: 1 as const, replay: identity, published: 0 } : loadCheckpoint(checkpointFile, identity);
-    if (state.completedAt) {
+    const state: ReplayCheckpoint = flags.restart ? { version: 1, replay: identity, published: 0 } : loadCheckpoint(checkpointFile, identity);
+    if (to.getTime() > now.getTime()) {
+      log(`note: the window ends in the future (--to ${flags.to}): this run replays what the archive holds now, and the same command run again later replays what arrives until then`);
+    }
+    if (state.completedAt && !state.skipped?.length) {
       log(`this replay completed at ${state.completedAt} (checkpoint ${checkpointFile}); nothing to do. Pass --restart to replay the window again.`);
-      process.stdout.write(`${JSON.stringify({ alreadyCompleted: state.completedAt, published: 0 })}\n`);
+      process.stdout.write(`${JSON.stringify({ ...(flags.dryRun ? { dryRun: true } : {}), alreadyCompleted: state.completedAt, published: 0 })}\n`);
       return EXIT.ok;
     }
-    log(`checkpoint: ${checkpointFile}${state.position ? ` (resuming after record ${state.position.index} of ${state.position.key})` : ""}`);
+    if (state.skipped?.length) {
+      log(`an earlier run of this replay skipped ${state.skipped.length} corrupt object(s) (${state.skipped.join(", ")}): trying them again`);
+    }
+    log(
+      `checkpoint: ${checkpointFile}${state.position ? ` (resuming after record ${state.position.index} of ${state.position.key})` : ""}` +
+        (flags.dryRun ? " (a dry run reads it and saves nothing)" : ""),
+    );
 
     const target = await resolveTarget({ segment: into, catalog: flags.catalog, endpoint: flags.endpoint, region: flags.region }, log);
-    const interrupt = new AbortController();
-    const onSigint = () => {
-      log("interrupted: finishing the batch in flight; run the same command again to resume");
-      interrupt.abort();
-    };
-    process.once("SIGINT", onSigint);
-    process.once("SIGTERM", onSigint);
-    const progress = startReplayProgress();
     try {
       if (target.streamName === source.entry.streamName && !flags.allowSourceReplay) {
         throw new UserError(`--into ${into} is the stream of ${segment} itself; pass --allow-source-replay if that is what you want`);
       }
-      let summary: ReplaySummary;
-      try {
-        summary = await replay({
-          store: source.store,
-          from,
-          to,
-          filter,
-          keyField: flags.keyField,
-          rate: flags.rate,
-          onCorrupt: flags.onCorrupt,
-          signal: interrupt.signal,
-          log: (line) => progress.log(line),
-          onProgress: (s) => progress.update(s),
-          checkpoint: { state, save: (s) => saveCheckpoint(checkpointFile, s) },
-          send: (records) =>
-            publish(target.client, target.streamName, records, { concurrency: flags.concurrency, total: records.length }),
-        });
-      } catch (err) {
-        progress.stop();
-        if (err instanceof ReplayStoppedError) throw new Error(err.message);
-        throw err;
+      if (flags.dryRun) {
+        const summary = await replay({ store: source.store, from, to, now, filter, keyField: flags.keyField, dryRun: true, log, checkpoint: { state, save: () => undefined } });
+        process.stderr.write(formatReplaySummary(summary, true));
+        process.stdout.write(`${JSON.stringify({ dryRun: true, ...summary })}\n`);
+        return summary.unreplayed.length > 0 ? EXIT.failed : EXIT.ok;
       }
-      progress.stop();
-      process.stderr.write(formatReplaySummary(summary, false));
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
-      if (summary.corrupt.length > 0) {
-        throw new Error(`${summary.corrupt.length} corrupt object(s) skipped (${summary.corrupt.join(", ")}); every other record was replayed`);
-      }
-      if (summary.interrupted) throw new Error(`interrupted after ${summary.published} records; run the same command again to resume`);
-      return EXIT.ok;
+      return await replayInto(target, source, state, checkpointFile, { flags, from, to, now, filter });
     } finally {
-      progress.stop();
-      process.removeListener("SIGINT", onSigint);
-      process.removeListener("SIGTERM", onSigint);
       await target.close();
     }
   } finally {
     source.close();
+  }
+}
+
+/** The real run: replays into `target`, saving `state` in `checkpointFile`. */
+async function replayInto(
+  target: Target,
+  source: ArchiveSource,
+  state: ReplayCheckpoint,
+  checkpointFile: string,
+  run: { flags: ReplayFlags; from: Date; to: Date; now: Date; filter?: Record<string, unknown> },
+): Promise<number> {
+  const { flags } = run;
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    log("interrupted: finishing the batch in flight; run the same command again to resume");
+    interrupt.abort();
+  };
+  process.once("SIGINT", onSigint);
+  process.once("SIGTERM", onSigint);
+  const progress = startReplayProgress();
+  try {
+    let summary: ReplaySummary;
+    try {
+      summary = await replay({
+        store: source.store,
+        from: run.from,
+        to: run.to,
+        now: run.now,
+        filter: run.filter,
+        keyField: flags.keyField,
+        rate: flags.rate,
+        onCorrupt: flags.onCorrupt,
+        signal: interrupt.signal,
+        log: (line) => progress.log(line),
+        onProgress: (s) => progress.update(s),
+        checkpoint: { state, save: (s) => saveCheckpoint(checkpointFile, s) },
+        send: (records) => publish(target.client, target.streamName, records, { concurrency: flags.concurrency, total: records.length }),
+      });
+    } catch (err) {
+      progress.stop();
+      if (err instanceof ReplayStoppedError) throw new Error(err.message);
+      throw err;
+    }
+    progress.stop();
+    process.stderr.write(formatReplaySummary(summary, false));
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (summary.interrupted) throw new Error(`interrupted after ${summary.published} records; run the same command again to resume`);
+    if (summary.unreplayed.length > 0) throw new Error(unreplayedMessage(summary));
+    return EXIT.ok;
+  } finally {
+    progress.stop();
+    process.removeListener("SIGINT", onSigint);
+    process.removeListener("SIGTERM", onSigint);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Replay's progress: a bar over the window's objects on a terminal, a line every few seconds otherwise.
  */
-import * as cliProgress from "cli-progress";
+import { terminalBar } from "../lib/terminal-bar";
 import type { ReplaySummary } from "./replay";
 
 export interface ReplayProgress {
@@ -15,26 +15,11 @@ export interface ReplayProgress {
 export function startReplayProgress(stream: NodeJS.WriteStream = process.stderr, intervalMs = 5_000): ReplayProgress {
   let last: ReplaySummary | undefined;
   if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { stream, format: "replaying [{bar}] {value}/{total} objects | {published} records published | {duration}s", hideCursor: true },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    let running = true;
+    const bar = terminalBar(stream, "replaying [{bar}] {value}/{total} objects | {published} records published | {duration}s");
     return {
-      update: (s) => {
-        if (!running) return;
-        if (!started) {
-          bar.start(s.objects, 0, { published: 0 });
-          started = true;
-        }
-        bar.update(s.objectsRead, { published: s.published });
-      },
-      log: (line) => stream.write(`\n${line}\n`),
-      stop: () => {
-        if (running && started) bar.stop();
-        running = false;
-      },
+      update: (s) => bar.update(s.objectsRead, s.objects, { published: s.published }),
+      log: (line) => bar.log(line),
+      stop: () => bar.stop(),
     };
   }
   const timer = setInterval(() => {

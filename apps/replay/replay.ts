@@ -6,6 +6,7 @@
 import { createHash } from "crypto";
 import { ArchiveObject, selectWindow, windowHourPrefixes } from "../../model/archive";
 import { matchesPattern } from "../../model/event-pattern";
+import { sleep } from "../lib/backoff";
 import { ArchiveStore, CorruptObjectError, decodeObject } from "../../local/archive";
 import { ReplayCheckpoint, ReplayPosition } from "./checkpoint";
 import type { PublishRecord, PublishSummary } from "../publisher/publisher";
@@ -23,8 +24,10 @@ export interface ReplayOptions {
   filter?: Record<string, unknown>;
   /** JSON field whose value becomes the partition key. @default a key derived from the record's position */
   keyField?: string;
-  /** Only count. @default false */
+  /** Only count: reads the checkpoint like a real run (where it would start, what it would retry), saves nothing. @default false */
   dryRun?: boolean;
+  /** The current time: a window that ends after it is not marked complete (more objects may arrive). @default now */
+  now?: Date;
   /** Records per second at most. @default unlimited */
   rate?: number;
   /** What a corrupt or truncated object does: skipped (reported, run ends non-zero) or stops the run. @default "skip" */
@@ -48,8 +51,16 @@ export interface ReplaySummary {
   objects: number;
   /** Objects read (or skipped as corrupt) so far. */
   objectsRead: number;
-  /** Keys of corrupt or truncated objects that were skipped. */
+  /** Keys of corrupt or truncated objects that were skipped in this run (newly, or again). */
   corrupt: string[];
+  /** Objects an earlier run skipped as corrupt that this run replayed. */
+  recovered: string[];
+  /** Objects an earlier run skipped as corrupt that are no longer in the archive window. */
+  missing: string[];
+  /** Objects skipped so far and not replayed yet (this run's and earlier runs'): the run must not pass. */
+  unreplayed: string[];
+  /** The window ends after now: its checkpoint is not marked complete, so a later run replays what arrives. */
+  windowOpen: boolean;
   /** Records read from the objects (this run; records before a resume position are not counted). */
   recordsRead: number;
   /** Records the filter kept. */
@@ -104,20 +115,6 @@ function partitionKeyOf(line: string, object: ArchiveObject, index: number, keyF
   return { key: `${objectHash}-${index}`, fallback: Boolean(keyField) };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
@@ -127,6 +124,10 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     objects: objects.length,
     objectsRead: 0,
     corrupt: [],
+    recovered: [],
+    missing: [],
+    unreplayed: [],
+    windowOpen: options.to.getTime() > (options.now ?? new Date()).getTime(),
     recordsRead: 0,
     matched: 0,
     published: 0,
@@ -135,9 +136,24 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     interrupted: false,
     durationMs: 0,
   };
-  const checkpoint = options.dryRun ? undefined : options.checkpoint;
+  // A dry run reads the checkpoint as the real run would, and saves nothing.
+  const checkpoint = options.checkpoint;
+  const save = (state: ReplayCheckpoint) => {
+    if (!options.dryRun) checkpoint?.save(state);
+  };
   const resume = checkpoint?.state.position;
   summary.resumedFrom = resume;
+  // Objects an earlier run skipped as corrupt: tried again wherever they sort, each in batches of its own.
+  const skipped = new Set(checkpoint?.state.skipped ?? []);
+  const retrying = checkpoint?.state.retrying;
+  const remember = () => {
+    if (!checkpoint) return;
+    checkpoint.state.skipped = [...skipped];
+    if (checkpoint.state.skipped.length === 0) delete checkpoint.state.skipped;
+    save(checkpoint.state);
+  };
+  const listed = new Set(objects.map((o) => o.key));
+  summary.missing = [...skipped].filter((k) => !listed.has(k));
   // The resume object's time, to skip every object that sorts before it (objects are in time, key order).
   const resumeObject = resume ? objects.find((o) => o.key === resume.key) : undefined;
   if (resume && !resumeObject) {
@@ -148,6 +164,10 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
 
   let batch: PublishRecord[] = [];
   let batchEnd: ReplayPosition | undefined;
+  /** The batch holds records of a skipped object being retried: it moves `retrying`, not `position`. */
+  let batchRetry = false;
+  /** The end of the last record of the main pass (not of retried objects). */
+  let mainEnd: ReplayPosition | undefined;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const records = batch;
@@ -167,9 +187,10 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
         );
       }
       if (checkpoint && batchEnd) {
-        checkpoint.state.position = batchEnd;
+        if (batchRetry) checkpoint.state.retrying = batchEnd;
+        else checkpoint.state.position = batchEnd;
         checkpoint.state.published += records.length;
-        checkpoint.save(checkpoint.state);
+        save(checkpoint.state);
       }
     }
     options.onProgress?.(summary);
@@ -184,7 +205,11 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       summary.interrupted = true;
       break;
     }
-    if (resumeObject && compare(object, resumeObject.key, resumeObject.time) < 0) continue;
+    const retry = skipped.has(object.key);
+    if (!retry && resumeObject && compare(object, resumeObject.key, resumeObject.time) < 0) continue;
+    // A retried object's batches are its own, so the checkpoint can say how far into it they got.
+    if (retry !== batchRetry) await flush();
+    batchRetry = retry;
     let records: string[];
     try {
       records = decodeObject(object, await options.store.read(object.key));
@@ -196,14 +221,26 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
         await flush();
         throw new ReplayStoppedError(`corrupt object ${err.message}; nothing of it was replayed (pass --on-corrupt skip to skip it)`);
       }
-      log(`skipped corrupt object ${err.message}; nothing of it was replayed`);
+      if (!retry) {
+        // Remembered before the position moves past it, so no later run forgets it.
+        skipped.add(object.key);
+        remember();
+      }
+      log(`${retry ? "still corrupt" : "skipped corrupt object"} ${err.message}; nothing of it was replayed`);
       continue;
     }
-    const first = resume && object.key === resume.key ? resume.index : 0;
+    const first = retry
+      ? retrying?.key === object.key
+        ? retrying.index
+        : 0
+      : resume && object.key === resume.key
+        ? resume.index
+        : 0;
     for (let i = first; i < records.length; i++) {
       summary.recordsRead++;
       const line = records[i];
       batchEnd = { key: object.key, index: i + 1 };
+      if (!retry) mainEnd = batchEnd;
       if (options.filter) {
         let value: unknown;
         try {
@@ -222,6 +259,14 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
         if (options.signal?.aborted) break;
       }
     }
+    if (retry && !options.signal?.aborted) {
+      await flush();
+      skipped.delete(object.key);
+      summary.recovered.push(object.key);
+      if (checkpoint) delete checkpoint.state.retrying;
+      remember();
+      log(`replayed ${object.key}, skipped as corrupt by an earlier run`);
+    }
     summary.objectsRead++;
     if (options.signal?.aborted) {
       summary.interrupted = true;
@@ -230,11 +275,13 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     options.onProgress?.(summary);
   }
   await flush();
+  summary.unreplayed = [...skipped];
   // The filter may have dropped the window's tail: remember that it was read, so a rerun starts after it.
-  if (checkpoint && !summary.interrupted && batchEnd && !options.dryRun) {
-    checkpoint.state.position = batchEnd;
-    checkpoint.state.completedAt = new Date().toISOString();
-    checkpoint.save(checkpoint.state);
+  // A window that has not ended yet is never complete: the same command later replays what arrived since.
+  if (checkpoint && !summary.interrupted && !summary.windowOpen && objects.length > 0) {
+    if (mainEnd) checkpoint.state.position = mainEnd;
+    checkpoint.state.completedAt ??= new Date().toISOString();
+    save(checkpoint.state);
   }
   summary.durationMs = Date.now() - started;
   return summary;

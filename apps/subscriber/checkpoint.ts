@@ -87,16 +87,10 @@ export class FileCheckpointStore implements CheckpointStore {
     }
     const stat = await fs.promises.stat(this.file).catch(() => undefined);
     if (stat?.isDirectory()) throw new UserError(`--checkpoint ${this.file} is a directory; give a file name`);
-    if (stat) {
-      try {
-        await fs.promises.access(this.file, fs.constants.W_OK);
-        // root may write anything: the file's own mode says whether its owner meant it to stay as it is.
-        if ((stat.mode & 0o222) === 0) throw new Error("read-only mode");
-      } catch {
-        throw new UserError(
-          `--checkpoint ${this.file} is read-only; it is not replaced: make it writable (chmod u+w ${this.file}) or choose another file`,
-        );
-      }
+    if (stat && !(await isWritable(this.file, stat))) {
+      throw new UserError(
+        `--checkpoint ${this.file} is read-only; it is not replaced: make it writable (chmod u+w ${this.file}) or choose another file`,
+      );
     }
     try {
       this.release = await lockfile.lock(this.file, {
@@ -154,6 +148,17 @@ export class FileCheckpointStore implements CheckpointStore {
         );
       }
     }
+    // A start is the moment a subscriber began reading: one after now was not written on this clock (an
+    // edited file, or a clock set back), and Kinesis would be asked for records from the future.
+    const now = Date.now();
+    for (const [shardId, entry] of Object.entries(data.shards)) {
+      if (entry.start && entry.start !== "trim-horizon" && Date.parse(entry.start.atTimestamp) > now) {
+        throw new UserError(
+          `--checkpoint ${this.file}: shard ${shardId} starts at ${entry.start.atTimestamp}, which is in the future (it is ` +
+            `${new Date(now).toISOString()} now); correct that time or delete the shard's entry (it is then read from --from), or move the file away`,
+        );
+      }
+    }
     return data.shards;
   }
 
@@ -162,6 +167,15 @@ export class FileCheckpointStore implements CheckpointStore {
     const data: CheckpointFile = this.identity
       ? { version: 1, stream, streamArn: this.identity.streamArn, streamCreatedAt: this.identity.createdAt.toISOString(), shards }
       : { version: 1, stream, shards };
+    // A rename replaces the file whatever its mode: a file made read-only while the subscriber runs is
+    // refused as it is at the start, not silently replaced.
+    const stat = await fs.promises.stat(this.file).catch(() => undefined);
+    if (stat && !stat.isDirectory() && !(await isWritable(this.file, stat))) {
+      throw new CheckpointSaveError(
+        `--checkpoint ${this.file} was made read-only while the subscriber ran; it is not replaced, and keeps the last position saved ` +
+          `before: make it writable (chmod u+w ${this.file}) and start again, or choose another file`,
+      );
+    }
     const temp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
     try {
       const handle = await fs.promises.open(temp, "w");
@@ -179,6 +193,15 @@ export class FileCheckpointStore implements CheckpointStore {
       throw new CheckpointSaveError(`cannot save --checkpoint ${this.file} (${e.code ?? e.message}); it still holds the last position saved before`);
     }
   }
+}
+
+/** The file may be replaced: we may write it, and (root may write anything) its own mode does not say read-only. */
+async function isWritable(file: string, stat: fs.Stats): Promise<boolean> {
+  if ((stat.mode & 0o222) === 0) return false;
+  return fs.promises.access(file, fs.constants.W_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A checkpoint could not be written; the file keeps its previous content. */

@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { addTargetOptions } from "../lib/target";
+import { parseCliTime } from "../lib/time";
 import { StartFrom } from "./shards";
 import { SubscribeSummary } from "./subscriber";
 
@@ -26,18 +27,15 @@ export interface SubscriberFlags {
   region?: string;
 }
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
-
-/** `trim-horizon`, `latest` or an ISO-8601 time not in the future. */
+/** `trim-horizon`, `latest` or a time not in the future, read as every app reads times (apps/lib/time.ts). */
 export function parseFrom(value: string, now: Date = new Date()): StartFrom {
   const v = value.trim();
   const word = v.toLowerCase().replace(/_/g, "-");
   if (word === "trim-horizon") return { type: "trim-horizon" };
   if (word === "latest") return { type: "latest" };
-  const at = new Date(v);
-  if (!ISO_8601.test(v) || Number.isNaN(at.getTime())) {
-    throw new InvalidArgumentError("expected trim-horizon, latest or an ISO-8601 time such as 2024-05-01T12:00:00Z.");
-  }
+  if (!/^\d{4}-/.test(v)) throw new InvalidArgumentError("expected trim-horizon, latest or an ISO-8601 time such as 2024-05-01T12:00:00Z.");
+  const at = parseCliTime(v);
+  if (!(at instanceof Date)) throw new InvalidArgumentError(`${at.problem}.`);
   if (at.getTime() > now.getTime()) throw new InvalidArgumentError(`${at.toISOString()} is in the future.`);
   return { type: "at-timestamp", at };
 }

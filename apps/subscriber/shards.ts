@@ -16,6 +16,9 @@ export interface ShardInfo {
   parents: string[];
   /** The shard has an EndingSequenceNumber: no new records arrive; reading it ends. */
   closed: boolean;
+  /** Its SequenceNumberRange, when listed: every record of the shard has a sequence number within it. */
+  startingSequenceNumber?: string;
+  endingSequenceNumber?: string;
 }
 
 /** Where shards without a checkpoint start reading. */
@@ -69,11 +72,37 @@ export async function listShards(client: KinesisSender, streamName: string, sign
         id: shard.ShardId,
         parents: [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => Boolean(p)),
         closed: Boolean(shard.SequenceNumberRange?.EndingSequenceNumber),
+        startingSequenceNumber: shard.SequenceNumberRange?.StartingSequenceNumber,
+        endingSequenceNumber: shard.SequenceNumberRange?.EndingSequenceNumber,
       });
     }
     nextToken = out.NextToken;
   } while (nextToken);
   return shards;
+}
+
+/** A sequence number as Kinesis writes them (API pattern `0|([1-9]\d{0,128})`). */
+const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
+
+/**
+ * Why a saved position cannot be this listed shard's, in words that follow the checkpoint's name; undefined
+ * when it fits. A shard saved as read to its end must be closed (an open one would be skipped for good,
+ * with every record still to come), and a saved sequence number must lie in the shard's SequenceNumberRange.
+ */
+export function checkpointMisfit(saved: ShardCheckpoint, shard: ShardInfo): string | undefined {
+  if (saved.ended && !shard.closed) {
+    return `says shard ${shard.id} was read to its end, but the stream lists it open (no ending sequence number), so its records would be skipped`;
+  }
+  const seq = saved.sequenceNumber;
+  if (seq === undefined) return undefined;
+  if (!SEQUENCE_NUMBER.test(seq)) return `gives shard ${shard.id} the sequence number "${seq}", which is not one`;
+  if (shard.startingSequenceNumber && SEQUENCE_NUMBER.test(shard.startingSequenceNumber) && BigInt(seq) < BigInt(shard.startingSequenceNumber)) {
+    return `gives shard ${shard.id} sequence number ${seq}, before the shard's first (${shard.startingSequenceNumber})`;
+  }
+  if (shard.endingSequenceNumber && SEQUENCE_NUMBER.test(shard.endingSequenceNumber) && BigInt(seq) > BigInt(shard.endingSequenceNumber)) {
+    return `gives shard ${shard.id} sequence number ${seq}, after the shard's last (${shard.endingSequenceNumber})`;
+  }
+  return undefined;
 }
 
 /**

@@ -3,6 +3,7 @@
  * before children, within the per-shard read limits, and hands each record to `write` in shard order.
  */
 import { _Record } from "@aws-sdk/client-kinesis";
+import { setMaxListeners } from "events";
 import { BackoffOptions, backoffDelay, Clock, realClock } from "../lib/backoff";
 import { CheckpointStore, ShardCheckpoint, ShardCheckpoints } from "./checkpoint";
 import { classifyError } from "../lib/kinesis-errors";
@@ -10,6 +11,7 @@ import { UserError } from "../lib/errors";
 import { readShard } from "./shard-reader";
 import { FanOut, readShardFanOut } from "./fan-out-reader";
 import {
+  checkpointMisfit,
   describePosition,
   KinesisSender,
   listShards,
@@ -179,6 +181,10 @@ export class Subscription {
     this.from = options.from ?? { type: "latest" };
     this.log = options.log ?? (() => undefined);
     this.stopSignal = this.stopController.signal;
+    // Every shard's reader waits on this one signal (a pacing sleep and a call in flight, each listening
+    // until it ends), plus the run's loops: more than Node's default 10 listeners once a stream has 4
+    // shards, which is the design and not a leak; every wait removes its listener when it ends.
+    setMaxListeners(0, this.stopSignal);
     this.clock = options.clock ?? realClock;
     this.lastRecordAt = this.clock.now();
   }
@@ -343,22 +349,39 @@ export class Subscription {
   }
 
   /**
-   * A checkpoint that names shards, none of which the stream has, belongs to another stream (an earlier one
-   * of the same name) or to shards long trimmed: reading on would silently skip or re-read everything.
+   * Checks the loaded checkpoint against the first listing. One that names shards, none of which the stream
+   * has, belongs to another stream (an earlier one of the same name) or to shards long trimmed; one that
+   * says an open shard ended, or gives a shard a sequence number outside its range, was written for another
+   * stream or edited. Reading on would silently skip or re-read records, so the run stops and the file is
+   * left as it is.
    */
   private checkCheckpointMatches(): void {
     const saved = Object.keys(this.positions);
-    if (saved.length === 0 || saved.some((id) => this.listed.has(id))) return;
+    if (saved.length === 0) return;
     const where = this.options.checkpoint?.description ?? "the checkpoint";
-    this.checkpointRejected = true;
-    const named = saved.length > 3 ? `${saved.slice(0, 3).join(", ")} and ${saved.length - 3} more` : saved.join(", ");
-    this.stop(
-      "error",
-      new UserError(
+    const reject = (message: string) => {
+      this.checkpointRejected = true;
+      this.stop("error", new UserError(message));
+    };
+    if (!saved.some((id) => this.listed.has(id))) {
+      const named = saved.length > 3 ? `${saved.slice(0, 3).join(", ")} and ${saved.length - 3} more` : saved.join(", ");
+      reject(
         `${where} names none of stream ${this.streamName}'s shards (it names ${named}); it belongs to another stream of that ` +
           `name or to shards past the stream's retention: move it away to read this stream from --from`,
-      ),
-    );
+      );
+      return;
+    }
+    const misfits = saved.flatMap((id) => {
+      const shard = this.listed.get(id);
+      const why = shard ? checkpointMisfit(this.positions[id], shard) : undefined;
+      return why ? [why] : [];
+    });
+    if (misfits.length > 0) {
+      reject(
+        `${where} ${misfits[0]}${misfits.length > 1 ? ` (and ${misfits.length - 1} more shard(s) do not fit)` : ""}; ` +
+          `it does not fit stream ${this.streamName}: move it away to read the stream from --from, or delete the entries of those shards to read them from --from`,
+      );
+    }
   }
 
   /**

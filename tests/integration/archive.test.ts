@@ -18,7 +18,7 @@ import { SegmentConfig } from "../../model/config";
 import { wireTapObjectKey } from "../../model/naming";
 import { LocalWireTap } from "../../local/firehose";
 import { useLocalKinesis } from "../helpers/local-kinesis";
-import { appArgs, runNpm } from "../helpers/run-app";
+import { appArgs, runNode, runNpm } from "../helpers/run-app";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -129,6 +129,41 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     assert.strictEqual(unknown.stderr.trim().split("\n").filter((l) => l.startsWith("error")).length, 1);
   });
 
+  it("query reads a line that is not JSON as a row of NULLs, as Athena does, and counts it on stderr", async () => {
+    const root = path.join(dir, "malformed-s3");
+    const tap = new LocalWireTap(
+      { ...config.segments[0], wireTap: { bufferSeconds: 900, bufferMiB: 128, compression: "GZIP" } } as SegmentConfig,
+      persons.deliveryStreamName,
+      path.join(root, persons.bucketName),
+      () => new Date("2026-11-26T10:05:00Z"),
+    );
+    for (const l of [line("m-1", 1), "this is not json", line("m-2", 2), '{"id":"m-3"']) tap.add(Buffer.from(l));
+    tap.close();
+    const run = await runNpm("query", ["--archive-dir", root, "SELECT count(*) AS n, count(id) AS ids, count(hour) AS hours FROM ingest.persons"], env);
+    assert.strictEqual(run.status, 0, run.stderr);
+    assert.deepStrictEqual(JSON.parse(run.stdout.trim()), { n: 4, ids: 2, hours: 4 });
+    assert.match(run.stderr, /^query: ingest\.persons: 2 line\(s\) of its archive are not JSON objects and read as rows of NULLs/m);
+  });
+
+  it("query's memory stays bounded with many small objects (20,000 objects of 10 records)", async function () {
+    const root = path.join(dir, "many-s3");
+    const bucket = path.join(root, persons.bucketName);
+    const body = (o: number) => zlib.gzipSync(`${Array.from({ length: 10 }, (_, i) => line(`s-${o}-${i}`, i)).join("\n")}\n`);
+    for (let o = 0; o < 20_000; o++) {
+      const key = wireTapObjectKey(persons.deliveryStreamName, "GZIP", new Date(Date.UTC(2026, 10, 26, 0, 0, 0) + o * 1000), `o${o}`);
+      const file = path.join(bucket, ...key.split("/"));
+      if (o % 3600 === 0) fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, body(o));
+    }
+    const run = await runNode(["--require", path.join(ROOT, "tests", "helpers", "report-maxrss.js"), ...appArgs("apps/query/main.ts", ["--archive-dir", root, "SELECT count(*) AS n, count(DISTINCT hour) AS hours FROM ingest.persons"])], env);
+    assert.strictEqual(run.code, 0, run.stderr);
+    assert.deepStrictEqual(JSON.parse(run.stdout.trim()), { n: 200_000, hours: 6 });
+    const rssMiB = Number(/maxrss-kb (\d+)/.exec(run.stderr)![1]) / 1024;
+    // Measured on the test machine: 528 MiB before (every path written into two views' SQL), about 200 after.
+    assert.ok(rssMiB < 320, `peak memory ${rssMiB.toFixed(0)} MiB`);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
   it("refuses to replay a segment into itself without --allow-source-replay", async () => {
     const run = await runNpm("replay", ["--segment", "ingest/persons", ...windowArgs], env);
     assert.strictEqual(run.status, 2, run.stderr);
@@ -152,6 +187,26 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     const again = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--checkpoint", checkpoint], env);
     assert.strictEqual(again.status, 0, again.stderr);
     assert.strictEqual((await readStream(emulator.client, targets.replayed)).length, N);
+    // A dry run reads the same checkpoint: nothing left to replay.
+    const dryAgain = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", ...windowArgs, "--checkpoint", checkpoint, "--dry-run"], env);
+    assert.strictEqual(dryAgain.status, 0, dryAgain.stderr);
+    assert.match(dryAgain.stderr, /completed at .*nothing to do/);
+    assert.ok(JSON.parse(dryAgain.stdout).alreadyCompleted);
+  });
+
+  it("a dry run checks what the real run checks: an unknown or missing --into is exit 2", async () => {
+    const typo = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayd", ...windowArgs, "--dry-run"], env);
+    assert.strictEqual(typo.status, 2, typo.stderr);
+    assert.match(typo.stderr, /^error: unknown segment "test\/replayd" in .*known segments: /m);
+    const missing = await runNpm("replay", ["--segment", "ingest/persons", ...windowArgs, "--dry-run"], env);
+    assert.strictEqual(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /^error: replaying ingest\/persons into itself/m);
+  });
+
+  it("refuses a window that starts in the future, saying so", async () => {
+    const run = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/replayed", "--from", "2099-01-01T00:00:00Z", "--to", "2099-01-02T00:00:00Z"], env);
+    assert.strictEqual(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^error: --from 2099-01-01T00:00:00Z is in the future \(it is .* now\): the archive holds nothing from then yet/m);
   });
 
   it("resumes a replay killed with SIGKILL: all N arrive, at most one batch twice", async () => {
@@ -179,19 +234,40 @@ describe("the archive: publish, query, replay, recover (local lake)", function (
     assert.ok(got.length - N <= 200, `${got.length - N} records were sent twice, more than the one batch of 200 in flight`);
   });
 
-  it("skips a corrupt object by name, replays everything else once, and exits non-zero", async () => {
+  it("skips a corrupt object by name, replays everything else once, exits non-zero until it is restored and replayed", async () => {
     const key = wireTapObjectKey(persons.deliveryStreamName, "GZIP", new Date("2026-11-26T10:20:00Z"), "corrupt");
     const file = path.join(bucketDir, ...key.split("/"));
     const gz = zlib.gzipSync(Buffer.from(`${line("c-1", 1)}\n${line("c-2", 2)}\n`));
     fs.writeFileSync(file, gz.subarray(0, gz.length - 8));
+    const args = ["--segment", "ingest/persons", "--into", "test/corrupt", ...windowArgs, "--checkpoint", path.join(dir, "corrupt.json")];
     try {
-      const run = await runNpm("replay", ["--segment", "ingest/persons", "--into", "test/corrupt", ...windowArgs, "--checkpoint", path.join(dir, "corrupt.json")], env);
+      const run = await runNpm("replay", args, env);
       assert.strictEqual(run.status, 1, run.stderr);
       assert.ok(run.stderr.includes(`skipped corrupt object ${key}`), run.stderr);
-      assert.match(run.stderr, /^error: 1 corrupt object\(s\) skipped/m);
+      assert.match(run.stderr, /^error: 1 corrupt object\(s\) skipped and not replayed/m);
       const got = ids(await readStream(emulator.client, targets.corrupt));
       assert.strictEqual(got.length, N);
       assert.ok(!got.some((id) => id.startsWith("c-")), "nothing of the corrupt object was published");
+
+      // A retry loop does not end green while the object's records were never replayed.
+      const retry = await runNpm("replay", args, env);
+      assert.strictEqual(retry.status, 1, retry.stderr);
+      assert.doesNotMatch(retry.stderr, /nothing to do/);
+      assert.ok(retry.stderr.includes(`error: 1 corrupt object(s) skipped and not replayed (${key})`), retry.stderr);
+      const dry = await runNpm("replay", [...args, "--dry-run"], env);
+      assert.strictEqual(dry.status, 1, dry.stderr);
+
+      // Restored (as from a previous version): the next run replays exactly its records, and then passes.
+      fs.writeFileSync(file, gz);
+      const restored = await runNpm("replay", args, env);
+      assert.strictEqual(restored.status, 0, restored.stderr);
+      assert.ok(restored.stderr.includes(`replayed an object skipped as corrupt before: ${key}`), restored.stderr);
+      const after = ids(await readStream(emulator.client, targets.corrupt));
+      assert.deepStrictEqual(after.filter((id) => id.startsWith("c-")).sort(), ["c-1", "c-2"]);
+      assert.strictEqual(after.length, N + 2);
+      const done = await runNpm("replay", args, env);
+      assert.strictEqual(done.status, 0, done.stderr);
+      assert.match(done.stderr, /nothing to do/);
     } finally {
       fs.rmSync(file);
     }

@@ -103,6 +103,18 @@ describe("subscriber on kinesis-local", function () {
     assert.deepStrictEqual(ids(out).sort(), ids(entries.map(toRecord)).sort());
   });
 
+  it("reads a 12-shard stream with every reader waiting on the one stop signal, without a listener warning", async () => {
+    // Each shard's reader waits on the run's stop signal (pacing sleeps, calls in flight): with 12 shards
+    // that is more than Node's default of 10 listeners, which is by design, not a leak (setup.ts fails a
+    // test that makes Node warn).
+    const stream = await lake.createStream(lake.uniqueName("sub-wide"), 12);
+    const entries = unique(600, "w");
+    await putAll(lake.client, stream, entries);
+    const { out, summary } = await collect(lake.client, stream, { max: entries.length });
+    assert.strictEqual(summary.shardsRead, 12);
+    assert.deepStrictEqual(ids(out).sort(), ids(entries.map(toRecord)).sort());
+  });
+
   it("resumes after --max from the checkpoint with no record lost or repeated", async () => {
     const stream = await lake.createStream(lake.uniqueName("sub-max"), 4);
     const entries = unique(2000, "m");

@@ -1,14 +1,13 @@
 /**
  * The local side of the archive: the local wire-tap appends the record delimiter exactly as Firehose's
- * AppendDelimiterToRecord does, the local archive store lists keys as S3 would, and `publish` turns lines
- * into records or names the line that cannot be one.
+ * AppendDelimiterToRecord does, and the local archive store lists keys as S3 would (publish's lines:
+ * tests/unit/apps/publish-lines.test.ts).
  */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { lineToRecord } from "../../apps/publish/lines";
 import { parseLakeConfig } from "../../model/config";
 import { LocalArchiveStore } from "../../local/archive";
 import { LocalWireTap } from "../../local/firehose";
@@ -62,36 +61,5 @@ describe("local archive store", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe("publish: lines to records", () => {
-  const spread = { keyPrefix: "run" };
-  const keyed = { keyPrefix: "run", keyField: "id" };
-
-  it("publishes the line without its line break, under a spread key or the key field's value", () => {
-    const r = lineToRecord('{"id":7,"name":"x"}', 3, spread);
-    assert.ok(typeof r === "object" && "data" in r);
-    assert.deepStrictEqual([Buffer.from(r.data).toString(), r.partitionKey], ['{"id":7,"name":"x"}', "run-3"]);
-    const k = lineToRecord('{"id":7,"name":"x"}', 3, keyed);
-    assert.ok(typeof k === "object" && "data" in k);
-    assert.strictEqual(k.partitionKey, "7");
-    assert.strictEqual(lineToRecord("", 4, spread), "skip");
-    const raw = lineToRecord("not json at all", 5, spread);
-    assert.ok(typeof raw === "object" && "data" in raw);
-  });
-
-  it("names the line whose key field is missing, unusable, or not JSON", () => {
-    assert.deepStrictEqual(lineToRecord('{"name":"x"}', 9, keyed), { line: 9, message: 'has no field "id" for the partition key' });
-    assert.match((lineToRecord('{"id":{"a":1}}', 2, keyed) as { message: string }).message, /must be a string or a number/);
-    assert.match((lineToRecord('{"id":""}', 2, keyed) as { message: string }).message, /1 to 256/);
-    assert.match((lineToRecord("plain", 2, keyed) as { message: string }).message, /is not JSON/);
-  });
-
-  it("refuses a line over the 1 MiB record limit (data plus partition key), naming it", () => {
-    const exact = "x".repeat(1024 * 1024 - "run-1".length);
-    assert.ok("data" in (lineToRecord(exact, 1, spread) as object));
-    const over = lineToRecord(`${exact}x`, 1, spread);
-    assert.match((over as { message: string }).message, /over Kinesis' record limit/);
   });
 });

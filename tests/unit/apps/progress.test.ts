@@ -1,82 +1,83 @@
 /**
- * The publisher's progress bar on a terminal (shared by publish-demo and publish): an info line logged
- * right after the bar starts gets its own line, and the summary after stop() leaves no bar remnant.
- * A small terminal emulator turns the bytes written into the lines a person would see.
+ * The progress bars on a terminal (publish-demo, publish, replay): a line logged while the bar is drawn
+ * gets its own line above it, a terminal's `^C` echo is drawn over, and the summary written after stop()
+ * stands alone, with nothing of the bar left, also once the screen has scrolled. The bytes go through a
+ * real terminal emulator (xterm.js).
  */
 import * as assert from "assert";
 import { Writable } from "stream";
 import { startProgress } from "../../../apps/publisher/report";
-
-/** The screen after `text`: \n, \r, ESC 7/8 (save/restore cursor), CSI nG, CSI K / 2K, CSI nA/B; others ignored. */
-function screen(text: string): string[] {
-  const lines: string[] = [""];
-  let row = 0;
-  let col = 0;
-  let saved = { row: 0, col: 0 };
-  const put = (ch: string) => {
-    while (lines.length <= row) lines.push("");
-    const line = lines[row].padEnd(col, " ");
-    lines[row] = line.slice(0, col) + ch + line.slice(col + 1);
-    col += 1;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === "\n") {
-      row += 1;
-      col = 0;
-      while (lines.length <= row) lines.push("");
-    } else if (ch === "\r") col = 0;
-    else if (ch === "\x1b") {
-      const next = text[i + 1];
-      if (next === "7") {
-        saved = { row, col };
-        i += 1;
-      } else if (next === "8") {
-        ({ row, col } = saved);
-        i += 1;
-      } else if (next === "[") {
-        const m = /^\[(\??)([\d;]*)([A-Za-z])/.exec(text.slice(i + 1))!;
-        i += m[0].length;
-        const n = Number(m[2] || "0");
-        if (m[1]) continue; // private modes (cursor visibility, line wrap)
-        if (m[3] === "G") col = Math.max(0, n - 1);
-        else if (m[3] === "K") lines[row] = n === 2 ? "" : n === 1 ? " ".repeat(col) + lines[row].slice(col) : lines[row].slice(0, col);
-        else if (m[3] === "A") row = Math.max(0, row - (n || 1));
-        else if (m[3] === "B") row += n || 1;
-      }
-    } else put(ch);
-  }
-  return lines.map((l) => l.trimEnd()).filter((l, i, all) => l !== "" || i < all.length - 1);
-}
+import { startReplayProgress } from "../../../apps/replay/progress";
+import { screenLines } from "../../helpers/terminal-screen";
 
 class FakeTty extends Writable {
   isTTY = true;
-  columns = 120;
+  columns = 100;
+  rows = 24;
   text = "";
   _write(chunk: Buffer, _enc: string, cb: () => void): void {
     this.text += chunk.toString();
     cb();
   }
+  // readline's cursor functions call these on a TTY stream.
+  getWindowSize(): [number, number] {
+    return [this.columns, this.rows];
+  }
 }
 
-describe("publisher progress bar on a terminal", () => {
-  it("keeps the info line apart from the bar and leaves nothing of the bar after the summary", async () => {
+const tick = (ms = 120) => new Promise((r) => setTimeout(r, ms));
+const SUMMARY = ["published 100 of 100 records in 0.1 s", "  retries: 0 records resent, 0 throttled requests", "  failed: 0"];
+
+describe("progress bars on a terminal", () => {
+  it("publish: an info line stays apart from the bar and the summary leaves nothing of the bar", async () => {
     const tty = new FakeTty();
     const progress = startProgress(100, tty as unknown as NodeJS.WriteStream);
     tty.write("publishing 100 records (ids r-1..100) with 8 requests in flight\n");
     progress.update(40);
-    await new Promise((r) => setTimeout(r, 30));
+    await tick();
     progress.update(100);
     progress.stop();
-    tty.write("published 100 of 100 records in 0.1 s\n");
-    assert.deepStrictEqual(screen(tty.text).filter((l) => l !== ""), [
-      "publishing 100 records (ids r-1..100) with 8 requests in flight",
-      "published 100 of 100 records in 0.1 s",
-    ]);
+    tty.write(`${SUMMARY.join("\n")}\n`);
+    assert.deepStrictEqual(await screenLines(tty.text, { convertEol: true }), ["publishing 100 records (ids r-1..100) with 8 requests in flight", ...SUMMARY]);
   });
 
-  it("the emulator sees what a bar leaves behind (guards the test itself)", () => {
-    assert.deepStrictEqual(screen("\x1b7abc\x1b8\x1b[2Kxyz\n"), ["xyz"]);
-    assert.deepStrictEqual(screen("bar 40%\x1b[1Ginfo\n"), ["info40%"]);
+  it("publish: lines logged while the bar is drawn (Ctrl-C), at the bottom of a scrolling screen, keep their place above the summary", async () => {
+    const tty = new FakeTty();
+    // The screen is full: the bar starts on its last line, so every new line scrolls it.
+    for (let i = 1; i <= 30; i++) tty.write(`earlier output ${i}\n`);
+    const progress = startProgress(100, tty as unknown as NodeJS.WriteStream);
+    progress.update(30);
+    await tick();
+    tty.write("^C"); // the terminal's echo of Ctrl-C, at the cursor
+    progress.log("interrupted: finishing the records already taken");
+    progress.update(60);
+    await tick();
+    progress.log("interrupted after line 60 of r.jsonl");
+    progress.stop();
+    tty.write(`${SUMMARY.join("\n")}\n`);
+    const screen = await screenLines(tty.text, { convertEol: true });
+    assert.deepStrictEqual(screen.slice(-6), [
+      "earlier output 30",
+      "interrupted: finishing the records already taken",
+      "interrupted after line 60 of r.jsonl",
+      ...SUMMARY,
+    ]);
+    assert.ok(!screen.some((l) => l.includes("publishing [")), screen.join("\n"));
+  });
+
+  it("replay: a corrupt object's line and the summary stand alone", async () => {
+    const tty = new FakeTty();
+    const progress = startReplayProgress(tty as unknown as NodeJS.WriteStream);
+    const s = { objects: 4, objectsRead: 1, published: 500 } as Parameters<typeof progress.update>[0];
+    progress.update(s);
+    await tick();
+    progress.log("skipped corrupt object data/x.gz (truncated); nothing of it was replayed");
+    progress.update({ ...s, objectsRead: 4, published: 1500 });
+    progress.stop();
+    tty.write("replayed 1500 records from 4 objects in 0.3 s\n");
+    assert.deepStrictEqual(await screenLines(tty.text, { convertEol: true }), [
+      "skipped corrupt object data/x.gz (truncated); nothing of it was replayed",
+      "replayed 1500 records from 4 objects in 0.3 s",
+    ]);
   });
 });

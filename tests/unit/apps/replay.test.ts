@@ -4,6 +4,7 @@
  * objects, and a failed batch keeping the checkpoint before it.
  */
 import * as assert from "assert";
+import { getEventListeners } from "events";
 import * as zlib from "zlib";
 import { ReplayCheckpoint } from "../../../apps/replay/checkpoint";
 import { replay, ReplayStoppedError } from "../../../apps/replay/replay";
@@ -114,5 +115,72 @@ describe("replay core", () => {
     assert.deepStrictEqual(summary.corrupt, [key("2026-11-26T10:20:00Z", "x")]);
     assert.strictEqual(sent.length, 10);
     await assert.rejects(replay({ store: store(corrupt), from: FROM, to: TO, send: sender().send, onCorrupt: "fail" }), /corrupt object/);
+  });
+
+  it("remembers a skipped corrupt object: a re-run after the window completed fails naming it, then replays only it once restored", async () => {
+    const bad = key("2026-11-26T10:20:00Z", "x");
+    const good = zlib.gzipSync(body(50, 55));
+    const objects: Record<string, Buffer> = { ...archive, [bad]: good.subarray(0, 20) };
+    const { saved, cp } = checkpoint();
+    const first = await replay({ store: store(objects), from: FROM, to: TO, send: sender().send, checkpoint: cp, batchSize: 4 });
+    assert.deepStrictEqual([first.corrupt, first.unreplayed], [[bad], [bad]]);
+    assert.ok(saved.at(-1)?.completedAt);
+    assert.deepStrictEqual(saved.at(-1)?.skipped, [bad]);
+
+    // Still corrupt: nothing sent, still unreplayed.
+    const again = sender();
+    const second = await replay({ store: store(objects), from: FROM, to: TO, send: again.send, checkpoint: cp, batchSize: 4 });
+    assert.deepStrictEqual([again.sent.length, second.unreplayed], [0, [bad]]);
+
+    // Restored (a previous version copied back): exactly its records, and the checkpoint forgets it.
+    objects[bad] = good;
+    const third = sender();
+    const recovered = await replay({ store: store(objects), from: FROM, to: TO, send: third.send, checkpoint: cp, batchSize: 4 });
+    assert.deepStrictEqual(third.sent.map((s) => JSON.parse(s).id), [50, 51, 52, 53, 54, 55]);
+    assert.deepStrictEqual([recovered.recovered, recovered.unreplayed], [[bad], []]);
+    assert.strictEqual(cp.state.skipped, undefined);
+    assert.strictEqual(cp.state.retrying, undefined);
+  });
+
+  it("resumes a skipped object's replay inside it after an interruption", async () => {
+    const bad = key("2026-11-26T10:20:00Z", "x");
+    const { cp } = checkpoint();
+    cp.state.position = { key: key("2026-11-26T10:30:00Z", "b", "UNCOMPRESSED"), index: 3 };
+    cp.state.completedAt = "2026-11-27T00:00:00.000Z";
+    cp.state.skipped = [bad];
+    cp.state.retrying = { key: bad, index: 4 };
+    const { sent, send } = sender();
+    await replay({ store: store({ ...archive, [bad]: zlib.gzipSync(body(50, 55)) }), from: FROM, to: TO, send, checkpoint: cp, batchSize: 4 });
+    assert.deepStrictEqual(sent.map((s) => JSON.parse(s).id), [54, 55]);
+  });
+
+  it("reports a skipped object that is no longer in the archive", async () => {
+    const gone = key("2026-11-26T10:20:00Z", "gone");
+    const { cp } = checkpoint();
+    cp.state.skipped = [gone];
+    const summary = await replay({ store: store(archive), from: FROM, to: TO, send: sender().send, checkpoint: cp });
+    assert.deepStrictEqual([summary.missing, summary.unreplayed], [[gone], [gone]]);
+  });
+
+  it("a dry run counts from the checkpoint's position and saves nothing", async () => {
+    const { saved, cp } = checkpoint();
+    cp.state.position = { key: key("2026-11-26T10:05:00Z", "a"), index: 6 };
+    const dry = await replay({ store: store(archive), from: FROM, to: TO, dryRun: true, checkpoint: cp });
+    assert.deepStrictEqual([dry.matched, dry.published, saved.length], [4, 0, 0]);
+  });
+
+  it("never marks a window that has not ended complete", async () => {
+    const { saved, cp } = checkpoint();
+    const summary = await replay({ store: store(archive), from: FROM, to: TO, now: new Date("2026-11-26T10:45:00Z"), send: sender().send, checkpoint: cp });
+    assert.strictEqual(summary.windowOpen, true);
+    assert.ok(saved.length > 0 && !saved.some((s) => s.completedAt));
+  });
+
+  it("paces with --rate without leaving a listener on the stop signal per batch", async () => {
+    const controller = new AbortController();
+    const { sent, send } = sender();
+    await replay({ store: store(archive), from: FROM, to: TO, send, rate: 200, signal: controller.signal });
+    assert.strictEqual(sent.length, 10);
+    assert.strictEqual(getEventListeners(controller.signal, "abort").length, 0);
   });
 });

@@ -65,7 +65,7 @@ class StubKinesis {
             ShardId: s.id,
             ParentShardId: s.parents?.[0],
             AdjacentParentShardId: s.parents?.[1],
-            SequenceNumberRange: { StartingSequenceNumber: "0", EndingSequenceNumber: s.closed ? "99999" : undefined },
+            SequenceNumberRange: { StartingSequenceNumber: "0", EndingSequenceNumber: s.closed ? "9".repeat(40) : undefined },
           })),
           NextToken: start + 2 < this.shards.length ? String(start + 2) : undefined,
         };
@@ -157,16 +157,21 @@ class VirtualClock {
   readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
       if (signal?.aborted || ms <= 0) return resolve();
-      const timer = { at: this.t + ms, seq: this.seq++, fire: () => resolve() };
-      this.timers.push(timer);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          this.timers = this.timers.filter((t) => t !== timer);
+      const onAbort = () => {
+        this.timers = this.timers.filter((t) => t !== timer);
+        resolve();
+      };
+      // The listener goes when the timer fires, as the real clock's does: none piles up on a long-lived signal.
+      const timer = {
+        at: this.t + ms,
+        seq: this.seq++,
+        fire: () => {
+          signal?.removeEventListener("abort", onAbort);
           resolve();
         },
-        { once: true },
-      );
+      };
+      this.timers.push(timer);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
 
   stop(): void {
@@ -666,6 +671,67 @@ describe("subscriber checkpoints (stub Kinesis, file store)", function () {
     }
     assert.deepStrictEqual(await store.load("s"), { a: { sequenceNumber: "2" } });
     assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), [path.basename(file)]);
+  });
+
+  it("refuses a checkpoint that says an open shard ended, or gives a sequence number outside the shard's range, and leaves it alone", async () => {
+    const shards = [
+      { id: shardId(0), records: records(0, 10) },
+      { id: shardId(1), closed: true, records: records(1, 10) },
+    ];
+    for (const [saved, why] of [
+      [{ [shardId(0)]: { ended: true } }, /says shard shardId-000000000000 was read to its end, but the stream lists it open/],
+      [{ [shardId(1)]: { sequenceNumber: "1".repeat(41) } }, /gives shard shardId-000000000001 sequence number 1+, after the shard's last/],
+      [{ [shardId(0)]: { sequenceNumber: "12abc" } }, /gives shard shardId-000000000000 the sequence number "12abc", which is not one/],
+    ] as const) {
+      const file = tempFile();
+      fs.writeFileSync(file, JSON.stringify({ version: 1, stream: "stream-a", shards: saved }));
+      const before = fs.readFileSync(file, "utf8");
+      const stub = new StubKinesis(shards);
+      await assert.rejects(run(stub, { checkpoint: new FileCheckpointStore(file) }), (err: Error) => {
+        assert.strictEqual(err.name, "UserError");
+        assert.ok(err.message.startsWith(`checkpoint ${file} `), err.message);
+        assert.match(err.message, why);
+        assert.match(err.message, /move it away to read the stream from --from/);
+        assert.ok(!err.message.includes("\n"));
+        return true;
+      });
+      assert.strictEqual(fs.readFileSync(file, "utf8"), before);
+      assert.deepStrictEqual(stub.callsTo("GetShardIterator"), [], "nothing is read");
+    }
+  });
+
+  it("refuses a saved start in the future, naming the file", async () => {
+    const file = tempFile();
+    fs.writeFileSync(file, JSON.stringify({ version: 1, stream: "s", shards: { a: { start: { atTimestamp: "2999-01-01T00:00:00.000Z" } } } }));
+    await assert.rejects(
+      new FileCheckpointStore(file).load("s"),
+      new RegExp(`^UserError: --checkpoint ${file}: shard a starts at 2999-01-01T00:00:00.000Z, which is in the future .*delete the shard's entry`),
+    );
+  });
+
+  it("refuses to replace a checkpoint made read-only while running", async () => {
+    const file = tempFile();
+    const shards = [{ id: shardId(0), records: records(0, 50) }];
+    let frozen: string | undefined;
+    await assert.rejects(
+      run(new StubKinesis(shards), {
+        checkpoint: new FileCheckpointStore(file),
+        idleTimeoutMs: 300,
+        // No periodic save in flight while the file is made read-only (its rename would replace the file
+        // with a writable one): the saves are the shard's start before the first read, and the final one.
+        checkpointIntervalMs: 60_000,
+        write: async (r) => {
+          if (r.SequenceNumber === shards[0].records[10].SequenceNumber) {
+            fs.chmodSync(file, 0o444);
+            frozen = fs.readFileSync(file, "utf8");
+          }
+        },
+      }),
+      /--checkpoint .* was made read-only while the subscriber ran; it is not replaced/,
+    );
+    assert.ok(frozen);
+    assert.strictEqual(fs.readFileSync(file, "utf8"), frozen);
+    assert.strictEqual(fs.statSync(file).mode & 0o777, 0o444);
   });
 
   it("fails in one line on a file that is not a checkpoint", async () => {

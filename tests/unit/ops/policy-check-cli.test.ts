@@ -30,6 +30,6 @@ describe("policy-check CLI", function () {
   it("refuses an unknown stack in one line with exit 2", async () => {
     const r = await check(["--stack", "nope"]);
     assert.strictEqual(r.code, 2);
-    assert.match(r.stderr.trim().split("\n").pop()!, /^error: --stack nope: no Pulumi\.nope\.yaml .*stacks here: .*dev/);
+    assert.match(r.stderr.trim().split("\n").pop()!, /^error: unknown stack "nope": there is no Pulumi\.nope\.yaml .*the stacks found are .*dev/);
   });
 });
