@@ -5,12 +5,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Catalog, CatalogEntry } from "../model/catalog";
 import { LakeConfig } from "../model/config";
-import { layerNames, parseAddress, routeNames, segmentNames } from "../model/naming";
+import { groupNames, layerNames, parseAddress, routeNames, segmentNames } from "../model/naming";
 import { DataLayer } from "./layer";
 import { QueryWorkgroup } from "./query-workgroup";
 import { DataRoute } from "./route";
 import { DataSegment } from "./segment";
-import { processorAlarms, ProcessorMetricNames, segmentAlarms } from "../model/alarms";
+import { groupAlarms, processorAlarms, ProcessorMetricNames, segmentAlarms } from "../model/alarms";
 import { DataAlarms } from "./alarms";
 import { DataAlerts } from "./alerts";
 import { DataDashboard } from "./dashboard";
@@ -146,6 +146,14 @@ export class DataLake extends pulumi.ComponentResource {
         // Under their segment: adding or removing a segment adds or removes its alarms and nothing else.
         { parent: segment(s.address) },
       );
+      for (const g of s.groups) {
+        new DataAlarms(
+          `${groupNames(args.name, s.layer, s.name, g.name).logicalName}-alarms`,
+          { alarms: groupAlarms(args.name, s, g), topicArn: alerts.topicArn, where: { lake: args.name, layer: s.layer, segment: s.address }, tags: args.tags },
+          // Under their group: removing the group removes its alarm and nothing else.
+          { parent: segment(s.address).groups[g.name] },
+        );
+      }
     }
     // The processors' function and queue names: the names the processor component gives them (routeNames).
     const processors: (ProcessorMetricNames & { to: string })[] = args.routes.map((r) => ({

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { aggregateFieldProblems, aggregateResultSchema, DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
 import { patternMatcherProblems } from "./event-pattern";
+import { GROUP_KEYS, GroupConfig, groupsSchema, parseGroups, segmentGroupProblems } from "./groups";
 import { consumersSchema, lakeSafetyProblems, LayerOutline, segmentAccessProblems, ShareConfig, shareSchema } from "./safety";
 import { FILTER_PATTERN_MAX_LENGTH, routeFilterPattern } from "./processor/filter";
 import { processorKeysAt, processorRouteConfig, ProcessorRouteConfig, processorRouteProblems, processorRouteShape } from "./processor/config-schema";
@@ -105,6 +106,8 @@ export interface SegmentConfig {
   consumers: string[];
   /** Other accounts or roles allowed to produce to or consume from this segment. @default { producers: [], consumers: [] } */
   share: ShareConfig;
+  /** Consumer groups: workers sharing the shards through a lease table each (model/groups.ts). @default [] */
+  groups: GroupConfig[];
 }
 
 export interface LayerConfig {
@@ -210,6 +213,8 @@ const segmentSchema = z.strictObject(
     // Names, uniqueness, account ids and role ARNs are checked with the topology (model/safety.ts).
     consumers: consumersSchema.nullable().optional(),
     share: shareSchema.nullable().optional(),
+    // Names, uniqueness and the consumers groups read through are checked with the topology (model/groups.ts).
+    groups: groupsSchema.nullable().optional(),
   },
   { error: "a segment's settings must be a map of mode, shards, retentionHours and wireTap, and optionally alarms (or {} for the defaults)" },
 );
@@ -300,6 +305,7 @@ function allowedKeys(path: ReadonlyArray<PropertyKey>): string[] {
   if (depth === 4) return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
   if (named[4] === "alarms") return Object.keys(alarmsSchema.shape); // layers.<layer>.segments.<segment>.alarms
   if (named[4] === "share") return Object.keys(shareSchema.shape); // layers.<layer>.segments.<segment>.share
+  if (named[4] === "groups") return GROUP_KEYS; // layers.<layer>.segments.<segment>.groups[i]
   return Object.keys(wireTapSchema.shape); // layers.<layer>.segments.<segment>.wireTap
 }
 
@@ -439,7 +445,7 @@ function topologyProblems(rawInput: unknown, lakeName: string): ConfigProblem[] 
       }
       if (!badSeg && !bad && !lakeNameProblem) {
         outlined.segments.push({ name: segment, raw: segRaw });
-        for (const [below, value, message] of segmentAccessProblems(lakeName, layer, segment, segRaw)) {
+        for (const [below, value, message] of [...segmentAccessProblems(lakeName, layer, segment, segRaw), ...segmentGroupProblems(lakeName, layer, segment, segRaw)]) {
           problems.push({ path: configPath(below), value, message });
         }
       }
@@ -639,6 +645,7 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
         },
         consumers: [...(segRaw?.consumers ?? [])],
         share: { producers: [...(segRaw?.share?.producers ?? [])], consumers: [...(segRaw?.share?.consumers ?? [])] },
+        groups: parseGroups(segRaw?.groups),
       };
     }),
   }));

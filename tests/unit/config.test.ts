@@ -132,6 +132,7 @@ describe("parseLakeConfig", () => {
           alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
           consumers: [],
           share: { producers: [], consumers: [] },
+          groups: [],
         },
         {
           layer: "ingest",
@@ -145,6 +146,7 @@ describe("parseLakeConfig", () => {
           alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
           consumers: [],
           share: { producers: [], consumers: [] },
+          groups: [],
         },
         {
           layer: "curated",
@@ -158,6 +160,7 @@ describe("parseLakeConfig", () => {
           alarms: { enabled: true, iteratorAgePercentOfRetention: 50, freshnessMarginSeconds: 300 },
           consumers: [],
           share: { producers: [], consumers: [] },
+          groups: [],
         },
       ]);
       assert.deepEqual(cfg.routes, [
@@ -404,7 +407,7 @@ config:
       const error = rejects(raw);
       assert.match(
         problemAt(error, `${CONFIG_KEY}.layers.ingest.segments.wireTap.shard`).message,
-        /allowed keys here are mode, shards, retentionHours, wireTap, (schema, )?alarms, consumers, share; did you mean "shards"/,
+        /allowed keys here are mode, shards, retentionHours, wireTap, (schema, )?alarms, consumers, share, groups; did you mean "shards"/,
       );
       assert.match(problemAt(error, `${CONFIG_KEY}.layers.ingest.segments.wireTap`).message, /segment name must use/);
     });
