@@ -14,6 +14,8 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } fro
 import { LocalDynamoDb, startLocalDynamoDb } from "../../local/dynamodb";
 import { createLeaseClient, LeaseCoordinator, LeaseLostError, LeaseTable, LeaseTableMissingError, newLease, SHARD_END } from "../../runtime/leases";
 import { PROJECT_DIR, TS_NODE_REGISTER } from "../helpers/run-app";
+import { parseLakeConfig } from "../../model/config";
+import { startLocalLake } from "../../local/lake";
 
 const shard = (i: number) => `shardId-${String(i).padStart(12, "0")}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -341,6 +343,38 @@ describe("consumer group leases on the local DynamoDB stand-in", function () {
       await sleep(LEASE_MS + 2 * RENEW_MS);
       // With f gone for good, g holds everything again.
       await until("g to hold all 4 again", 10_000, async () => (await owners(table)).get("g") === 4 || undefined, 50);
+    });
+  });
+
+  describe("the local lake", () => {
+    it("starts the DynamoDB stand-in with every declared group's lease table, and lists its endpoint in the catalog", async () => {
+      const config = parseLakeConfig(
+        { name: "grp", layers: { ingest: { segments: { persons: { shards: 2, consumers: ["fast"], groups: ["billing", { name: "fraud", consumer: "fast" }] }, orders: {} } } } },
+        { project: "datalake", stack: "test" },
+      );
+      const lake = await startLocalLake({ config, persist: false });
+      try {
+        assert.ok(lake.dynamodb, "no DynamoDB stand-in");
+        const groups = lake.catalog["ingest/persons"].groups!;
+        assert.deepEqual(Object.keys(groups).sort(), ["billing", "fraud"]);
+        for (const g of Object.values(groups)) {
+          assert.equal(g.endpoint, lake.dynamodb.endpoint);
+          const table = new LeaseTable({ client: createLeaseClient({ endpoint: g.endpoint }), tableName: g.tableName });
+          await table.describe();
+          assert.deepEqual(await table.list(), []);
+        }
+        assert.equal(groups.fraud.consumerName, "fast");
+        assert.ok(lake.services.some((s) => s.aws === "Amazon DynamoDB"));
+      } finally {
+        await lake.stop();
+      }
+      // A lake without groups runs no DynamoDB at all.
+      const plain = await startLocalLake({ config: parseLakeConfig({ name: "plain", layers: { ingest: { segments: { persons: {} } } } }, { project: "datalake", stack: "test" }), persist: false });
+      try {
+        assert.equal(plain.dynamodb, undefined);
+      } finally {
+        await plain.stop();
+      }
     });
   });
 });
