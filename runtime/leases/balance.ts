@@ -12,7 +12,9 @@
  * - Below its share, it takes unheld and expired leases, as many as it needs; when there are none, it
  *   steals one lease from the most loaded worker if that worker is above the share, or at the share
  *   while this one needs more than one (so 16 leases end 6/5/5, never 6/6/4). At most one steal a round,
- *   and none while some worker looks dead (its leases are about to expire and be free for the taking).
+ *   one pending at a time, and none while some worker looks dead (its leases are about to be free).
+ *   A steal is a request: the owner hands the lease over as above (coordinator.ts), so a live lease
+ *   never changes hands under a worker that still reads it, even one that cannot reach the table.
  */
 import { Lease, SHARD_END } from "./lease";
 
@@ -42,7 +44,7 @@ export interface RoundPlan {
   take: Lease[];
   /** How many leases this worker needs to reach the share. */
   needed: number;
-  /** A live lease of the most loaded worker to take from it (it will find out when its next write fails). */
+  /** A live lease of the most loaded worker to ask it to hand over (a graceful steal: it releases, then anyone takes). */
   steal: Lease | undefined;
   /** One of this worker's leases to hand over gracefully. */
   release: string | undefined;
@@ -72,11 +74,18 @@ export function planRound(view: RoundView): RoundPlan {
   const shuffle = view.shuffle ?? randomShuffle;
   const byKey = new Map(view.leases.map((l) => [l.leaseKey, l]));
   const workable = view.leases.filter((l) => isWorkable(l, byKey));
-  // Unheld, expired, or named for this worker in the table without being held here (a restart under the same id).
+  // Unheld (and not handed over to another worker), expired, or named for this worker in the table without
+  // being held here (a restart under the same id). A lease handed over to a worker that never takes it
+  // expires like a held one.
   const available = workable.filter(
-    (l) => l.leaseOwner === undefined || view.expired.has(l.leaseKey) || (l.leaseOwner === view.me && !view.held.has(l.leaseKey)),
+    (l) =>
+      (l.leaseOwner === undefined && (l.handoverRequestedBy === undefined || l.handoverRequestedBy === view.me)) ||
+      view.expired.has(l.leaseKey) ||
+      (l.leaseOwner === view.me && !view.held.has(l.leaseKey)),
   );
   const counts = new Map<string, number>([[view.me, 0]]);
+  // A worker that asked for a hand-over is a worker, even while it holds nothing yet.
+  for (const l of workable) if (l.handoverRequestedBy !== undefined && !view.expired.has(l.leaseKey)) counts.set(l.handoverRequestedBy, 0);
   for (const l of workable) {
     if (l.leaseOwner === undefined || view.expired.has(l.leaseKey)) continue;
     if (l.leaseOwner === view.me) {
@@ -103,12 +112,14 @@ export function planRound(view: RoundView): RoundPlan {
     return plan;
   }
   if ((view.suspect?.size ?? 0) > 0) return plan;
+  // One pending request at a time: until its owner has released it, ask for nothing more.
+  if (workable.some((l) => l.handoverRequestedBy === view.me)) return plan;
   let loaded: [string, number] | undefined;
   for (const [owner, count] of counts) if (owner !== view.me && (!loaded || count > loaded[1])) loaded = [owner, count];
   if (!loaded) return plan;
   const [victim, count] = loaded;
   if (count > target || (count === target && needed > 1)) {
-    plan.steal = shuffle(workable.filter((l) => l.leaseOwner === victim && !view.expired.has(l.leaseKey)))[0];
+    plan.steal = shuffle(workable.filter((l) => l.leaseOwner === victim && !view.expired.has(l.leaseKey) && l.handoverRequestedBy === undefined))[0];
   }
   return plan;
 }

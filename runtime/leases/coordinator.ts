@@ -7,9 +7,14 @@
  * the lease duration (its own monotonic clock, from the first scan that showed that value) belongs to a
  * worker that stopped renewing. Taking it is a conditional write on that very counter, so a renewal that
  * lands meanwhile makes the take fail instead. The owner, for its part, trusts a lease only until the
- * lease duration after it *sent* its last successful renewal: that is before any observer can call it
- * expired, so two workers never both believe they hold a shard (clocks that run at the same rate assumed,
- * not synchronized ones). A worker that cannot renew (table unreachable) keeps its leases until then.
+ * lease duration after it *sent* its last successful renewal (less a small margin): that is before any
+ * observer can call it expired, so two workers never both believe they hold a shard (clocks that run at
+ * the same rate assumed, not synchronized ones). A worker that cannot renew (table unreachable) keeps its
+ * leases until then, and gives them up at that moment (a timer per lease, not the next renewal).
+ *
+ * Nobody takes a live lease: a worker below its share that finds nothing free asks the most loaded
+ * worker to hand one over (a mark in the row, which the owner's next renewal returns); the owner's reader
+ * stops and checkpoints, the lease is released, and then it is free for the taking.
  *
  * Per lease, writes are serialized (renewal, checkpoint, release), so each knows the counter it expects.
  */
@@ -61,6 +66,8 @@ interface Held {
   /** Serializes the writes of this lease. */
   queue: Promise<unknown>;
   releasing: boolean;
+  /** Fires when the lease may no longer be trusted (no renewal in time). */
+  expiry: NodeJS.Timeout | undefined;
 }
 
 interface Seen {
@@ -113,6 +120,8 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
     this.running = false;
     clearInterval(this.renewTimer);
     clearTimeout(this.takeTimer);
+    // Stopped means no timer acts any more (holds() still turns false when the trust runs out).
+    for (const h of this.held.values()) clearTimeout(h.expiry);
     await this.round.catch(() => undefined);
     if (options.release) await Promise.all([...this.held.keys()].map((k) => this.release(k).catch(() => undefined)));
     await Promise.all([...this.held.values()].map((h) => h.queue.catch(() => undefined)));
@@ -123,10 +132,29 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
     return [...this.held.keys()].filter((k) => this.holds(k)).sort();
   }
 
-  /** True while this worker holds the lease and its last renewal is younger than the lease duration. */
+  /** How long after a renewal is sent the owner trusts its lease: the lease duration less 2 % (at least 25 ms). */
+  get trustMs(): number {
+    return this.leaseDurationMs - Math.max(25, Math.floor(this.leaseDurationMs / 50));
+  }
+
+  /** True while this worker holds the lease and its last renewal is recent enough to trust. */
   holds(leaseKey: string): boolean {
     const h = this.held.get(leaseKey);
-    return h !== undefined && this.now() < h.renewedAt + this.leaseDurationMs;
+    return h !== undefined && this.now() < h.renewedAt + this.trustMs;
+  }
+
+  /** After a write that renewed the lease: trust it until `trustMs` after `sent`, and act on a hand-over request. */
+  private renewed(key: string, h: Held, sent: number): void {
+    h.renewedAt = sent;
+    clearTimeout(h.expiry);
+    h.expiry = setTimeout(() => {
+      if (this.held.get(key) === h && !this.holds(key)) this.drop(key, `not renewed within the lease duration (${this.leaseDurationMs} ms)`);
+    }, Math.max(1, sent + this.trustMs - this.now()));
+    if (h.lease.handoverRequestedBy !== undefined && !h.releasing) {
+      h.releasing = true;
+      this.log(`${this.workerId}: ${h.lease.handoverRequestedBy} asks for ${key}, handing it over`);
+      this.emit("release", key);
+    }
   }
 
   /** The held lease as last written (its checkpoint is where a reader resumes). */
@@ -154,6 +182,7 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
   }
 
   private drop(leaseKey: string, reason: string): void {
+    clearTimeout(this.held.get(leaseKey)?.expiry);
     if (!this.held.delete(leaseKey)) return;
     this.log(`${this.workerId}: lost ${leaseKey}: ${reason}`);
     this.emit("lost", leaseKey, reason);
@@ -168,7 +197,7 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
           const sent = this.now();
           try {
             h.lease = await this.table.renew(h.lease, this.workerId);
-            h.renewedAt = sent;
+            this.renewed(key, h, sent);
           } catch (err) {
             if (err instanceof LeaseLostError) return this.drop(key, "taken by another worker");
             this.log(`${this.workerId}: could not renew ${key}: ${(err as Error).message}`);
@@ -191,7 +220,7 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
       const sent = this.now();
       try {
         h.lease = await this.table.checkpoint(h.lease, this.workerId, sequenceNumber, subSequenceNumber);
-        h.renewedAt = sent;
+        this.renewed(leaseKey, h, sent);
       } catch (err) {
         if (err instanceof LeaseLostError) this.drop(leaseKey, "taken by another worker (checkpoint refused)");
         throw err;
@@ -207,6 +236,7 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
       if (this.held.get(leaseKey) !== h) return;
       try {
         await this.table.release(h.lease, this.workerId);
+        clearTimeout(h.expiry);
         this.held.delete(leaseKey);
         this.log(`${this.workerId}: released ${leaseKey}`);
       } catch (err) {
@@ -245,19 +275,23 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
         const s = this.seen.get(l.leaseKey);
         if (!s || s.counter !== l.leaseCounter || s.owner !== l.leaseOwner) this.seen.set(l.leaseKey, { counter: l.leaseCounter, owner: l.leaseOwner, since: scanned });
         const since = this.seen.get(l.leaseKey)!.since;
-        if (l.leaseOwner === undefined || this.held.has(l.leaseKey)) continue;
+        if (this.held.has(l.leaseKey)) continue;
+        // Free leases are available at once, unless handed over to another worker: that one has a lease duration to take it.
+        if (l.leaseOwner === undefined && (l.handoverRequestedBy === undefined || l.handoverRequestedBy === this.workerId)) continue;
         const expiresAt = since + this.leaseDurationMs;
         if (scanned >= expiresAt) expired.add(l.leaseKey);
         // Look again right when it would expire, not a whole interval later.
         else next = Math.min(next, expiresAt - scanned + 1);
         // A live owner renews every renewal interval; twice that without a change looks like a dead one.
-        if (scanned < expiresAt && scanned - since > 2 * this.renewIntervalMs + this.takeIntervalMs) suspect.add(l.leaseKey);
+        if (l.leaseOwner !== undefined && scanned < expiresAt && scanned - since > 2 * this.renewIntervalMs + this.takeIntervalMs) suspect.add(l.leaseKey);
       }
       const plan = planRound({ leases, me: this.workerId, held: new Set(this.held.keys()), expired, suspect });
       this.lastPlan = plan;
       let taken = 0;
-      for (const lease of plan.take) if (taken < plan.needed && (await this.take(lease, false))) taken++;
-      if (plan.steal) await this.take(plan.steal, true);
+      for (const lease of plan.take) if (taken < plan.needed && (await this.take(lease))) taken++;
+      if (plan.steal && (await this.table.requestHandover(plan.steal, this.workerId))) {
+        this.log(`${this.workerId}: asked ${plan.steal.leaseOwner} to hand ${plan.steal.leaseKey} over`);
+      }
       if (plan.release && !this.held.get(plan.release)?.releasing) {
         this.held.get(plan.release)!.releasing = true;
         this.log(`${this.workerId}: above its share (${plan.target}), handing over ${plan.release}`);
@@ -270,12 +304,14 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
   }
 
   /** True when this worker now holds the lease. */
-  private async take(lease: Lease, steal: boolean): Promise<boolean> {
+  private async take(lease: Lease): Promise<boolean> {
     const sent = this.now();
     try {
       const taken = await this.table.take(lease, this.workerId);
-      this.held.set(lease.leaseKey, { lease: taken, renewedAt: sent, queue: Promise.resolve(), releasing: false });
-      this.log(`${this.workerId}: ${steal ? `stole ${lease.leaseKey} from ${lease.leaseOwner}` : `took ${lease.leaseKey}`}`);
+      const h: Held = { lease: taken, renewedAt: sent, queue: Promise.resolve(), releasing: false, expiry: undefined };
+      this.held.set(lease.leaseKey, h);
+      this.renewed(lease.leaseKey, h, sent);
+      this.log(`${this.workerId}: took ${lease.leaseKey}${lease.leaseOwner ? ` (expired, from ${lease.leaseOwner})` : ""}`);
       this.emit("acquired", taken);
       return true;
     } catch (err) {

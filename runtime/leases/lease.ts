@@ -27,6 +27,8 @@ export const ATTRIBUTES = {
   subSequence: "checkpointSubSequenceNumber",
   ownerSwitches: "ownerSwitchesSinceCheckpoint",
   parents: "parentShardId",
+  /** Not KCL's: a worker below its share asks the owner to hand the lease over (balance.ts). */
+  handover: "handoverRequestedBy",
 } as const;
 
 export interface Lease {
@@ -44,6 +46,8 @@ export interface Lease {
   ownerSwitchesSinceCheckpoint: number;
   /** The shard's parents (one, or two after a merge); empty for a shard the stream started with. */
   parentShardIds: string[];
+  /** The worker that asked the owner to hand this lease over gracefully (a steal); undefined when none did. */
+  handoverRequestedBy?: string;
 }
 
 const s = (v: string): AttributeValue => ({ S: v });
@@ -61,6 +65,7 @@ export function toItem(lease: Lease): Record<string, AttributeValue> {
   if (lease.leaseOwner !== undefined) item[ATTRIBUTES.owner] = s(lease.leaseOwner);
   // A string set may not be empty: a shard without parents has no parentShardId, as in KCL.
   if (lease.parentShardIds.length > 0) item[ATTRIBUTES.parents] = { SS: [...lease.parentShardIds] };
+  if (lease.handoverRequestedBy !== undefined) item[ATTRIBUTES.handover] = s(lease.handoverRequestedBy);
   return item;
 }
 
@@ -78,6 +83,7 @@ export function fromItem(item: Record<string, AttributeValue>): Lease {
     checkpointSubSequenceNumber: num(item[ATTRIBUTES.subSequence]),
     ownerSwitchesSinceCheckpoint: num(item[ATTRIBUTES.ownerSwitches]),
     parentShardIds: [...(item[ATTRIBUTES.parents]?.SS ?? [])].sort(),
+    ...(item[ATTRIBUTES.handover]?.S !== undefined ? { handoverRequestedBy: item[ATTRIBUTES.handover].S } : {}),
   };
 }
 

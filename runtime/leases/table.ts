@@ -208,12 +208,14 @@ export class LeaseTable {
             ConditionExpression: condition,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
+            // The row as written: the owner learns of a hand-over request with its renewals, at no extra read.
+            ReturnValues: "ALL_NEW",
             ReturnConsumedCapacity: "TOTAL",
           }),
           { abortSignal: signal },
         );
         this.count(operation, out.ConsumedCapacity, true);
-        return intended;
+        return out.Attributes ? fromItem(out.Attributes) : intended;
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
         this.count(operation, undefined, true);
@@ -233,13 +235,14 @@ export class LeaseTable {
       leaseOwner: owner,
       leaseCounter: lease.leaseCounter + 1,
       ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint + (switched ? 1 : 0),
+      handoverRequestedBy: undefined,
     };
     return this.update(
       "TakeLease",
       lease,
       intended,
       { [ATTRIBUTES.owner]: { S: owner }, [ATTRIBUTES.ownerSwitches]: { N: String(intended.ownerSwitchesSinceCheckpoint) } },
-      [],
+      [ATTRIBUTES.handover],
       undefined,
     );
   }
@@ -266,9 +269,43 @@ export class LeaseTable {
     );
   }
 
-  /** Gives `owner`'s lease up (no owner): any worker may take it at once. */
+  /** Gives `owner`'s lease up (no owner): any worker may take it at once (the requester, when one asked for it). */
   async release(lease: Lease, owner: string): Promise<Lease> {
+    // A pending hand-over request stays: the free lease is the requester's to take (balance.ts).
     return this.update("ReleaseLease", lease, { ...lease, leaseOwner: undefined, leaseCounter: lease.leaseCounter + 1 }, {}, [ATTRIBUTES.owner], owner);
+  }
+
+  /**
+   * Asks the owner of `lease` (as last seen) to hand it over: marks the row with `requester`, leaving the
+   * counter alone (so that the lease of a dead owner still expires), unless the owner or counter changed
+   * or another request is pending. The owner sees the mark with its next renewal and releases the lease
+   * after its reader checkpointed; nobody takes a live lease from under its owner. False when refused.
+   */
+  async requestHandover(lease: Lease, requester: string): Promise<boolean> {
+    if (lease.leaseOwner === undefined) return false;
+    return withRetries(async (signal) => {
+      try {
+        const out = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [ATTRIBUTES.key]: { S: lease.leaseKey } },
+            UpdateExpression: "SET #handover = :requester",
+            ConditionExpression: "#counter = :expected AND #owner = :owner AND attribute_not_exists(#handover)",
+            ExpressionAttributeNames: { "#handover": ATTRIBUTES.handover, "#counter": ATTRIBUTES.counter, "#owner": ATTRIBUTES.owner },
+            ExpressionAttributeValues: { ":requester": { S: requester }, ":expected": { N: String(lease.leaseCounter) }, ":owner": { S: lease.leaseOwner! } },
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+          { abortSignal: signal },
+        );
+        this.count("RequestHandover", out.ConsumedCapacity, true);
+        return true;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        this.count("RequestHandover", undefined, true);
+        this.usage.conditionFailures++;
+        return false; // the owner renewed meanwhile, or a request is pending (maybe our own): try again later
+      }
+    }, this.retry);
   }
 }
 

@@ -242,6 +242,46 @@ describe("consumer group leases on the local DynamoDB stand-in", function () {
       assert.deepEqual([...a.heldKeys(), ...b.heldKeys()].sort(), ["left", "right"]);
     });
 
+    it("the table unreachable for one worker: it keeps its leases until the lease duration after its last renewal, and nobody takes them before", async () => {
+      const table = await freshTable(db, 3);
+      // Worker a's own client, which can be cut off from the table (every call fails as a refused connection).
+      const cutClient = createLeaseClient({ endpoint: db.endpoint });
+      let cut = false;
+      cutClient.middlewareStack.add(
+        (next) => async (args) => {
+          if (cut) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED", name: "Error" });
+          return next(args);
+        },
+        { step: "finalizeRequest", name: "cutOff" },
+      );
+      const a = coordinator(new LeaseTable({ client: cutClient, tableName: table.tableName, attempts: 2, backoffBaseMs: 1 }), "a");
+      await a.start();
+      await until("a to hold all 3", 5_000, () => a.heldKeys().length === 3 || undefined);
+      await sleep(RENEW_MS); // a renewed at least once more
+      cut = true;
+      const cutAt = performance.now();
+      // b joins now: it finds a above its share, live as far as b can tell, and nothing free.
+      const b = coordinator(table, "b");
+      const takenAt = new Map<string, number>();
+      b.on("acquired", (lease) => takenAt.set(lease.leaseKey, performance.now()));
+      const lostAt = new Map<string, number>();
+      a.on("lost", (key) => lostAt.set(key, performance.now()));
+      await b.start();
+      // a still trusts its leases for a while: it reads on while it cannot renew.
+      await sleep(LEASE_MS / 2);
+      assert.equal(a.heldKeys().length, 3, "a gave its leases up long before they could expire");
+      assert.equal(takenAt.size, 0, "b took a lease a still trusts");
+      await until("b to take all 3", 10_000, () => takenAt.size === 3 || undefined);
+      for (const key of takenAt.keys()) {
+        // a stopped trusting each lease (holds() false) before b took it: never two owners at once.
+        const stoppedTrusting = lostAt.get(key);
+        assert.ok(!a.holds(key), `a still trusts ${key}`);
+        if (stoppedTrusting !== undefined) assert.ok(stoppedTrusting <= takenAt.get(key)!, `b took ${key} ${Math.round(stoppedTrusting - takenAt.get(key)!)} ms before a gave it up`);
+        assert.ok(takenAt.get(key)! - cutAt >= LEASE_MS - RENEW_MS, `b took ${key} only ${Math.round(takenAt.get(key)! - cutAt)} ms after a was cut off`);
+      }
+      cut = false;
+    });
+
     it("a frozen worker (its renewals stopped) is fenced: its late checkpoint is refused by the table, and it learns it lost the lease", async () => {
       const table = await freshTable(db, 2);
       const a = coordinator(table, "a");

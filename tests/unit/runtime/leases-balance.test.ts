@@ -72,6 +72,24 @@ describe("lease balancing (pure)", () => {
     assert.equal(planRound({ ...view(leases, "a"), suspect: new Set(quiet) }).steal, undefined);
   });
 
+  it("asks for one hand-over at a time, and never for a lease someone else already asked for", () => {
+    const leases = table([...repeat("a", 10), ...repeat("b", 6)]);
+    const asked = leases.map((l, i) => (i === 0 ? { ...l, handoverRequestedBy: "c" } : l));
+    assert.equal(planRound(view(asked, "c")).steal, undefined, "c asks again while its request is pending");
+    const byOther = leases.map((l) => (l.leaseOwner === "a" ? { ...l, handoverRequestedBy: "d" } : l));
+    assert.equal(planRound(view(byOther, "c")).steal, undefined, "c asks for a lease d asked for");
+  });
+
+  it("keeps a lease released on request for its requester (who counts as a worker), unless the requester never takes it", () => {
+    const leases = table([...repeat("a", 3), undefined]).map((l, i) => (i === 3 ? { ...l, handoverRequestedBy: "b" } : l));
+    const forA = planRound(view(leases, "a"));
+    assert.equal(forA.workers, 2, "the requester is not counted");
+    assert.deepEqual(forA.take, [], "a takes back what it handed over");
+    assert.deepEqual(planRound(view(leases, "b")).take.map((l) => l.leaseKey), [shard(3)]);
+    // Not taken by the requester for a lease duration: free for anyone.
+    assert.deepEqual(planRound(view(leases, "c", [shard(3)])).take.map((l) => l.leaseKey), [shard(3)]);
+  });
+
   it("leases a child only when every parent's end is checkpointed (or its lease is gone)", () => {
     const parent = held("p", undefined);
     const other = held("q", undefined, { checkpoint: SHARD_END });
