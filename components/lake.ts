@@ -5,12 +5,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Catalog, CatalogEntry } from "../model/catalog";
 import { LakeConfig } from "../model/config";
-import { backupProviderName, layerNames, parseAddress, replicaNames, routeNames, segmentNames } from "../model/naming";
+import { backupProviderName, groupNames, layerNames, parseAddress, replicaNames, routeNames, segmentNames } from "../model/naming";
 import { DataLayer } from "./layer";
 import { QueryWorkgroup } from "./query-workgroup";
 import { DataRoute } from "./route";
 import { DataSegment } from "./segment";
-import { processorAlarms, ProcessorMetricNames, replicationAlarms, segmentAlarms } from "../model/alarms";
+import { groupAlarms, processorAlarms, ProcessorMetricNames, replicationAlarms, segmentAlarms } from "../model/alarms";
 import { DataAlarms } from "./alarms";
 import { DataAlerts } from "./alerts";
 import { DataDashboard } from "./dashboard";
@@ -165,6 +165,14 @@ export class DataLake extends pulumi.ComponentResource {
         // Under their segment: adding or removing a segment adds or removes its alarms and nothing else.
         { parent: segment(s.address) },
       );
+      for (const g of s.groups) {
+        new DataAlarms(
+          `${groupNames(args.name, s.layer, s.name, g.name).logicalName}-alarms`,
+          { alarms: groupAlarms(args.name, s, g), topicArn: alerts.topicArn, where: { lake: args.name, layer: s.layer, segment: s.address }, tags: args.tags },
+          // Under their group: removing the group removes its alarm and nothing else.
+          { parent: segment(s.address).groups[g.name] },
+        );
+      }
     }
     // Replication alarms: failed operations in the stack's region, latency in the backup region, where S3
     // publishes each metric; the backup region gets an alarm topic of its own (an alarm notifies a topic of

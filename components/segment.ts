@@ -11,10 +11,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CatalogEntry } from "../model/catalog";
 import { SegmentConfig } from "../model/config";
-import { consumerNames, segmentNames } from "../model/naming";
+import { consumerNames, groupNames, segmentNames } from "../model/naming";
 import { consumerPolicy, producerPolicy } from "../model/policies";
 import { SegmentBucket } from "./bucket";
 import { SegmentConsumer } from "./consumer";
+import { ConsumerGroup } from "./consumer-group";
 import { SegmentStream } from "./stream";
 import { lakeTags, Tags } from "./tags";
 import { WireTap } from "./wire-tap";
@@ -59,8 +60,10 @@ export class DataSegment extends pulumi.ComponentResource {
   readonly kmsKeyArn: pulumi.Output<string>;
   /** The segment's registered enhanced fan-out consumers, keyed by consumer name. */
   readonly consumers: Record<string, SegmentConsumer>;
-  /** The catalog's account of this segment's consumers and sharing (keys absent when there are none). */
-  readonly catalogAccess: pulumi.Output<Pick<CatalogEntry, "consumers" | "sharedWith">>;
+  /** The segment's consumer groups (lease table and worker policy each), keyed by group name. */
+  readonly groups: Record<string, ConsumerGroup>;
+  /** The catalog's account of this segment's consumers, groups and sharing (keys absent when there are none). */
+  readonly catalogAccess: pulumi.Output<Pick<CatalogEntry, "consumers" | "groups" | "sharedWith">>;
 
   constructor(name: string, args: DataSegmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("datalake:lake:Segment", name, {}, opts);
@@ -147,12 +150,40 @@ export class DataSegment extends pulumi.ComponentResource {
       );
     }
 
+    // --- consumer groups: a lease table and a worker policy each, under the segment ----------------------
+    this.groups = {};
+    for (const group of seg.groups) {
+      const n = groupNames(args.lakeName, seg.layer, seg.name, group.name);
+      this.groups[group.name] = new ConsumerGroup(
+        n.logicalName,
+        {
+          address: seg.address,
+          group,
+          tableName: n.tableName,
+          policyName: n.policyName,
+          streamArn: stream.arn,
+          consumerArn: group.consumer ? this.consumers[group.consumer].consumerArn : undefined,
+          kmsKeyArn: keyArn,
+          region,
+          dnsSuffix,
+          tags,
+        },
+        child,
+      );
+    }
+    const groupEntries = seg.groups.map((g) =>
+      pulumi
+        .all([this.groups[g.name].tableName, this.groups[g.name].tableArn, this.groups[g.name].policyArn])
+        .apply(([tableName, tableArn, policyArn]) => [g.name, { tableName, tableArn, policyArn, ...(g.consumer ? { consumerName: g.consumer } : {}) }] as const),
+    );
+
     const consumerEntries = Object.entries(this.consumers).map(([consumerName, c]) =>
       pulumi.all([c.consumerArn, c.policyArn]).apply(([consumerArn, policyArn]) => [consumerName, { consumerName, consumerArn, policyArn }] as const),
     );
     const shared = seg.share.producers.length + seg.share.consumers.length > 0;
-    this.catalogAccess = pulumi.all(consumerEntries).apply((list) => ({
+    this.catalogAccess = pulumi.all([pulumi.all(consumerEntries), pulumi.all(groupEntries)]).apply(([list, groups]) => ({
       ...(list.length > 0 ? { consumers: Object.fromEntries(list) } : {}),
+      ...(groups.length > 0 ? { groups: Object.fromEntries(groups) } : {}),
       ...(shared ? { sharedWith: { producers: [...seg.share.producers], consumers: [...seg.share.consumers] } } : {}),
     }));
 

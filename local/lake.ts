@@ -9,7 +9,9 @@
  *   (`local/firehose.ts`);
  * - Amazon S3 Replication, with a backup in the config: each backed-up segment's folder copied into its
  *   replica's folder `<dataDir>/s3/<replica bucket>/`, asynchronously, same keys (`local/replication.ts`);
- * - the routes' processors (`local/processor.ts`: the Lambda handler on Lambda-shaped events).
+ * - the routes' processors (`local/processor.ts`: the Lambda handler on Lambda-shaped events);
+ * - Amazon DynamoDB, when the topology declares consumer groups: dynalite with each group's lease table
+ *   (`local/dynamodb.ts`), persisted in `<dataDir>/dynamodb/`.
  *
  * State persists in `.datalake/local/<stack>/` so a publish run and a later subscribe run see the same
  * records, each stack in its own folder. One process at a time owns a folder (`local/lake-lock.ts`: a lock
@@ -39,6 +41,8 @@ import { LocalProcessor } from "./processor";
 import { ensureStream, waitForActive } from "../apps/lib/streams";
 import { loadStackTopology, localLakeDir, localStackName, stackRegion } from "../apps/lib/topology";
 import { LockInfo, takeLock } from "./lake-lock";
+import { LocalDynamoDb, startLocalDynamoDb } from "./dynamodb";
+import { createLeaseClient, LeaseTable } from "../runtime/leases";
 
 export interface LocalLakeOptions {
   /** Stack whose topology to use. @default DATALAKE_STACK, then "dev" */
@@ -103,6 +107,8 @@ export interface LocalLake {
   replications: Map<string, LocalReplication>;
   /** The emulator (its ports, its pid). */
   kinesis: LocalKinesis;
+  /** The DynamoDB stand-in holding the consumer groups' lease tables; undefined when no group is declared. */
+  dynamodb: LocalDynamoDb | undefined;
   /** Records the lake's endpoint, catalog file and export lines in its lock, for the message another process gets. */
   advertise(info: { catalogFile: string; exports: string[] }): void;
   /**
@@ -260,6 +266,10 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
     );
     log(`local lake: ${config.segments.length} segment streams of Pulumi.${stack}.yaml ready at ${kinesis.endpoint}`);
 
+    // Amazon DynamoDB: the consumer groups' lease tables, as the stack declares them.
+    const dynamodb = await startGroupTables(config, catalog, persist ? path.join(dataDir, "dynamodb") : undefined);
+    if (dynamodb) services.push(dynamodb.service);
+
     if (options.services === "all") {
       // Amazon S3 Replication: started before the wire-taps, so it stops after them and copies their last objects.
       for (const segment of config.segments) {
@@ -365,6 +375,7 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
       routes,
       replications,
       kinesis,
+      dynamodb: dynamodb?.db,
       advertise: ({ catalogFile, exports }) => lock.update({ endpoint: kinesis.endpoint, catalogFile, exports }),
       failed,
       stop: stopAll,
@@ -373,4 +384,33 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
     await stopAll();
     throw err;
   }
+}
+
+/** Starts the DynamoDB stand-in and creates every declared group's lease table; nothing when none is declared. */
+async function startGroupTables(config: LakeConfig, catalog: Catalog, dir: string | undefined): Promise<{ db: LocalDynamoDb; service: LocalService } | undefined> {
+  const groups = config.segments.flatMap((s) => Object.values(catalog[s.address].groups ?? {}));
+  if (groups.length === 0) return undefined;
+  const db = await startLocalDynamoDb({ dir });
+  const client = createLeaseClient({ endpoint: db.endpoint });
+  try {
+    for (const group of groups) {
+      await new LeaseTable({ client, tableName: group.tableName }).create();
+      group.endpoint = db.endpoint;
+    }
+  } catch (err) {
+    client.destroy();
+    await db.stop();
+    throw err;
+  }
+  return {
+    db,
+    service: {
+      aws: "Amazon DynamoDB",
+      description: `dynalite at ${db.endpoint} with ${groups.length} consumer group lease table${groups.length === 1 ? "" : "s"}`,
+      stop: async () => {
+        client.destroy();
+        await db.stop();
+      },
+    },
+  };
 }

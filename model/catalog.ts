@@ -27,6 +27,8 @@ export interface CatalogEntry {
   consumers?: Record<string, ConsumerEntry>;
   /** Other AWS accounts (12-digit ids) and roles (ARNs) allowed to use this segment (absent when none). */
   sharedWith?: { producers: string[]; consumers: string[] };
+  /** Consumer groups declared for this segment, by name (absent when none). */
+  groups?: Record<string, GroupEntry>;
   /** Dead-letter queues of the routes that read this segment, by route name (absent when none does). */
   deadLetterQueues?: Record<string, DeadLetterQueueEntry>;
   /** Local lake only: the folder standing in for the segment's bucket (replay and query read it). */
@@ -54,6 +56,19 @@ export interface ConsumerEntry {
   consumerArn?: string;
   /** Managed policy that lets a subscriber read through this consumer only. */
   policyArn: string;
+}
+
+/** A consumer group of a segment: workers that share its shards through a DynamoDB lease table (runtime/leases). */
+export interface GroupEntry {
+  /** The group's lease table (one row per shard, KCL's attribute names). */
+  tableName: string;
+  tableArn: string;
+  /** Managed policy to attach to the group's workers: the stream (or the group's consumer), the table, the key. */
+  policyArn: string;
+  /** The segment's registered consumer the workers read through (absent: they poll). */
+  consumerName?: string;
+  /** Local lake only: the DynamoDB stand-in's endpoint that holds the table. */
+  endpoint?: string;
 }
 
 /** Where a route's failed records are reported (SQS; a JSONL file in the local lake). */

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { aggregateFieldProblems, aggregateResultSchema, DEFAULT_SCHEMA, SegmentSchema, schemaProblems } from "./archive";
 import { patternMatcherProblems } from "./event-pattern";
+import { GROUP_KEYS, GroupConfig, groupsSchema, parseGroups, segmentGroupProblems } from "./groups";
 import { consumersSchema, lakeSafetyProblems, LayerOutline, segmentAccessProblems, ShareConfig, shareSchema } from "./safety";
 import { AWS_REGIONS, partitionOfRegion } from "./regions";
 import { FILTER_PATTERN_MAX_LENGTH, routeFilterPattern } from "./processor/filter";
@@ -129,6 +130,8 @@ export interface SegmentConfig {
   share: ShareConfig;
   /** Whether the lake's backup replicates this segment's bucket (`backup: false` leaves it out). @default true when `datalake:lake.backup` is set, else false */
   backup: boolean;
+  /** Consumer groups: workers sharing the shards through a lease table each (model/groups.ts). @default [] */
+  groups: GroupConfig[];
 }
 
 export interface LayerConfig {
@@ -246,6 +249,8 @@ const segmentSchema = z.strictObject(
     consumers: consumersSchema.nullable().optional(),
     share: shareSchema.nullable().optional(),
     backup: z.boolean({ error: "backup must be true or false (false leaves the segment out of the lake's backup)" }).optional(),
+    // Names, uniqueness and the consumers groups read through are checked with the topology (model/groups.ts).
+    groups: groupsSchema.nullable().optional(),
   },
   { error: "a segment's settings must be a map of mode, shards, retentionHours and wireTap, and optionally alarms (or {} for the defaults)" },
 );
@@ -339,6 +344,7 @@ function allowedKeys(path: ReadonlyArray<PropertyKey>): string[] {
   if (depth === 4) return Object.keys(segmentSchema.shape); // layers.<layer>.segments.<segment>
   if (named[4] === "alarms") return Object.keys(alarmsSchema.shape); // layers.<layer>.segments.<segment>.alarms
   if (named[4] === "share") return Object.keys(shareSchema.shape); // layers.<layer>.segments.<segment>.share
+  if (named[4] === "groups") return GROUP_KEYS; // layers.<layer>.segments.<segment>.groups[i]
   return Object.keys(wireTapSchema.shape); // layers.<layer>.segments.<segment>.wireTap
 }
 
@@ -509,7 +515,7 @@ function topologyProblems(rawInput: unknown, lakeName: string, stackRegion: stri
       }
       if (!badSeg && !bad && !lakeNameProblem) {
         outlined.segments.push({ name: segment, raw: segRaw });
-        for (const [below, value, message] of segmentAccessProblems(lakeName, layer, segment, segRaw)) {
+        for (const [below, value, message] of [...segmentAccessProblems(lakeName, layer, segment, segRaw), ...segmentGroupProblems(lakeName, layer, segment, segRaw)]) {
           problems.push({ path: configPath(below), value, message });
         }
       }
@@ -724,6 +730,7 @@ export function parseLakeConfig(raw: unknown, ctx: ParseContext): LakeConfig {
         consumers: [...(segRaw?.consumers ?? [])],
         share: { producers: [...(segRaw?.share?.producers ?? [])], consumers: [...(segRaw?.share?.consumers ?? [])] },
         backup: Boolean(lake.backup) && segRaw?.backup !== false,
+        groups: parseGroups(segRaw?.groups),
       };
     }),
   }));

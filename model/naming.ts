@@ -23,6 +23,8 @@ export const LIMITS = {
   consumerName: 128,
   logGroupName: 512,
   kmsAlias: 256,
+  tableName: 255,
+  alarmName: 255,
 } as const;
 
 /** The address users and the catalog use for a segment: `layer/segment`. */
@@ -181,6 +183,34 @@ export function consumerNameChecks(lake: string, layer: string, segment: string,
   return [
     { what: "Kinesis consumer name", name: n.consumerName, limit: LIMITS.consumerName },
     { what: "IAM policy name", name: n.policyName, limit: LIMITS.policyName },
+  ];
+}
+
+/** Physical names of one consumer group of a segment (workers sharing the shards through a lease table). */
+export interface GroupNames {
+  /** Pulumi logical name: `<layer>-<segment>-group-<group>`. */
+  logicalName: string;
+  /** The group's DynamoDB lease table: `<lake>-<layer>-<segment>-group-<group>`. */
+  tableName: string;
+  /** Managed policy for the group's workers (same text as the table name). */
+  policyName: string;
+  /** Prefix of the group's alarm names. */
+  alarmPrefix: string;
+}
+
+export function groupNames(lake: string, layer: string, segment: string, group: string): GroupNames {
+  const seg = segmentNames(lake, layer, segment, "");
+  const base = `${seg.streamName}-group-${group}`;
+  return { logicalName: `${seg.logicalName}-group-${group}`, tableName: base, policyName: base, alarmPrefix: base };
+}
+
+/** Every length-limited physical name of a segment's consumer group (the lag alarm adds `-lag`). */
+export function groupNameChecks(lake: string, layer: string, segment: string, group: string): NameCheck[] {
+  const n = groupNames(lake, layer, segment, group);
+  return [
+    { what: "DynamoDB table name", name: n.tableName, limit: LIMITS.tableName },
+    { what: "IAM policy name", name: n.policyName, limit: LIMITS.policyName },
+    { what: "CloudWatch alarm name", name: `${n.alarmPrefix}-lag`, limit: LIMITS.alarmName },
   ];
 }
 

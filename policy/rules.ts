@@ -39,6 +39,7 @@ export const TYPES = {
   objectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
   objectLockV2: "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
   replication: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+  table: "aws:dynamodb/table:Table",
 } as const;
 
 /** Resource types that carry policy documents, and the properties they carry them in. */
@@ -150,6 +151,27 @@ export const topicsEncrypted = resourceRule(
   (p, report) => {
     const problem = keyProblem("the topic", p.kmsMasterKeyId);
     if (problem) report(problem);
+  },
+);
+
+export const tablesEncrypted = resourceRule(
+  "tables-encrypted-with-cmk",
+  "DynamoDB tables (consumer groups' lease tables) are encrypted with a customer-managed KMS key, not the AWS owned or AWS managed key.",
+  TYPES.table,
+  (p, report) => {
+    const sse = p.serverSideEncryption;
+    if (sse?.enabled !== true) return report("the table uses the AWS owned key; set serverSideEncryption { enabled: true, kmsKeyArn: <the layer key> }");
+    const problem = keyProblem("the table", sse.kmsKeyArn);
+    if (problem) report(problem);
+  },
+);
+
+export const tablesRecoverable = resourceRule(
+  "tables-point-in-time-recovery",
+  "DynamoDB tables keep point-in-time recovery on: a lease table holds its group's checkpoints.",
+  TYPES.table,
+  (p, report) => {
+    if (p.pointInTimeRecovery?.enabled !== true) report("point-in-time recovery is off; set pointInTimeRecovery { enabled: true }");
   },
 );
 
@@ -482,6 +504,8 @@ export const policies: Policies = [
   logGroupsEncrypted,
   queuesEncrypted,
   topicsEncrypted,
+  tablesEncrypted,
+  tablesRecoverable,
   bucketsBlockPublicAccess,
   bucketsTlsOnly,
   bucketsVersioned,

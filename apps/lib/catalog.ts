@@ -7,9 +7,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry } from "../../model/catalog";
+import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry, GroupEntry } from "../../model/catalog";
 import { LakeConfig } from "../../model/config";
-import { consumerNames, replicaNames, segmentNames } from "../../model/naming";
+import { consumerNames, groupNames, replicaNames, segmentNames } from "../../model/naming";
 import { archiveDatabaseName, archiveTableName } from "../../model/archive";
 import { UserError } from "./errors";
 
@@ -131,6 +131,23 @@ export function catalogFromConfig(config: LakeConfig, account = LOCAL_ACCOUNT): 
               segment.consumers.map((c) => {
                 const cn = consumerNames(config.name, segment.layer, segment.name, c);
                 return [c, { consumerName: cn.consumerName, policyArn: `arn:aws:iam::${account.accountId}:policy/${cn.policyName}` }];
+              }),
+            ),
+          }
+        : {}),
+      // Consumer groups: the table the local lake's DynamoDB stand-in holds (it adds its endpoint).
+      ...((segment.groups ?? []).length > 0
+        ? {
+            groups: Object.fromEntries(
+              segment.groups.map((g) => {
+                const gn = groupNames(config.name, segment.layer, segment.name, g.name);
+                const entry: GroupEntry = {
+                  tableName: gn.tableName,
+                  tableArn: arn("dynamodb", `table/${gn.tableName}`),
+                  policyArn: `arn:aws:iam::${account.accountId}:policy/${gn.policyName}`,
+                  ...(g.consumer ? { consumerName: g.consumer } : {}),
+                };
+                return [g.name, entry];
               }),
             ),
           }

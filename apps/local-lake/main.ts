@@ -42,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
     `export AWS_DEFAULT_REGION=${lake.region}`,
     `export DATALAKE_CATALOG=${catalogFile}`,
     `export DATALAKE_STACK=${stack}`,
+    // The consumer groups' lease tables (only when the stack declares groups).
+    ...(lake.dynamodb ? [`export AWS_ENDPOINT_URL_DYNAMODB=${lake.dynamodb.endpoint}`] : []),
   ];
   lake.advertise({ catalogFile, exports });
   for (const service of lake.services) log(`local lake: ${service.aws}: ${service.description}`);

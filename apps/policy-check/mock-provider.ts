@@ -55,6 +55,8 @@ export function mockResourceState(type: string, name: string, inputs: Props, clo
     }
     case "aws:lambda/eventSourceMapping:EventSourceMapping":
       return { id: `${name}-uuid`, state: { ...inputs, uuid: `${name}-uuid` } };
+    case "aws:dynamodb/table:Table":
+      return { id: physical, state: { ...inputs, name: physical, arn: arn("dynamodb", `table/${physical}`) } };
     case "aws:kinesis/streamConsumer:StreamConsumer": {
       const consumerArn = `${inputs.streamArn}/consumer/${physical}:1700000000`;
       return { id: consumerArn, state: { ...inputs, name: physical, arn: consumerArn } };

@@ -133,6 +133,7 @@ describe("parseLakeConfig", () => {
           consumers: [],
           share: { producers: [], consumers: [] },
           backup: false,
+          groups: [],
         },
         {
           layer: "ingest",
@@ -147,6 +148,7 @@ describe("parseLakeConfig", () => {
           consumers: [],
           share: { producers: [], consumers: [] },
           backup: false,
+          groups: [],
         },
         {
           layer: "curated",
@@ -161,6 +163,7 @@ describe("parseLakeConfig", () => {
           consumers: [],
           share: { producers: [], consumers: [] },
           backup: false,
+          groups: [],
         },
       ]);
       assert.deepEqual(cfg.routes, [
@@ -407,7 +410,7 @@ config:
       const error = rejects(raw);
       assert.match(
         problemAt(error, `${CONFIG_KEY}.layers.ingest.segments.wireTap.shard`).message,
-        /allowed keys here are mode, shards, retentionHours, wireTap, (schema, )?alarms, consumers, share, backup; did you mean "shards"/,
+        /allowed keys here are mode, shards, retentionHours, wireTap, (schema, )?alarms, consumers, share, backup, groups; did you mean "shards"/,
       );
       assert.match(problemAt(error, `${CONFIG_KEY}.layers.ingest.segments.wireTap`).message, /segment name must use/);
     });

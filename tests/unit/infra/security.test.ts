@@ -44,6 +44,14 @@ for (const stack of ["dev", "prod"]) {
         assert.strictEqual(under(segment, TYPES.firehose).inputs.extendedS3Configuration.kmsKeyArn, key, `${segment.name} objects`);
         assert.strictEqual(under(segment, TYPES.logGroup).inputs.kmsKeyId, key, `${segment.name} log group`);
       }
+      // Every consumer group's lease table, with its segment's layer key.
+      for (const segment of segments()) {
+        const key = keyOf(layerOf(segment)).state.arn;
+        for (const table of run.descendantsOf(segment).filter((r) => r.type === "aws:dynamodb/table:Table")) {
+          assert.deepStrictEqual(table.inputs.serverSideEncryption, { enabled: true, kmsKeyArn: key }, `${table.name}`);
+        }
+      }
+      assert.strictEqual(run.ofType("aws:dynamodb/table:Table").length, run.config.segments.reduce((n, s) => n + s.groups.length, 0));
       // Nothing encryptable exists outside the segments.
       assert.strictEqual(run.ofType(TYPES.stream).length, segments().length);
       // Plus the lake's Athena query results bucket, encrypted with a key of its own (components/query-workgroup.ts),
@@ -105,7 +113,9 @@ for (const stack of ["dev", "prod"]) {
       // With a backup: a replication role (trust and permissions) and a backup key per layer with backed-up
       // segments, a bucket policy per replica, and the backup region's alarm topic key.
       const nBackup = 3 * backupLayers() + backedUp().length + (backedUp().length > 0 ? 1 : 0);
-      assert.strictEqual(documents.length, 6 * nSegments + 2 * nRoutes + nLayers + 1 + 2 + nConsumers + nBackup);
+      // A worker policy per consumer group (components/consumer-group.ts).
+      const nGroups = run.config.segments.reduce((n, s) => n + s.groups.length, 0);
+      assert.strictEqual(documents.length, 6 * nSegments + 2 * nRoutes + nLayers + 1 + 2 + nConsumers + nBackup + nGroups);
       const problems = documents.flatMap(({ what, doc, isKeyPolicy }) =>
         findPolicyViolations(doc as never, { isKeyPolicy }).map((v) => `${what}: ${v.message}`),
       );

@@ -127,7 +127,7 @@ describe("lake topology", function () {
 
     it("changing a segment's settings changes only that segment's resources", async () => {
       const raw = dev();
-      raw.layers.ingest.segments.persons = { shards: 5, wireTap: { compression: "Snappy" } };
+      raw.layers.ingest.segments.persons = { ...(raw.layers.ingest.segments.persons as object), shards: 5, wireTap: { compression: "Snappy" } };
       const changed = await buildLake(raw, { stack: "dev" });
       const d = diff(base, changed);
       assert.deepStrictEqual([d.added, d.removed, d.reparented], [[], [], []]);
@@ -199,9 +199,11 @@ describe("lake topology", function () {
           assert.strictEqual(entry.bucketName, `datalake-${stack}-${layer}-${segment}-${ACCOUNT_ID}`);
           assert.strictEqual(entry.kmsKeyArn, stream.inputs.kmsKeyId);
           const policyArns = run.descendantsOf(seg).filter((r) => r.type === TYPES.policy).map((p) => p.state.arn).sort();
-          // Plus one policy per declared enhanced fan-out consumer (dev: curated/adults' fraud-model).
+          // Plus one policy per declared enhanced fan-out consumer (dev: curated/adults' fraud-model) and per
+          // consumer group (dev: ingest/persons' billing, curated/adults' fraud).
           const fanOut = Object.values(entry.consumers ?? {}).map((c) => c.policyArn);
-          assert.deepStrictEqual([entry.consumerPolicyArn, entry.producerPolicyArn, entry.readerPolicyArn, ...fanOut].sort(), policyArns);
+          const groups = Object.values(entry.groups ?? {}).map((g) => g.policyArn);
+          assert.deepStrictEqual([entry.consumerPolicyArn, entry.producerPolicyArn, entry.readerPolicyArn, ...fanOut, ...groups].sort(), policyArns);
           assert.ok(entry.readerPolicyArn.endsWith("-reader"));
           assert.strictEqual(entry.tableName, `datalake_${stack}_${layer}.${segment.replace(/-/g, "_")}`);
           assert.ok(entry.producerPolicyArn.endsWith("-producer") && entry.consumerPolicyArn.endsWith("-consumer"));

@@ -46,6 +46,7 @@ describe("policy pack served to the engine", function () {
     assert.strictEqual(info.getName(), "datalake-guardrails");
     const names = info.getPoliciesList().map((p: any) => p.getName());
     assert.ok(names.includes("streams-encrypted-with-cmk") && names.includes("layers-isolated") && names.includes("alarms-name-their-resource"), names.join(", "));
+    assert.ok(names.includes("tables-encrypted-with-cmk") && names.includes("tables-point-in-time-recovery"), names.join(", "));
     assert.strictEqual(names.length, 15);
   });
 

@@ -65,7 +65,7 @@ describe("policy pack: every rule catches the violation it names", function () {
   it("has a test below for every rule of the pack", () => {
     const tested = ["streams-encrypted-with-cmk", "buckets-encrypted-with-cmk", "log-groups-encrypted-with-cmk", "queues-encrypted-with-cmk",
       "topics-encrypted-with-cmk", "buckets-block-public-access", "buckets-tls-only", "buckets-versioned", "iam-least-privilege",
-      "layers-isolated", "wire-taps-log-errors", "retention-within-bounds", "alarms-name-their-resource",
+      "layers-isolated", "wire-taps-log-errors", "retention-within-bounds", "alarms-name-their-resource", "tables-encrypted-with-cmk", "tables-point-in-time-recovery",
       // On the prod stack, which has a backup: tests/unit/ops/policy-pack-backup.test.ts.
       "replica-buckets-locked", "replication-skips-delete-markers"];
     assert.deepStrictEqual(policies.map((p) => p.name).sort(), [...tested].sort());
@@ -102,6 +102,39 @@ describe("policy pack: every rule catches the violation it names", function () {
 
   it("topics-encrypted-with-cmk: the alarm topic on alias/aws/sns", async () => {
     await expectOnly("topics-encrypted-with-cmk", "alerts-topic", (rs) => set(find(rs, "aws:sns/topic:Topic", "alerts-topic"), { kmsMasterKeyId: "alias/aws/sns" }));
+  });
+
+  const TABLE = "aws:dynamodb/table:Table";
+  const LEASES = "ingest-persons-group-billing-leases";
+
+  it("tables-encrypted-with-cmk: a lease table on the AWS owned key, and one on the AWS-managed key", async () => {
+    await expectOnly("tables-encrypted-with-cmk", LEASES, (rs) => set(find(rs, TABLE, LEASES), { serverSideEncryption: { enabled: false } }), /AWS owned key/);
+    await expectOnly("tables-encrypted-with-cmk", LEASES, (rs) =>
+      set(find(rs, TABLE, LEASES), { serverSideEncryption: { enabled: true, kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/aws/dynamodb" } }),
+    /AWS-managed/);
+  });
+
+  it("tables-point-in-time-recovery: a lease table without point-in-time recovery", async () => {
+    await expectOnly("tables-point-in-time-recovery", LEASES, (rs) => set(find(rs, TABLE, LEASES), { pointInTimeRecovery: { enabled: false } }), /point-in-time recovery is off/);
+  });
+
+  it("iam-least-privilege and layers-isolated: a group worker policy with dynamodb:* on every table, or naming another layer's table", async () => {
+    const policyName = "ingest-persons-group-billing-policy";
+    const found = await added((rs) => {
+      const p = find(rs, "aws:iam/policy:Policy", policyName);
+      const doc = JSON.parse(p.inputs.policy);
+      const table = doc.Statement.find((st: any) => st.Sid === "UseOwnLeaseTable");
+      table.Action = "dynamodb:*";
+      table.Resource = "arn:aws:dynamodb:*:123456789012:table/*";
+      set(p, { policy: JSON.stringify(doc) });
+    });
+    assert.deepStrictEqual([...new Set(found.map((v) => `${v.rule} ${v.resource?.name}`))], [`iam-least-privilege ${policyName}`]);
+    await expectOnly("layers-isolated", policyName, (rs) => {
+      const p = find(rs, "aws:iam/policy:Policy", policyName);
+      const doc = JSON.parse(p.inputs.policy);
+      doc.Statement.find((st: any) => st.Sid === "UseOwnLeaseTable").Resource = find(rs, TABLE, "curated-adults-group-fraud-leases").outputs.arn;
+      set(p, { policy: JSON.stringify(doc) });
+    }, /layer ingest but names resources of layer curated/);
   });
 
   it("buckets-block-public-access: a bucket that lets public policies in", async () => {
