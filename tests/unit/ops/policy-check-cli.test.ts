@@ -16,7 +16,7 @@ describe("policy-check CLI", function () {
       const r = await check(["--stack", stack]);
       assert.strictEqual(r.code, 0, r.stdout + r.stderr);
       assert.strictEqual(r.stdout, "");
-      assert.match(r.stderr, new RegExp(`stack ${stack} passes all 15 rules`));
+      assert.match(r.stderr, new RegExp(`stack ${stack} passes all 17 rules`));
     });
   }
 

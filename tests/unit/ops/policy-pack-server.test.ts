@@ -47,7 +47,7 @@ describe("policy pack served to the engine", function () {
     const names = info.getPoliciesList().map((p: any) => p.getName());
     assert.ok(names.includes("streams-encrypted-with-cmk") && names.includes("layers-isolated") && names.includes("alarms-name-their-resource"), names.join(", "));
     assert.ok(names.includes("tables-encrypted-with-cmk") && names.includes("tables-point-in-time-recovery"), names.join(", "));
-    assert.strictEqual(names.length, 15);
+    assert.strictEqual(names.length, 17);
   });
 
   const analyze = async (type: string, name: string, props: Record<string, unknown>) => {
