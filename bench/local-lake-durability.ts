@@ -12,10 +12,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
-import { createKinesisClient } from "../apps/lib/client";
-import { demoRecords, newRunId } from "../apps/lib/records";
-import { ensureStream } from "../apps/lib/streams";
-import { publish } from "../apps/publisher/publisher";
+import { createKinesisClient } from "../runtime/client";
+import { demoRecords, newRunId } from "../runtime/producer/records";
+import { ensureStream } from "../runtime/streams";
+import { publish } from "../runtime/producer/publisher";
 import { startLocalKinesis } from "../local/kinesis";
 
 export interface BenchOutput {

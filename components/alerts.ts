@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { alertsKeyPolicy, alertsNames, alertsTopicPolicy } from "../model/alarms-topic";
-import { KEY_DELETION_WINDOW_DAYS } from "./layer";
+import { KEY_DELETION_WINDOW_DAYS } from "./key-settings";
 import { lakeTags, Tags } from "./tags";
 
 export interface DataAlertsArgs {

@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupConfig, SegmentConfig } from "../model/config";
 import { backupKeyPolicy, ReplicatedBucket, replicationAssumeRolePolicy, replicationRolePolicy } from "../model/backup-policies";
 import { layerBackupNames, replicaNames, segmentNames } from "../model/naming";
-import { KEY_DELETION_WINDOW_DAYS } from "./layer";
+import { KEY_DELETION_WINDOW_DAYS } from "./key-settings";
 import { SegmentReplica } from "./replica";
 import { Tags } from "./tags";
 

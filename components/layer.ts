@@ -12,8 +12,8 @@ import { DataSegment } from "./segment";
 import { ArchiveDatabase, ArchiveTable } from "./table";
 import { lakeTags, Tags } from "./tags";
 
-/** Days a scheduled key deletion waits, the maximum AWS allows: time to notice and cancel a mistake. */
-export const KEY_DELETION_WINDOW_DAYS = 30;
+import { KEY_DELETION_WINDOW_DAYS } from "./key-settings";
+export { KEY_DELETION_WINDOW_DAYS } from "./key-settings";
 
 export interface DataLayerArgs {
   /** The layer's entry of the parsed topology (`parseLakeConfig(...).layers[i]`). */

@@ -1,5 +1,5 @@
 /**
- * The code package of every processor: the handler (model/processor/lambda.ts and what it imports, the
+ * The code package of every processor: the handler (runtime/processor/lambda.ts and what it imports, the
  * AWS SDK clients included) bundled by esbuild at program time with fixed options, plus the route's
  * spec as `spec.json`. No timestamps, no absolute paths, no source maps: the same source gives the same
  * bytes, so `pulumi preview` shows no code change when nothing changed.
@@ -29,7 +29,7 @@ export function bundleProcessorHandler(): string {
 export function buildProcessorHandler(): string {
   const result = esbuild.buildSync({
     absWorkingDir: ROOT,
-    entryPoints: ["model/processor/lambda.ts"],
+    entryPoints: ["runtime/processor/lambda.ts"],
     bundle: true,
     platform: "node",
     target: "node22",

@@ -12,7 +12,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { queryResultsBucketName, workgroupName } from "../model/archive";
 import { layerKeyPolicy, tlsOnlyBucketPolicy } from "../model/policies";
-import { KEY_DELETION_WINDOW_DAYS } from "./layer";
+import { KEY_DELETION_WINDOW_DAYS } from "./key-settings";
 import { lakeTags, Tags } from "./tags";
 
 /** Days query results are kept before the lifecycle deletes them. */

@@ -20,8 +20,8 @@ import * as zlib from "zlib";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { deaggregate, isAggregated } from "../model/kpl";
 import { SegmentConfig } from "../model/config";
-import type { CheckpointStore, ShardCheckpoints } from "../apps/subscriber/checkpoint";
-import { subscribe } from "../apps/subscriber/subscriber";
+import type { CheckpointStore, ShardCheckpoints } from "../runtime/consumer/checkpoint";
+import { subscribe } from "../runtime/consumer/engine";
 import { wireTapObjectKey } from "../model/naming";
 import { RECORD_DELIMITER } from "../model/archive";
 

@@ -10,7 +10,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { UserError } from "../apps/lib/errors";
+import { UserError } from "../runtime/errors";
 
 export interface LockInfo {
   pid: number;

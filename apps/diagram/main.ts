@@ -5,8 +5,8 @@
  */
 import { Command, Option } from "commander";
 import { parseCommand } from "../lib/cli";
-import { runMain } from "../lib/errors";
-import { loadStackTopology, localStackName } from "../lib/topology";
+import { runMain } from "../../runtime/errors";
+import { loadStackTopology, localStackName } from "../../runtime/topology";
 import { renderDiagram } from "./diagram";
 
 async function main(argv: string[]): Promise<number> {

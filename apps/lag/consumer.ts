@@ -6,8 +6,8 @@
  */
 import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand } from "@aws-sdk/client-kinesis";
-import { UserError } from "../lib/errors";
-import { KinesisSender } from "../subscriber/shards";
+import { UserError } from "../../runtime/errors";
+import { KinesisSender } from "../../runtime/consumer/shards";
 
 export interface ConsumerLag {
   consumer: string;

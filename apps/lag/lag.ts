@@ -9,9 +9,9 @@
  * limit, shared with the consumer being measured).
  */
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand, ShardIteratorType } from "@aws-sdk/client-kinesis";
-import { ShardCheckpoint, ShardCheckpoints } from "../subscriber/checkpoint";
-import { KinesisSender, listShards } from "../subscriber/shards";
-import { sleep } from "../lib/backoff";
+import { ShardCheckpoint, ShardCheckpoints } from "../../runtime/consumer/checkpoint";
+import { KinesisSender, listShards } from "../../runtime/consumer/shards";
+import { sleep } from "../../runtime/backoff";
 
 export type ShardLagStatus = "behind" | "caught-up" | "ended" | "not-started" | "gone";
 

@@ -8,10 +8,10 @@ import * as fs from "fs";
 import { DescribeStreamSummaryCommand } from "@aws-sdk/client-kinesis";
 import { Command, Option } from "commander";
 import { parseCommand, wholeNumber } from "../lib/cli";
-import { EXIT, runMain, UserError } from "../lib/errors";
-import { isLoopbackEndpoint } from "../lib/client";
+import { EXIT, runMain, UserError } from "../../runtime/errors";
+import { isLoopbackEndpoint } from "../../runtime/client";
 import { addTargetOptions, resolveTarget } from "../lib/target";
-import { parseCheckpoint } from "../subscriber/checkpoint";
+import { parseCheckpoint } from "../../runtime/consumer/checkpoint";
 import { consumerLag, createMetricsClient } from "./consumer";
 import { checkpointLag, formatDuration, formatTable } from "./lag";
 

@@ -3,7 +3,7 @@
  * words the same mistake the same way.
  */
 import { NAME_PATTERN, NAME_RULE, parseAddress } from "../../model/naming";
-import { UserError } from "./errors";
+import { UserError } from "../../runtime/errors";
 
 /** Refuses what cannot be a segment address, naming the flag and the fix; an upper-case one is told the names are lower case. */
 export function checkSegmentAddress(flag: string, value: string): void {

@@ -2,7 +2,7 @@
  * Command-line plumbing shared by the apps' entrypoints (commander).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { EXIT } from "./errors";
+import { EXIT } from "../../runtime/errors";
 
 /** A commander parser for a whole number in [min, max]; its error names the range. */
 export function wholeNumber(min: number, max: number): (value: string) => number {

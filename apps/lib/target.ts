@@ -5,15 +5,16 @@
  *   3. with no AWS target configured, the embedded local lake (kinesis-local with the dev topology).
  * The endpoint follows the AWS SDK: --endpoint, AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, else AWS.
  */
+import type { StreamIdentity } from "../../runtime/streams";
 import { DescribeStreamSummaryCommand, KinesisClient, ResourceNotFoundException } from "@aws-sdk/client-kinesis";
 import { Command, InvalidArgumentError, Option } from "commander";
 import * as path from "path";
 // Types only: the catalog (zod), the local lake (the emulator, processors, YAML) and the stack topology
 // are loaded when a run needs them, not at every start of every app (~0.2 s of a publisher's start-up).
-import type { Catalog, CatalogEntry } from "./catalog";
-import { createKinesisClient, DEFAULT_CALL_TIMEOUT_MS, endpointFromEnv, isLoopbackEndpoint } from "./client";
-import { describeAwsError, NO_CREDENTIALS, NO_REGION, UserError } from "./errors";
-import { classifyError } from "./kinesis-errors";
+import type { Catalog, CatalogEntry } from "../../runtime/catalog";
+import { createKinesisClient, DEFAULT_CALL_TIMEOUT_MS, endpointFromEnv, isLoopbackEndpoint } from "../../runtime/client";
+import { describeAwsError, NO_CREDENTIALS, NO_REGION, UserError } from "../../runtime/errors";
+import { classifyError } from "../../runtime/kinesis-errors";
 import { checkSegmentAddress } from "./address";
 
 export interface TargetOptions {
@@ -52,10 +53,7 @@ export interface Target {
 }
 
 /** Which stream exactly: a stream deleted and created again under the same name is another stream. */
-export interface StreamIdentity {
-  streamArn: string;
-  createdAt: Date;
-}
+export type { StreamIdentity } from "../../runtime/streams";
 
 /** Adds the target flags shared by the publisher and the subscriber. */
 export function addTargetOptions(cmd: Command): Command {
@@ -122,7 +120,7 @@ export function awsTargetConfigured(opts: TargetOptions, env: NodeJS.ProcessEnv 
 }
 
 async function loadCatalog(opts: TargetOptions, env: NodeJS.ProcessEnv): Promise<{ catalog: Catalog; source: string }> {
-  const { catalogFromPulumi, CATALOG_HINT, readCatalogFile } = await import("./catalog");
+  const { catalogFromPulumi, CATALOG_HINT, readCatalogFile } = await import("../../runtime/catalog");
   const file = opts.catalog ?? env.DATALAKE_CATALOG;
   if (file) return { catalog: readCatalogFile(file), source: `catalog ${file}` };
   const fromCli = catalogFromPulumi();
@@ -177,7 +175,7 @@ export async function resolveTarget(
   if (!stream && opts.segment) checkSegmentAddress("--segment", opts.segment);
 
   if (opts.local || !awsTargetConfigured(opts, env)) {
-    const [{ startLocalLake }, { localStackName }, { lookupSegment }] = await Promise.all([import("../../local/lake"), import("./topology"), import("./catalog")]);
+    const [{ startLocalLake }, { localStackName }, { lookupSegment }] = await Promise.all([import("../../local/lake"), import("../../runtime/topology"), import("../../runtime/catalog")]);
     const lake = await startLocalLake({ log, dataDir: env.DATALAKE_LOCAL_DIR, stack: localStackName(env) });
     try {
       let streamName: string;
@@ -210,7 +208,7 @@ export async function resolveTarget(
     why = streamSource;
   } else if (opts.segment) {
     const { catalog, source } = await loadCatalog(opts, env);
-    const { entryRegion, lookupSegment } = await import("./catalog");
+    const { entryRegion, lookupSegment } = await import("../../runtime/catalog");
     entry = lookupSegment(catalog, opts.segment, source);
     streamName = entry.streamName;
     why = `segment ${opts.segment} from ${source}`;

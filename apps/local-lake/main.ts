@@ -9,9 +9,9 @@ import { Command, Option } from "commander";
 import * as fs from "fs";
 import * as path from "path";
 import { parseCommand, wholeNumber } from "../lib/cli";
-import { EXIT, runMain } from "../lib/errors";
+import { EXIT, runMain } from "../../runtime/errors";
 import { startLocalLake } from "../../local/lake";
-import { localStackName } from "../lib/topology";
+import { localStackName } from "../../runtime/topology";
 import type { LakeConfig } from "../../model/config";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

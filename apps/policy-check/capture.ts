@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { UserError } from "../lib/errors";
-import { stackFile } from "../lib/topology";
+import { UserError } from "../../runtime/errors";
+import { stackFile } from "../../runtime/topology";
 import type { CapturedResource } from "./evaluate";
 import { MockCloud, mockInvokeResult, mockResourceState, ProviderRegions } from "./mock-provider";
 

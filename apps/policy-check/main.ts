@@ -7,7 +7,7 @@ import { Command, Option } from "commander";
 import * as fs from "fs";
 import * as path from "path";
 import { parseCommand } from "../lib/cli";
-import { EXIT, runMain, UserError } from "../lib/errors";
+import { EXIT, runMain, UserError } from "../../runtime/errors";
 import { policies } from "../../policy/rules";
 import { captureStack } from "./capture";
 import { evaluatePolicies, formatViolation } from "./evaluate";

@@ -9,7 +9,7 @@ import { createReadStream } from "fs";
 import * as fs from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../lib/atomic-file";
-import { UserError } from "../lib/errors";
+import { UserError } from "../../runtime/errors";
 
 /** What makes two runs the same publish: a checkpoint only resumes the run it was written for. */
 export interface PublishIdentity {

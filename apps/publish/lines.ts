@@ -6,8 +6,8 @@
  */
 import { isUtf8 } from "buffer";
 import { Readable } from "stream";
-import { KINESIS_LIMITS, recordSize } from "../lib/records";
-import type { PublishRecord } from "../publisher/publisher";
+import { KINESIS_LIMITS, recordSize } from "../../runtime/producer/records";
+import type { PublishRecord } from "../../runtime/producer/publisher";
 
 export interface LineOptions {
   /** JSON field whose value (string or number) is the partition key; lines must then be JSON objects. @default none: spread */

@@ -8,11 +8,11 @@ import { Command, Option } from "commander";
 import { createReadStream, rmSync, statSync } from "fs";
 import * as path from "path";
 import { parseCommand, wholeNumber, recordTimeoutOption } from "../lib/cli";
-import { EXIT, runMain, UserError } from "../lib/errors";
-import { newRunId } from "../lib/records";
+import { EXIT, runMain, UserError } from "../../runtime/errors";
+import { newRunId } from "../../runtime/producer/records";
 import { addTargetOptions, resolveTarget } from "../lib/target";
-import { PROJECT_DIR } from "../lib/topology";
-import { publish, PublishSummary } from "../publisher/publisher";
+import { PROJECT_DIR } from "../../runtime/topology";
+import { publish, PublishSummary } from "../../runtime/producer/publisher";
 import { formatReasons, formatSummary, startProgress, undeliveredReason } from "../publisher/report";
 import {
   defaultPublishCheckpointFile,

@@ -5,10 +5,10 @@
  */
 import { Command, Option } from "commander";
 import { parseCommand, wholeNumber, recordTimeoutOption } from "../lib/cli";
-import { EXIT, runMain } from "../lib/errors";
-import { demoRecords, newRunId } from "../lib/records";
+import { EXIT, runMain } from "../../runtime/errors";
+import { demoRecords, newRunId } from "../../runtime/producer/records";
 import { addTargetOptions, resolveTarget } from "../lib/target";
-import { publish } from "./publisher";
+import { publish } from "../../runtime/producer/publisher";
 import { formatSummary, startProgress, undeliveredReason } from "./report";
 
 interface PublisherFlags {

@@ -3,7 +3,7 @@
  * not a terminal), one summary block at the end, and the one-line reason when records were lost.
  */
 import { terminalBar } from "../lib/terminal-bar";
-import { PublishSummary } from "./publisher";
+import { PublishSummary } from "../../runtime/producer/publisher";
 
 export interface Progress {
   update(sent: number): void;

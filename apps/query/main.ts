@@ -8,8 +8,8 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { Command, Option } from "commander";
 import * as path from "path";
 import { parseCommand } from "../lib/cli";
-import { EXIT, runMain, UserError } from "../lib/errors";
-import { loadStackTopology, localStackName } from "../lib/topology";
+import { EXIT, runMain, UserError } from "../../runtime/errors";
+import { loadStackTopology, localStackName } from "../../runtime/topology";
 import { localArchiveRoot } from "../replay/archive-source";
 import { malformedCountSelect, viewStatements } from "./views";
 

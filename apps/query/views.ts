@@ -8,7 +8,7 @@ import * as path from "path";
 import { archiveDatabaseName, archiveTableName, duckdbType, parseArchiveKey, PARTITION_COLUMNS, SegmentSchema } from "../../model/archive";
 import { LakeConfig } from "../../model/config";
 import { segmentNames } from "../../model/naming";
-import { LOCAL_ACCOUNT } from "../lib/catalog";
+import { LOCAL_ACCOUNT } from "../../runtime/catalog";
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const quoteString = (text: string) => `'${text.replace(/'/g, "''")}'`;

@@ -11,12 +11,12 @@
  * replica's folder, or the replica bucket on S3 in the backup region.
  */
 import * as path from "path";
-import { ArchiveStore, LocalArchiveStore } from "../../local/archive";
-import { Catalog, catalogFromConfig, catalogFromPulumi, CATALOG_HINT, CatalogEntry, entryRegion, LOCAL_ACCOUNT, lookupSegment, readCatalogFile } from "../lib/catalog";
-import { UserError } from "../lib/errors";
+import { ArchiveStore, LocalArchiveStore } from "../../runtime/archive/local-store";
+import { Catalog, catalogFromConfig, catalogFromPulumi, CATALOG_HINT, CatalogEntry, entryRegion, LOCAL_ACCOUNT, lookupSegment, readCatalogFile } from "../../runtime/catalog";
+import { UserError } from "../../runtime/errors";
 import { awsTargetConfigured, TargetOptions } from "../lib/target";
-import { loadStackTopology, localLakeDir, localStackName, stackRegion } from "../lib/topology";
-import { S3ArchiveStore } from "./s3-archive";
+import { loadStackTopology, localLakeDir, localStackName, stackRegion } from "../../runtime/topology";
+import { S3ArchiveStore } from "../../runtime/archive/s3-store";
 
 export interface ArchiveSource {
   store: ArchiveStore;

@@ -7,13 +7,13 @@
 import { Command, Option } from "commander";
 import * as path from "path";
 import { parseCommand, wholeNumber } from "../lib/cli";
-import { EXIT, runMain, UserError } from "../lib/errors";
+import { EXIT, runMain, UserError } from "../../runtime/errors";
 import { resolveTarget, Target } from "../lib/target";
-import { PROJECT_DIR } from "../lib/topology";
+import { PROJECT_DIR } from "../../runtime/topology";
 import { parseTimeFlag } from "../lib/time";
 import { patternMatcherProblems } from "../../model/event-pattern";
 import { checkSegmentAddress } from "../lib/address";
-import { publish } from "../publisher/publisher";
+import { publish } from "../../runtime/producer/publisher";
 import { formatReasons } from "../publisher/report";
 import { ArchiveSource, resolveArchiveSource } from "./archive-source";
 import { defaultCheckpointFile, loadCheckpoint, ReplayCheckpoint, ReplayIdentity, saveCheckpoint } from "./checkpoint";

@@ -6,10 +6,10 @@
 import { createHash } from "crypto";
 import { ArchiveObject, selectWindow, windowHourPrefixes } from "../../model/archive";
 import { matchesPattern } from "../../model/event-pattern";
-import { sleep } from "../lib/backoff";
-import { ArchiveStore, CorruptObjectError, decodeObject } from "../../local/archive";
+import { sleep } from "../../runtime/backoff";
+import { ArchiveStore, CorruptObjectError, decodeObject } from "../../runtime/archive/local-store";
 import { ReplayCheckpoint, ReplayPosition } from "./checkpoint";
-import type { PublishRecord, PublishSummary } from "../publisher/publisher";
+import type { PublishRecord, PublishSummary } from "../../runtime/producer/publisher";
 
 /** Records per batch: one PutRecords request at most, so a crash re-sends at most this many. */
 export const REPLAY_BATCH = 500;

@@ -5,8 +5,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { addTargetOptions } from "../lib/target";
 import { parseCliTime } from "../lib/time";
-import { StartFrom } from "./shards";
-import { SubscribeSummary } from "./subscriber";
+import { StartFrom } from "../../runtime/consumer/shards";
+import { SubscribeSummary } from "../../runtime/consumer/engine";
 
 export interface SubscriberFlags {
   from: StartFrom;

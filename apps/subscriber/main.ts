@@ -6,15 +6,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseCommand } from "../lib/cli";
-import { EXIT, runMain, UserError } from "../lib/errors";
+import { EXIT, runMain, UserError } from "../../runtime/errors";
 import { resolveTarget } from "../lib/target";
-import { FileCheckpointStore } from "./checkpoint";
+import { FileCheckpointStore } from "../../runtime/consumer/checkpoint";
 import { buildProgram, describeFrom, formatSummary, SubscriberFlags } from "./cli";
 import { createFdLineWriter, createLineWriter, defaultPipeMargin, OutputClosedError, OutputFailedError, outputKind, recordToLines } from "./output";
-import { subscribe } from "./subscriber";
-import { FanOut } from "./fan-out-reader";
+import { subscribe } from "../../runtime/consumer/engine";
+import { FanOut } from "../../runtime/consumer/fan-out-reader";
 import { DescribeStreamConsumerCommand } from "@aws-sdk/client-kinesis";
-import { createKinesisClient, DeadlineKinesisClient } from "../lib/client";
+import { createKinesisClient, DeadlineKinesisClient } from "../../runtime/client";
 import { Target } from "../lib/target";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

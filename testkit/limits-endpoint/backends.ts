@@ -4,8 +4,8 @@
  */
 import { ListShardsCommand, Shard } from "@aws-sdk/client-kinesis";
 import * as http from "http";
-import { createKinesisClient } from "../../apps/lib/client";
-import { evenShards, FastShardLookup, ShardMap } from "../../apps/publisher/shard-map";
+import { createKinesisClient } from "../../runtime/client";
+import { evenShards, FastShardLookup, ShardMap } from "../../runtime/producer/shard-map";
 import { NullBackendOptions } from "./options";
 import { validatePutRecords } from "./put-records-validation";
 import { HttpReply, PutEntry, PutResult, streamNameOf } from "./wire";

@@ -16,7 +16,7 @@
  * attributed through the shard iterators this endpoint handed out (GetShardIterator and NextShardIterator).
  */
 import * as http from "http";
-import { FastShardLookup, ShardMap } from "../../apps/publisher/shard-map";
+import { FastShardLookup, ShardMap } from "../../runtime/producer/shard-map";
 import { Backend, HttpBackend, NullBackend } from "./backends";
 import { LimitsEndpointOptions, SHARD_LIMITS, ShardLimits } from "./options";
 import { validatePutRecords } from "./put-records-validation";

@@ -18,7 +18,7 @@
  * Not covered: SubscribeToShard (HTTP/2 event streams; enhanced fan-out has its own 2 MiB/s per consumer,
  * so point it at the emulator directly) and the CBOR protocol (answered with an error, never unlimited).
  */
-export { evenShards, hashKeyOf, ShardMap } from "../../apps/publisher/shard-map";
+export { evenShards, hashKeyOf, ShardMap } from "../../runtime/producer/shard-map";
 export { spawnLimitsEndpoint } from "./child";
 export type { ChildLimitsEndpoint } from "./child";
 export { LimitsEnforcer } from "./enforcer";

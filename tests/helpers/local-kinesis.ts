@@ -5,9 +5,9 @@
  *   it("...", async () => { await lake.createStream("s", 4); lake.client.send(...) });
  */
 import { KinesisClient } from "@aws-sdk/client-kinesis";
-import { createKinesisClient } from "../../apps/lib/client";
+import { createKinesisClient } from "../../runtime/client";
 import { LocalKinesis, startLocalKinesis } from "../../local/kinesis";
-import { ensureStream } from "../../apps/lib/streams";
+import { ensureStream } from "../../runtime/streams";
 
 export interface LocalKinesisFixture {
   /** `http://127.0.0.1:<port>`; valid inside tests and hooks. */

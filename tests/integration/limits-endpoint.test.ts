@@ -6,7 +6,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
-import { createKinesisClient } from "../../apps/lib/client";
+import { createKinesisClient } from "../../runtime/client";
 import { hashKeyOf, LimitsEndpoint, ShardMap, startLimitsEndpoint } from "../../testkit/limits-endpoint";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { KinesisClient, ListShardsCommand, PutRecordsCommand, GetShardIteratorCommand, GetRecordsCommand } from "@aws-sdk/client-kinesis";
-import { createKinesisClient } from "../../apps/lib/client";
+import { createKinesisClient } from "../../runtime/client";
 import { startLocalKinesis, STATE_FILE_NAME } from "../../local/kinesis";
 import { emulatorPid, LakeProcess, startLakeProcess, waitGone } from "../helpers/local-lake-process";
 
@@ -165,7 +165,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
       // Two snapshots: the previous one holds stream "a" only, the current one "a" and "b".
       let emulator = await startLocalKinesis({ persistDir: dir });
       let client = createKinesisClient({ endpoint: emulator.endpoint });
-      const { ensureStream } = await import("../../apps/lib/streams");
+      const { ensureStream } = await import("../../runtime/streams");
       await ensureStream(client, { name: "a", shards: 1 });
       // The client first: a keep-alive connection left open holds the emulator's exit until stop()'s 5 s SIGKILL.
       client.destroy();
@@ -223,7 +223,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
     try {
       let emulator = await startLocalKinesis({ persistDir: dir });
       let client = createKinesisClient({ endpoint: emulator.endpoint });
-      const { ensureStream } = await import("../../apps/lib/streams");
+      const { ensureStream } = await import("../../runtime/streams");
       await ensureStream(client, { name: "r", shards: 1 });
       const put = (prefix: string) =>
         client.send(new PutRecordsCommand({ StreamName: "r", Records: Array.from({ length: 300 }, (_, i) => ({ Data: Buffer.from(`${prefix}-${i}`), PartitionKey: `${i}` })) }));

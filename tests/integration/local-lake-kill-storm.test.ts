@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { createKinesisClient } from "../../apps/lib/client";
+import { createKinesisClient } from "../../runtime/client";
 import { readWireTapRecords } from "../../local/firehose";
 import { emulatorPid, LakeProcess, startLakeProcess, waitGone } from "../helpers/local-lake-process";
 import { seeded } from "../helpers/seeded";

@@ -11,7 +11,7 @@ import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadStackTopology } from "../../apps/lib/topology";
+import { loadStackTopology } from "../../runtime/topology";
 import { LocalLake, startLocalLake } from "../../local/lake";
 import { windowOf, windowTime } from "../../model/processor/events";
 import { readAll, until } from "../helpers/stream-reading";

@@ -5,10 +5,10 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, Shard, UpdateShardCountCommand } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
-import { createKinesisClient } from "../../apps/lib/client";
-import { encodeRecord, PersonRecord } from "../../apps/lib/records";
-import { publish, PublishRecord } from "../../apps/publisher/publisher";
-import { waitForActive } from "../../apps/lib/streams";
+import { createKinesisClient } from "../../runtime/client";
+import { encodeRecord, PersonRecord } from "../../runtime/producer/records";
+import { publish, PublishRecord } from "../../runtime/producer/publisher";
+import { waitForActive } from "../../runtime/streams";
 import { deaggregate } from "../../model/kpl";
 import { LimitsEndpoint, startLimitsEndpoint } from "../../testkit/limits-endpoint";
 import { useLocalKinesis } from "../helpers/local-kinesis";

@@ -4,8 +4,8 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
-import { demoRecords, newRunId, PersonRecord } from "../../apps/lib/records";
-import { publish } from "../../apps/publisher/publisher";
+import { demoRecords, newRunId, PersonRecord } from "../../runtime/producer/records";
+import { publish } from "../../runtime/producer/publisher";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { runApp } from "../helpers/run-app";
 

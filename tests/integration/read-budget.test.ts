@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { createKinesisClient } from "../../apps/lib/client";
+import { createKinesisClient } from "../../runtime/client";
 import { LimitsEndpoint, startLimitsEndpoint } from "../../testkit/limits-endpoint";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 import { runApp } from "../helpers/run-app";

@@ -15,10 +15,10 @@ import {
   PutRecordsCommand,
   SplitShardCommand,
 } from "@aws-sdk/client-kinesis";
-import { waitForActive } from "../../apps/lib/streams";
-import { FileCheckpointStore } from "../../apps/subscriber/checkpoint";
-import { KinesisSender } from "../../apps/subscriber/shards";
-import { subscribe, SubscribeOptions } from "../../apps/subscriber/subscriber";
+import { waitForActive } from "../../runtime/streams";
+import { FileCheckpointStore } from "../../runtime/consumer/checkpoint";
+import { KinesisSender } from "../../runtime/consumer/shards";
+import { subscribe, SubscribeOptions } from "../../runtime/consumer/engine";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 
 interface Entry {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { UserError } from "../../apps/lib/errors";
+import { UserError } from "../../runtime/errors";
 import { resolveTarget, Target } from "../../apps/lib/target";
 import { useLocalKinesis } from "../helpers/local-kinesis";
 

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { parseLakeConfig } from "../../model/config";
-import { LocalArchiveStore } from "../../local/archive";
+import { LocalArchiveStore } from "../../runtime/archive/local-store";
 import { LocalWireTap } from "../../local/firehose";
 
 const segment = (compression: "GZIP" | "UNCOMPRESSED") =>

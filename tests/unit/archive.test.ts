@@ -14,7 +14,7 @@ import { glueArns, readerPolicy } from "../../model/archive-policy";
 import { parseLakeConfig } from "../../model/config";
 import { expandPrefix, segmentNames, WIRE_TAP_LAYOUT, wireTapObjectKey } from "../../model/naming";
 import { findPolicyViolations } from "../../model/policies";
-import { CorruptObjectError, decodeObject } from "../../local/archive";
+import { CorruptObjectError, decodeObject } from "../../runtime/archive/local-store";
 
 const at = (iso: string) => new Date(iso);
 const key = (iso: string, id = "u", compression = "GZIP") => wireTapObjectKey("lake-ingest-persons", compression, at(iso), id);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { BACKUP_DEFAULTS, CONFIG_KEY, ConfigProblem, LakeConfigError, parseLakeConfig } from "../../model/config";
-import { loadStackTopology } from "../../apps/lib/topology";
+import { loadStackTopology } from "../../runtime/topology";
 
 const ctx = { project: "datalake", stack: "dev", region: "eu-west-1" };
 

@@ -7,7 +7,7 @@ import { CONFIG_KEY, ConfigProblem, LakeConfigError, parseLakeConfig } from "../
 import { layerNames, reservedBucketNameProblem, RESERVED_BUCKET_SUFFIXES, segmentNames } from "../../model/naming";
 import { KEY_POLICY_MAX_BYTES, layerKeyPolicy } from "../../model/policies";
 import { layerKeyPolicyShape, MAX_CONSUMERS_PER_STREAM } from "../../model/safety";
-import { catalogFromConfig } from "../../apps/lib/catalog";
+import { catalogFromConfig } from "../../runtime/catalog";
 
 const ctx = { project: "datalake", stack: "dev" };
 type Raw = { name?: string; layers: Record<string, { segments: Record<string, Record<string, unknown>> }> };

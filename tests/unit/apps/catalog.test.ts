@@ -1,7 +1,7 @@
 import * as assert from "assert";
-import { catalogFromConfig, entryRegion, lookupSegment, parseCatalog } from "../../../apps/lib/catalog";
-import { UserError } from "../../../apps/lib/errors";
-import { loadStackTopology } from "../../../apps/lib/topology";
+import { catalogFromConfig, entryRegion, lookupSegment, parseCatalog } from "../../../runtime/catalog";
+import { UserError } from "../../../runtime/errors";
+import { loadStackTopology } from "../../../runtime/topology";
 import { CATALOG_REQUIRED_FIELDS } from "../../../model/catalog";
 
 describe("catalog (apps/lib/catalog.ts)", () => {

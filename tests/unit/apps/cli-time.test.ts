@@ -7,7 +7,7 @@ import { InvalidArgumentError } from "commander";
 import { parseCliTime } from "../../../apps/lib/time";
 import { parseTime } from "../../../apps/replay/main";
 import { parseFrom } from "../../../apps/subscriber/cli";
-import { UserError } from "../../../apps/lib/errors";
+import { UserError } from "../../../runtime/errors";
 
 const NOW = new Date("2027-01-01T00:00:00Z");
 

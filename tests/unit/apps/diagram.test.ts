@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { describeFilter, embeddedDiagram, renderDiagram } from "../../../apps/diagram/diagram";
-import { loadStackTopology } from "../../../apps/lib/topology";
+import { loadStackTopology } from "../../../runtime/topology";
 import { parseLakeConfig } from "../../../model/config";
 import { PROJECT_DIR, runApp } from "../../helpers/run-app";
 

@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import { Readable } from "stream";
 import { lastTakenLine, Line, lineToRecord, newRecordsState, numberedLines, recordsOf } from "../../../apps/publish/lines";
-import type { PublishRecord } from "../../../apps/publisher/publisher";
+import type { PublishRecord } from "../../../runtime/producer/publisher";
 
 const spread = { keyPrefix: "run" };
 const keyed = { keyPrefix: "run", keyField: "id" };

@@ -3,7 +3,7 @@
  * limits endpoint's own token bucket) behind a jittery network, alone and shared with another writer.
  */
 import * as assert from "assert";
-import { ShardPacer } from "../../../apps/publisher/pacer";
+import { ShardPacer } from "../../../runtime/producer/pacer";
 import { TokenBucket } from "../../../testkit/limits-endpoint";
 import { seeded } from "../../helpers/seeded";
 

@@ -7,7 +7,7 @@ import {
   personRecord,
   recordProblem,
   recordSize,
-} from "../../../apps/lib/records";
+} from "../../../runtime/producer/records";
 
 describe("publisher: demo records", () => {
   it("are persons named 'dennis N' aged N with a run-unique id", () => {

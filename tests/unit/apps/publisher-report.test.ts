@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { isRetryableEntryCode, isRetryableRequestError } from "../../../apps/publisher/retry-policy";
-import { PublishSummary } from "../../../apps/publisher/publisher";
+import { isRetryableEntryCode, isRetryableRequestError } from "../../../runtime/producer/retry-policy";
+import { PublishSummary } from "../../../runtime/producer/publisher";
 import { formatSummary, undeliveredReason } from "../../../apps/publisher/report";
 
 function summary(overrides: Partial<PublishSummary> = {}): PublishSummary {

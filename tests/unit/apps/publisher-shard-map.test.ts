@@ -4,7 +4,7 @@
  * the same shard as the exact 128-bit one, boundaries included.
  */
 import * as assert from "assert";
-import { evenShards, FastShardLookup, fastHashKeyOf, hashKeyOf, MAX_HASH_KEY, ShardMap } from "../../../apps/publisher/shard-map";
+import { evenShards, FastShardLookup, fastHashKeyOf, hashKeyOf, MAX_HASH_KEY, ShardMap } from "../../../runtime/producer/shard-map";
 
 const keys: string[] = ["", "a", "abc", "x".repeat(54), "x".repeat(55), "x".repeat(56), "x".repeat(256), "ключ", "😀", "\ud800", "a\udc00b", "é".repeat(27), "é".repeat(28), "€".repeat(18), "€".repeat(19)];
 for (let i = 0; i < 3000; i++) keys.push(`20261126T111111Z-abcdef-${i}`, String(i), `k${i}-ü`);

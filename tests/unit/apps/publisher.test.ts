@@ -17,9 +17,9 @@ import {
 } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
 import { createHash } from "crypto";
-import { KINESIS_LIMITS } from "../../../apps/lib/records";
-import { publish, PublishOptions, PublishRecord, PutRecordsSender } from "../../../apps/publisher/publisher";
-import { evenShards } from "../../../apps/publisher/shard-map";
+import { KINESIS_LIMITS } from "../../../runtime/producer/records";
+import { publish, PublishOptions, PublishRecord, PutRecordsSender } from "../../../runtime/producer/publisher";
+import { evenShards } from "../../../runtime/producer/shard-map";
 import { seeded } from "../../helpers/seeded";
 
 /** What a fault hook decides for one call: throw, or fail the entries at these indexes. */

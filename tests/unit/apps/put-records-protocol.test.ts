@@ -7,7 +7,7 @@ import * as assert from "assert";
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { Readable } from "stream";
 import { KinesisClient, PutRecordsCommand, PutRecordsCommandInput, ListShardsCommand } from "@aws-sdk/client-kinesis";
-import { FastPutRecordsProtocol, putRecordsBody } from "../../../apps/lib/put-records-protocol";
+import { FastPutRecordsProtocol, putRecordsBody } from "../../../runtime/put-records-protocol";
 
 interface Answer {
   status: number;

@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { resolveArchiveSource } from "../../../apps/replay/archive-source";
-import { S3ArchiveStore } from "../../../apps/replay/s3-archive";
-import { UserError } from "../../../apps/lib/errors";
+import { S3ArchiveStore } from "../../../runtime/archive/s3-store";
+import { UserError } from "../../../runtime/errors";
 
 describe("replay --from-backup: which archive", () => {
   let dir: string;

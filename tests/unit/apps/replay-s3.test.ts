@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { S3ArchiveStore } from "../../../apps/replay/s3-archive";
+import { S3ArchiveStore } from "../../../runtime/archive/s3-store";
 
 describe("S3 archive store", () => {
   it("follows NextContinuationToken until the listing is no longer truncated", async () => {

@@ -8,8 +8,8 @@ import { getEventListeners } from "events";
 import * as zlib from "zlib";
 import { ReplayCheckpoint } from "../../../apps/replay/checkpoint";
 import { replay, ReplayStoppedError } from "../../../apps/replay/replay";
-import type { PublishRecord, PublishSummary } from "../../../apps/publisher/publisher";
-import type { ArchiveStore } from "../../../local/archive";
+import type { PublishRecord, PublishSummary } from "../../../runtime/producer/publisher";
+import type { ArchiveStore } from "../../../runtime/archive/local-store";
 import { wireTapObjectKey } from "../../../model/naming";
 
 const FROM = new Date("2026-11-26T10:00:00Z");

@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { _Record } from "@aws-sdk/client-kinesis";
-import { FileCheckpointStore } from "../../../apps/subscriber/checkpoint";
-import { subscribe, SubscribeOptions } from "../../../apps/subscriber/subscriber";
+import { FileCheckpointStore } from "../../../runtime/consumer/checkpoint";
+import { subscribe, SubscribeOptions } from "../../../runtime/consumer/engine";
 
 interface StubShard {
   id: string;

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { catalogFromConfig } from "../../../apps/lib/catalog";
+import { catalogFromConfig } from "../../../runtime/catalog";
 import { parseLakeConfig } from "../../../model/config";
 import { wireTapObjectKey } from "../../../model/naming";
 import { LocalReplication } from "../../../local/replication";

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { consumerLag } from "../../../apps/lag/consumer";
-import { UserError } from "../../../apps/lib/errors";
+import { UserError } from "../../../runtime/errors";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const kinesis = (consumerExists = true) => ({

@@ -12,7 +12,7 @@ import {
   ProvisionedThroughputExceededException,
 } from "@aws-sdk/client-kinesis";
 import * as assert from "assert";
-import { createKinesisClient } from "../../../apps/lib/client";
+import { createKinesisClient } from "../../../runtime/client";
 import { evenShards, hashKeyOf, LimitsEndpoint, ShardMap, startLimitsEndpoint, TokenBucket } from "../../../testkit/limits-endpoint";
 import { validatePutRecords } from "../../../testkit/limits-endpoint/put-records-validation";
 

@@ -1,15 +1,17 @@
 /**
- * The subscriber's core, independent of the CLI: reads every shard of a stream concurrently, parents
- * before children, within the per-shard read limits, and hands each record to `write` in shard order.
+ * The consumer engine, under every user of a stream (the subscriber, the local wire-tap, replay's and
+ * lag's reads, the library's consume): reads every shard of a stream concurrently, parents before
+ * children, within the per-shard read limits, through polling (polling-reader.ts) or enhanced fan-out
+ * (fan-out-reader.ts), and hands each record to `write` in shard order; positions go to a
+ * CheckpointStore (checkpoint.ts) only once the caller's write resolved.
  */
-import { _Record } from "@aws-sdk/client-kinesis";
 import { setMaxListeners } from "events";
-import { BackoffOptions, backoffDelay, Clock, realClock } from "../lib/backoff";
-import { CheckpointStore, ShardCheckpoint, ShardCheckpoints } from "./checkpoint";
-import { classifyError } from "../lib/kinesis-errors";
-import { UserError } from "../lib/errors";
-import { readShard } from "./shard-reader";
-import { FanOut, readShardFanOut } from "./fan-out-reader";
+import { backoffDelay, Clock, realClock } from "../backoff";
+import { ShardCheckpoint, ShardCheckpoints } from "./checkpoint";
+import { classifyError } from "../kinesis-errors";
+import { UserError } from "../errors";
+import { readShard } from "./polling-reader";
+import { readShardFanOut } from "./fan-out-reader";
 import {
   checkpointMisfit,
   describePosition,
@@ -22,93 +24,10 @@ import {
   toSavedStart,
 } from "./shards";
 
-export type KinesisRecord = _Record;
+export type { FanOut, KinesisRecord, StopReason, SubscribeOptions, SubscribeSummary } from "./engine-options";
 export type { StartFrom } from "./shards";
-
-export interface SubscribeOptions {
-  /** Where shards without a checkpoint start. @default { type: "latest" } */
-  from?: StartFrom;
-  /**
-   * Saved positions: resume after the last record written; saved periodically and at stop. A shard's start
-   * (`latest` as the time the run began) is saved before its first read, so a restart reads a shard of which
-   * nothing was written yet from that start, not from `from`. @default none
-   */
-  checkpoint?: CheckpointStore;
-  /** Stop after exactly this many records were written. @default no limit */
-  max?: number;
-  /** Stop when no record was written for this long. @default no limit */
-  idleTimeoutMs?: number;
-  /** Aborting stops the subscriber cleanly (in-flight writes finish, the checkpoint is saved). */
-  signal?: AbortSignal;
-  /**
-   * Writes one record. Called concurrently for different shards, in sequence-number order within a
-   * shard: the shard's next record waits until the promise resolves (backpressure), and only then does
-   * the checkpoint include this record. A rejection stops the subscriber with that error.
-   */
-  write(record: KinesisRecord): Promise<number | void> | number | void;
-  /**
-   * Output bytes that may have been accepted by `write` without reaching the reader's logic (a pipe's
-   * buffer plus the reader's own): the checkpoint only covers a record once this many bytes were written
-   * after it (`write` must resolve with the bytes it wrote), so a restart re-delivers at most this much and
-   * never skips a record a closed reader may not have consumed. A shard's end is covered the same way.
-   * @default 0 (the checkpoint covers every record once `write` resolved)
-   */
-  holdBackBytes?: number;
-  /** Progress and warnings, one line each. @default discard */
-  log?(line: string): void;
-  /**
-   * Least time between two GetRecords calls on one shard while behind. A shard serves 5 calls/s to all
-   * its polling readers together (wire-tap, routes, other subscribers), so the default takes 2.
-   * @default 500
-   */
-  minGetRecordsIntervalMs?: number;
-  /** Least time between two GetRecords calls on one shard at its tip (caught up): 1 call/s. @default 1000 */
-  tipGetRecordsIntervalMs?: number;
-  /** Pause after a read that returned nothing and is not behind the tip of the shard. @default 1000 */
-  emptyReadPauseMs?: number;
-  /** How often shards are listed again to discover new ones. @default 10000 */
-  relistIntervalMs?: number;
-  /** How often a changed checkpoint is saved. @default 2000 */
-  checkpointIntervalMs?: number;
-  /** Read bandwidth to stay under per shard (AWS allows 2 MiB/s). @default 2097152 */
-  maxBytesPerSecondPerShard?: number;
-  /** Records per GetRecords call. @default 10000 */
-  getRecordsLimit?: number;
-  /** Consecutive network or 5xx errors tolerated per call before giving up (throttling is retried forever). @default 10 */
-  maxTransientRetries?: number;
-  /**
-   * Longest time one call may keep failing with network errors, timeouts or 5xx before the subscriber gives
-   * up (exit 1), whatever `maxTransientRetries` allows; with the client's call deadline this bounds how long
-   * a frozen endpoint can hold the subscriber. @default 120000
-   */
-  transientBudgetMs?: number;
-  /** Backoff for throttling and transient errors. @default { baseMs: 100, capMs: 5000 } */
-  backoff?: BackoffOptions;
-  /** Time for pacing, backoff, pauses and timeouts; injectable for deterministic tests. @default real time */
-  clock?: Clock;
-  /**
-   * Read through an enhanced fan-out consumer (SubscribeToShard) instead of polling GetRecords; every other
-   * rule (shards, parents first, checkpoints, stop) is the same. @default polling
-   */
-  fanOut?: FanOut;
-}
-
-export type StopReason = "max" | "idle-timeout" | "aborted" | "all-shards-ended" | "error";
-
-export interface SubscribeSummary {
-  /** Records written. */
-  records: number;
-  /** Bytes of record data written. */
-  bytes: number;
-  /** Shards a reader ran on. */
-  shardsRead: number;
-  durationMs: number;
-  /** Throttled calls (backed off and retried). */
-  throttles: number;
-  /** Other retried failures: network errors, 5xx, expired iterators. */
-  retries: number;
-  stopReason: StopReason;
-}
+import type { KinesisRecord, StopReason, SubscribeOptions, SubscribeSummary } from "./engine-options";
+import type { ShardReaderContext } from "./reader-context";
 
 /** Wakes every waiter once per notify(). */
 class Signal {
@@ -137,7 +56,7 @@ export function subscribe(client: KinesisSender, streamName: string, options: Su
 }
 
 /** One run of the subscriber; the state shared by the shard readers. Exported for shard-reader.ts only. */
-export class Subscription {
+export class Subscription implements ShardReaderContext {
   readonly from: StartFrom;
   readonly log: (line: string) => void;
   readonly stopSignal: AbortSignal;

@@ -5,12 +5,12 @@
  * skip what arrived meanwhile), and the end of a closed shard reported with its children.
  */
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
-import { classifyError } from "../lib/kinesis-errors";
-import { UserError } from "../lib/errors";
+import { classifyError } from "../kinesis-errors";
+import { UserError } from "../errors";
 import { describePosition, iteratorInput, ShardInfo, ShardStart, StartPosition } from "./shards";
-import type { Subscription } from "./subscriber";
+import type { ShardReaderContext } from "./reader-context";
 
-export async function readShard(sub: Subscription, shard: ShardInfo, start: ShardStart): Promise<void> {
+export async function readShard(sub: ShardReaderContext, shard: ShardInfo, start: ShardStart): Promise<void> {
   const opts = sub.options;
   // A shard serves 5 GetRecords calls/s to all its polling readers together (wire-tap, routes, other
   // subscribers): by default this reader takes 2 while behind and 1 at the tip, leaving room for them.

@@ -16,8 +16,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as lockfile from "proper-lockfile";
-import { UserError } from "../lib/errors";
-import type { StreamIdentity } from "../lib/target";
+import { UserError } from "../errors";
+import type { StreamIdentity } from "../streams";
 
 /** Where a shard's reading began (`latest` is saved as the time the run began). */
 export type SavedStart = "trim-horizon" | { atTimestamp: string };

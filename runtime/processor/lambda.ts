@@ -10,10 +10,10 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import * as fs from "fs";
 import * as path from "path";
-import { DeadLetterMessage, deadLetterBody } from "./dead-letter";
-import { createHandler, ProcessorEvent, ProcessorResponse } from "./handler";
-import { batchMetricsLine } from "./metrics";
-import { ProcessorSpec } from "./spec";
+import { DeadLetterMessage, deadLetterBody } from "../../model/processor/dead-letter";
+import { createHandler, ProcessorEvent, ProcessorResponse } from "../../model/processor/handler";
+import { batchMetricsLine } from "../../model/processor/metrics";
+import { ProcessorSpec } from "../../model/processor/spec";
 
 // Every call has a deadline: connect 2 s, answer 5 s, and the SDK tries twice: at most ~14 s per call,
 // so the handler's 4 PutRecords attempts for one request fit in the function's timeout (components/route.ts).

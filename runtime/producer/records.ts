@@ -3,7 +3,7 @@
  * publisher batches against.
  */
 import { randomBytes } from "crypto";
-import { putBytes } from "./bytes";
+import { putBytes } from "../bytes";
 
 /** PutRecords and record size limits of Kinesis Data Streams (stream defaults). */
 export const KINESIS_LIMITS = {

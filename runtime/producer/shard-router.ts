@@ -8,7 +8,7 @@
  * back to `concurrency` unpaced queues chosen by a hash of the partition key.
  */
 import { ListShardsCommand, ListShardsCommandOutput, Shard } from "@aws-sdk/client-kinesis";
-import { errorCode } from "../lib/kinesis-errors";
+import { errorCode } from "../kinesis-errors";
 import { Dispatcher, Entry, laneOf, RunContext, ShardQueue } from "./dispatch";
 import { KINESIS_SHARD_WRITE_LIMITS, PacerOptions, ShardPacer, ShardWriteLimits } from "./pacer";
 import { FastShardLookup, ShardMap } from "./shard-map";

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { ArchiveObject, RECORD_DELIMITER, splitRecords } from "../model/archive";
+import { ArchiveObject, RECORD_DELIMITER, splitRecords } from "../../model/archive";
 
 /** A segment's bucket as replay sees it: the same two calls on S3 and on a local folder. */
 export interface ArchiveStore {

@@ -41,3 +41,9 @@ export async function ensureStream(client: KinesisClient, spec: StreamSpec): Pro
   }
   await waitForActive(client, spec.name);
 }
+
+/** What tells one stream from a later one of the same name: its ARN and creation time. */
+export interface StreamIdentity {
+  streamArn: string;
+  createdAt: Date;
+}

@@ -7,18 +7,12 @@
  * No GetRecords calls: a consumer has its own 2 MiB/s per shard and no share of the 5 reads/s.
  */
 import { ChildShard, StartingPosition, SubscribeToShardCommand, SubscribeToShardCommandOutput, SubscribeToShardEventStream } from "@aws-sdk/client-kinesis";
-import { describePosition, KinesisSender, ShardInfo, ShardStart, StartPosition } from "./shards";
-import type { Subscription } from "./subscriber";
-import { classifyError } from "../lib/kinesis-errors";
+import { describePosition, ShardInfo, ShardStart, StartPosition } from "./shards";
+import type { ShardReaderContext } from "./reader-context";
+import type { FanOut } from "./engine-options";
+export type { FanOut } from "./engine-options";
+import { classifyError } from "../kinesis-errors";
 
-export interface FanOut {
-  /** The registered consumer's ARN (DescribeStreamConsumer). */
-  consumerArn: string;
-  /** A client for SubscribeToShard: HTTP/2 on AWS. */
-  client: KinesisSender;
-  /** A subscription that brings no event for this long is ended and made again. @default 60000 */
-  eventTimeoutMs?: number;
-}
 
 function startingPosition(position: StartPosition): StartingPosition {
   switch (position.type) {
@@ -41,7 +35,7 @@ function eventStreamError(event: SubscribeToShardEventStream): Error | undefined
   return undefined;
 }
 
-export async function readShardFanOut(sub: Subscription, fanOut: FanOut, shard: ShardInfo, start: ShardStart): Promise<void> {
+export async function readShardFanOut(sub: ShardReaderContext, fanOut: FanOut, shard: ShardInfo, start: ShardStart): Promise<void> {
   const what = `shard ${shard.id}`;
   let lastSequenceNumber = start.first.type === "AFTER_SEQUENCE_NUMBER" ? start.first.sequenceNumber : undefined;
   let position: StartPosition = start.first;

@@ -7,10 +7,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry, GroupEntry } from "../../model/catalog";
-import { LakeConfig } from "../../model/config";
-import { consumerNames, groupNames, replicaNames, segmentNames } from "../../model/naming";
-import { archiveDatabaseName, archiveTableName } from "../../model/archive";
+import type { Catalog as LakeCatalog, CatalogEntry as LakeCatalogEntry, GroupEntry } from "../model/catalog";
+import { LakeConfig } from "../model/config";
+import { consumerNames, groupNames, replicaNames, segmentNames } from "../model/naming";
+import { archiveDatabaseName, archiveTableName } from "../model/archive";
 import { UserError } from "./errors";
 
 export const catalogEntrySchema = z.looseObject({

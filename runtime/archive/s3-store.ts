@@ -5,7 +5,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { ArchiveStore } from "../../local/archive";
+import type { ArchiveStore } from "./local-store";
 
 export interface S3ArchiveOptions {
   /** AWS region of the bucket. @default the SDK's chain (AWS_REGION, profile) */

@@ -3,9 +3,9 @@
  * time; a missing stream, a denied permission, bad input or missing credentials do not, so those end the
  * run at once instead of burning every record's time budget.
  */
-import { classifyError } from "../lib/kinesis-errors";
+import { classifyError } from "../kinesis-errors";
 
-export { errorCode } from "../lib/kinesis-errors";
+export { errorCode } from "../kinesis-errors";
 
 /** Network codes that, before anything was ever delivered, mean a wrong endpoint rather than a blip. */
 const MISCONFIGURED_CODES = new Set(["ECONNREFUSED", "ENOTFOUND"]);

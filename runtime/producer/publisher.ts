@@ -6,8 +6,8 @@
  * failed. Independent of the CLI and of where the records come from (any iterable or async iterable).
  */
 import { setMaxListeners } from "events";
-import { BackoffOptions } from "../lib/backoff";
-import { recordProblem, recordSize } from "../lib/records";
+import { BackoffOptions } from "../backoff";
+import { recordProblem, recordSize } from "./records";
 import { Entry, PutRecordsSender, RunContext } from "./dispatch";
 import { KINESIS_SHARD_WRITE_LIMITS, PacerOptions, ShardWriteLimits } from "./pacer";
 import { ShardRouter } from "./shard-router";

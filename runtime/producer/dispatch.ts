@@ -12,8 +12,8 @@
  * - Aggregation: a queue packs its user records into KPL aggregated records (model/kpl.ts).
  */
 import { PutRecordsCommand, PutRecordsCommandOutput, PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
-import { backoffDelay, BackoffOptions } from "../lib/backoff";
-import { KINESIS_LIMITS } from "../lib/records";
+import { backoffDelay, BackoffOptions } from "../backoff";
+import { KINESIS_LIMITS } from "./records";
 import { Aggregator } from "../../model/kpl";
 import { ShardPacer } from "./pacer";
 import { errorCode, isRetryableEntryCode, isRetryableRequestError } from "./retry-policy";

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_KEY, LakeConfig, LakeConfigError, parseLakeConfig } from "../../model/config";
+import { CONFIG_KEY, LakeConfig, LakeConfigError, parseLakeConfig } from "../model/config";
 import { UserError } from "./errors";
 
 /** The project folder: where Pulumi.yaml is (this repository). */
