@@ -9,7 +9,7 @@ import { CONFIG_KEY, LakeConfig, LakeConfigError, parseLakeConfig } from "../mod
 import { UserError } from "./errors";
 
 /** The project folder: where Pulumi.yaml is (this repository). */
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+export const PROJECT_DIR = path.resolve(__dirname, "..");
 
 /** Stack whose topology the local lake uses: DATALAKE_STACK, else "dev". */
 export function localStackName(env: NodeJS.ProcessEnv = process.env): string {
