@@ -13,6 +13,7 @@
  * those records is on disk (fsynced, then renamed into place), so a crash re-delivers the records of the
  * buffer it lost into a later object, and never skips one.
  */
+import { writeFileAtomic } from "../runtime/files";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -98,9 +99,8 @@ export class LocalWireTap {
     const key = wireTapObjectKey(this.deliveryStreamName, this.compression, at, randomUUID());
     const file = path.join(this.bucketDir, ...key.split("/"));
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.partial`;
-    writeDurably(tmp, this.compression === "GZIP" ? zlib.gzipSync(body) : body);
-    fs.renameSync(tmp, file);
+    // `.partial`: what a start finds of an object a kill interrupted, and removes.
+    writeFileAtomic(file, this.compression === "GZIP" ? zlib.gzipSync(body) : body, `${file}.partial`);
     this.stats.objects.push(file);
     this.onObjectWritten?.();
   }
@@ -110,15 +110,6 @@ export class LocalWireTap {
   }
 }
 
-function writeDurably(file: string, body: Buffer): void {
-  const fd = fs.openSync(file, "w");
-  try {
-    fs.writeSync(fd, body);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /**
  * Where a local Firehose is in its source stream: the subscriber's positions, taken as they are offered but
@@ -162,11 +153,8 @@ class DeliveredPositions implements CheckpointStore {
   /** Persists the positions offered so far (all of whose records are in written objects). */
   commit(): void {
     if (!this.offered) return;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp-${process.pid}`;
     const body = JSON.stringify({ version: 1, stream: this.streamName, streamCreatedAt: this.streamCreatedAt, shards: this.offered });
-    writeDurably(tmp, Buffer.from(`${body}\n`));
-    fs.renameSync(tmp, this.file);
+    writeFileAtomic(this.file, `${body}\n`);
   }
 }
 

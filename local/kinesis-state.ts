@@ -13,7 +13,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { fsyncDir, logFiles, LoggedRecord, readLog } from "./write-ahead-log";
+import { fsyncDir, writeFileAtomic } from "../runtime/files";
+import { logFiles, LoggedRecord, readLog } from "./write-ahead-log";
 
 /** Highest sequence index handed out, per shard (keyed by the shard's starting sequence number). */
 export const FLOORS_FILE_NAME = "seq-floors.json";
@@ -94,19 +95,6 @@ function readFloors(file: string): Record<string, number> {
   }
 }
 
-/** Writes `body` to `file` so that a kill leaves either the old or the new file whole. */
-export function writeFileAtomically(file: string, body: string | Buffer): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, "w");
-  try {
-    fs.writeFileSync(fd, body);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
-}
 
 /**
  * Repairs the state in `persistDir` (the snapshot `stateFile` and the log in `walDir`) before a start.
@@ -215,13 +203,13 @@ export function repairState(stateFile: string, walDir: string, now: number = Dat
 
   if (unplaced.length > 0) setAsideLog(walDir, [], unplaced.length, "the saved state has no such stream or shard", repair, unplaced);
   if (changed) {
-    writeFileAtomically(floorsFile, JSON.stringify(floors));
+    writeFileAtomic(floorsFile, JSON.stringify(floors));
     // The snapshot before this repair stays as .prev, like the emulator's own snapshots.
     const prev = `${stateFile}.prev`;
     fs.rmSync(`${prev}.tmp-${process.pid}`, { force: true });
     fs.linkSync(stateFile, `${prev}.tmp-${process.pid}`);
     fs.renameSync(`${prev}.tmp-${process.pid}`, prev);
-    writeFileAtomically(stateFile, JSON.stringify(state));
+    writeFileAtomic(stateFile, JSON.stringify(state));
   }
   for (const { file } of files) fs.rmSync(file, { force: true });
   fsyncDir(walDir);

@@ -14,7 +14,10 @@
  * window, however many batches the window takes).
  * Checkpoints (per shard, atomically saved after each invocation) let a restart continue where it was.
  */
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand, Shard, _Record } from "@aws-sdk/client-kinesis";
+import { writeFileAtomic } from "../runtime/files";
+import { sleep } from "../runtime/backoff";
+import { listAllShards } from "../runtime/list-shards";
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand, Shard, _Record } from "@aws-sdk/client-kinesis";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -76,17 +79,6 @@ interface Checkpoint {
   shards: Record<string, ShardCheckpoint>;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
 
 /** A JSON round trip, as Lambda's invoke does: nothing but JSON crosses it. */
 const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -172,14 +164,7 @@ export class LocalProcessor {
   }
 
   private async listShards(): Promise<Shard[]> {
-    const out: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.o.client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.o.sourceStream }));
-      out.push(...(page.Shards ?? []));
-      token = page.NextToken;
-    } while (token);
-    return out;
+    return listAllShards(this.o.client, this.o.sourceStream);
   }
 
   private shardState(shardId: string): ShardCheckpoint {
@@ -465,8 +450,6 @@ export class LocalProcessor {
   }
 
   private saveCheckpoint(): void {
-    const tmp = `${this.checkpointFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.checkpoint));
-    fs.renameSync(tmp, this.checkpointFile);
+    writeFileAtomic(this.checkpointFile, JSON.stringify(this.checkpoint));
   }
 }

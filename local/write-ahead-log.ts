@@ -11,6 +11,7 @@
  * A line that does not parse is a write a kill interrupted: its fsync never returned, so it was never
  * acknowledged, and reading skips it.
  */
+import { fsyncDir } from "../runtime/files";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -186,15 +187,4 @@ function writeAll(fd: number, body: Buffer): Promise<void> {
   });
 }
 
-/** Makes a file's creation, rename or removal in `dir` durable. */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, "r");
-    fs.fsyncSync(fd);
-  } catch {
-    // some file systems refuse fsync on a directory; the data itself is synced
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
+export { fsyncDir } from "../runtime/files";

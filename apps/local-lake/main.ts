@@ -5,8 +5,8 @@
  * keeps running: copy them). The lake keeps its port and its catalog file across restarts, so pasted lines
  * stay valid; each stack runs in its own folder, side by side with the others.
  */
+import { writeFileAtomic } from "../../runtime/files";
 import { Command, Option } from "commander";
-import * as fs from "fs";
 import * as path from "path";
 import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain } from "../../runtime/errors";
@@ -32,9 +32,7 @@ async function main(argv: string[]): Promise<number> {
   const { stack, wireTapSeconds, port } = program.opts<{ stack: string; wireTapSeconds?: number; port?: number }>();
   const lake = await startLocalLake({ stack, log, services: "all", holder: "npm run local-lake", wireTapMaxSeconds: wireTapSeconds, port });
   const catalogFile = path.join(lake.dataDir, "catalog.json");
-  const tmp = `${catalogFile}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(lake.catalog, null, 2)}\n`);
-  fs.renameSync(tmp, catalogFile);
+  writeFileAtomic(catalogFile, `${JSON.stringify(lake.catalog, null, 2)}\n`);
   const exports = [
     `export AWS_ENDPOINT_URL_KINESIS=${lake.endpoint}`,
     `export AWS_REGION=${lake.region}`,

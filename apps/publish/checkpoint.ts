@@ -8,7 +8,7 @@ import { createHash } from "crypto";
 import { createReadStream } from "fs";
 import * as fs from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../lib/atomic-file";
+import { writeFileAtomic } from "../../runtime/files";
 import { UserError } from "../../runtime/errors";
 
 /** What makes two runs the same publish: a checkpoint only resumes the run it was written for. */

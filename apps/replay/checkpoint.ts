@@ -7,7 +7,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../lib/atomic-file";
+import { writeFileAtomic } from "../../runtime/files";
 import { UserError } from "../../runtime/errors";
 
 /** What makes two replays the same replay: a checkpoint only resumes the replay it was written for. */

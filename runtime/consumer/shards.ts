@@ -2,7 +2,8 @@
  * Shards of a stream: listing them, where a reader starts, and when a child may start (after its parents).
  * Pure except for listShards, so the rules are testable without a stream.
  */
-import { GetShardIteratorCommandInput, ListShardsCommand, ListShardsCommandOutput } from "@aws-sdk/client-kinesis";
+import { listAllShards, ListShardsSender } from "../list-shards";
+import { GetShardIteratorCommandInput } from "@aws-sdk/client-kinesis";
 import { SavedStart, ShardCheckpoint } from "./checkpoint";
 
 /** Anything with the KinesisClient's `send` (the real client, or a stub in tests). */
@@ -60,24 +61,16 @@ export interface StartContext {
 /** Every shard of the stream, following NextToken (a call with NextToken must not name the stream). */
 export async function listShards(client: KinesisSender, streamName: string, signal?: AbortSignal): Promise<ShardInfo[]> {
   const shards: ShardInfo[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out: ListShardsCommandOutput = await client.send(
-      new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }),
-      { abortSignal: signal },
-    );
-    for (const shard of out.Shards ?? []) {
-      if (!shard.ShardId) continue;
-      shards.push({
-        id: shard.ShardId,
-        parents: [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => Boolean(p)),
-        closed: Boolean(shard.SequenceNumberRange?.EndingSequenceNumber),
-        startingSequenceNumber: shard.SequenceNumberRange?.StartingSequenceNumber,
-        endingSequenceNumber: shard.SequenceNumberRange?.EndingSequenceNumber,
-      });
-    }
-    nextToken = out.NextToken;
-  } while (nextToken);
+  for (const shard of await listAllShards(client as ListShardsSender, streamName, signal)) {
+    if (!shard.ShardId) continue;
+    shards.push({
+      id: shard.ShardId,
+      parents: [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => Boolean(p)),
+      closed: Boolean(shard.SequenceNumberRange?.EndingSequenceNumber),
+      startingSequenceNumber: shard.SequenceNumberRange?.StartingSequenceNumber,
+      endingSequenceNumber: shard.SequenceNumberRange?.EndingSequenceNumber,
+    });
+  }
   return shards;
 }
 

@@ -1,3 +1,4 @@
+import { sleep } from "../backoff";
 /**
  * Deadlines and bounded retries for the lease table's DynamoDB calls: each attempt is aborted after
  * `callTimeoutMs` (an AbortSignal, so a silent endpoint cannot hang a worker), transient failures are
@@ -36,18 +37,6 @@ export function isTransient(err: unknown): boolean {
   return ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"].includes(e.code ?? "");
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 /**
  * Runs `call` with a fresh deadline signal per attempt. `ambiguous` tells the caller that an earlier

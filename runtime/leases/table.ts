@@ -12,6 +12,7 @@
 import {
   AttributeValue,
   CreateTableCommand,
+  waitUntilTableExists,
   DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -108,6 +109,10 @@ export class LeaseTable {
         if ((err as { name?: string }).name !== "ResourceInUseException") throw err; // already there
       }
     }, this.retry);
+    // CreateTable answers while the table is still CREATING, and DynamoDB refuses reads and writes
+    // (ResourceNotFoundException) until it is ACTIVE: wait for that, within a deadline.
+    const waited = await waitUntilTableExists({ client: this.client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: this.tableName });
+    if (String(waited.state) !== "SUCCESS") throw new Error(`lease table ${this.tableName} did not become ACTIVE within 120 s (${waited.state})`);
   }
 
   /** Every lease of the table, strongly consistent (a scan: the table holds one row per shard). */

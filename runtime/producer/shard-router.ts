@@ -7,6 +7,7 @@
  * When ListShards is not available (a principal without `kinesis:ListShards`, a stub), the router falls
  * back to `concurrency` unpaced queues chosen by a hash of the partition key.
  */
+import { listAllShards } from "../list-shards";
 import { ListShardsCommand, ListShardsCommandOutput, Shard } from "@aws-sdk/client-kinesis";
 import { errorCode } from "../kinesis-errors";
 import { Dispatcher, Entry, laneOf, RunContext, ShardQueue } from "./dispatch";
@@ -82,15 +83,7 @@ export class ShardRouter {
   }
 
   private async listShards(): Promise<Shard[]> {
-    const client = this.client as ListShardsClient;
-    const shards: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const out = await client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.streamName }));
-      shards.push(...(out.Shards ?? []));
-      token = out.NextToken;
-    } while (token);
-    return shards;
+    return listAllShards(this.client as ListShardsClient, this.streamName);
   }
 
   private newQueue(options: ConstructorParameters<typeof ShardQueue>[1]): ShardQueue {
