@@ -41,9 +41,10 @@ export interface SubscribeOptions {
   /**
    * Writes one record. Called concurrently for different shards, in sequence-number order within a
    * shard: the shard's next record waits until the promise resolves (backpressure), and only then does
-   * the checkpoint include this record. A rejection stops the subscriber with that error.
+   * the checkpoint include this record. A rejection stops the subscriber with that error. `shard` is the
+   * shard the record was read from, as listed (its parents tell a batching caller what must come first).
    */
-  write(record: KinesisRecord): Promise<number | void> | number | void;
+  write(record: KinesisRecord, shard: ShardInfo): Promise<number | void> | number | void;
   /**
    * Output bytes that may have been accepted by `write` without reaching the reader's logic (a pipe's
    * buffer plus the reader's own): the checkpoint only covers a record once this many bytes were written
@@ -149,6 +150,8 @@ export class Subscription {
   private listed = new Map<string, ShardInfo>();
   private firstListing?: Set<string>;
   private readonly running = new Set<string>();
+  /** Every shard a reader was started on, as it was listed then (handed to `write` with each record). */
+  private readonly started = new Map<string, ShardInfo>();
   private readonly finished = new Set<string>();
   private readonly readers: Promise<void>[] = [];
   /** Per shard read (or named by the checkpoint): its start, or the last record written; what is saved. */
@@ -318,7 +321,7 @@ export class Subscription {
     this.claimed += 1;
     let written: number | void;
     try {
-      written = await this.options.write(record);
+      written = await this.options.write(record, this.started.get(shardId) ?? { id: shardId, parents: [], closed: false });
     } catch (err) {
       this.stop("error", err);
       return false;
@@ -433,6 +436,7 @@ export class Subscription {
           continue;
         }
         this.running.add(shard.id);
+        this.started.set(shard.id, shard);
         let note = "";
         if (!saved && start.origin.type !== "AFTER_SEQUENCE_NUMBER") {
           // Remember the start before the first read: a restart reads this shard from here, not from `from`.
