@@ -9,7 +9,7 @@ import * as path from "path";
 import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../lib/errors";
 import { addTargetOptions, resolveTarget } from "../lib/target";
-import { PROJECT_DIR } from "../lib/topology";
+import { DATA_DIR } from "../lib/topology";
 import { patternMatcherProblems } from "../../model/event-pattern";
 import { parseAddress } from "../../model/naming";
 import { publish } from "../publisher/publisher";
@@ -145,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
       return summary.corrupt.length > 0 ? EXIT.failed : EXIT.ok;
     }
 
-    const checkpointFile = path.resolve(flags.checkpoint ?? defaultCheckpointFile(path.join(PROJECT_DIR, ".datalake", "replay"), identity));
+    const checkpointFile = path.resolve(flags.checkpoint ?? defaultCheckpointFile(path.join(DATA_DIR, "replay"), identity));
     const state = flags.restart ? { version: 1 as const, replay: identity, published: 0 } : loadCheckpoint(checkpointFile, identity);
     if (state.completedAt) {
       log(`this replay completed at ${state.completedAt} (checkpoint ${checkpointFile}); nothing to do. Pass --restart to replay the window again.`);
