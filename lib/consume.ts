@@ -1,0 +1,243 @@
+/**
+ * `lake.consume()`: a segment's records handed to the caller's function in batches, each with a
+ * checkpointer, the way the Kinesis Client Library hands them to a record processor.
+ *
+ * A thin layer over the subscriber's engine (`apps/subscriber/subscriber.ts`), which does the reading: every
+ * shard, parents read to their end before their children (resharding), new shards found as they appear,
+ * polling within the shard's read budget or enhanced fan-out, expired iterators renewed, bounded retries.
+ * This layer only groups the engine's records per shard into batches (the records of one read), runs the
+ * caller's function on one batch of a shard at a time (the shard's reader waits meanwhile: backpressure),
+ * holds a child shard's first batch until its parents' batches are done, unpacks KPL aggregated records, and
+ * saves only what the caller checkpointed (`committed-positions.ts`).
+ */
+import type { _Record } from "@aws-sdk/client-kinesis";
+import { deaggregate } from "../model/kpl";
+import type { ShardInfo } from "../apps/subscriber/shards";
+import { subscribe, SubscribeOptions, SubscribeSummary } from "../apps/subscriber/subscriber";
+import { CommittedPositions } from "./committed-positions";
+import { ConfigurationError } from "./errors";
+
+/** One record as the caller gets it: a user record (a KPL aggregated record is unpacked into its records). */
+export interface ConsumedRecord {
+  /** The record's bytes (`record.data.toString()` for text). */
+  data: Buffer;
+  partitionKey: string;
+  /** The Kinesis record's sequence number (shared by the user records of one aggregated record). */
+  sequenceNumber: string;
+  /** The user record's index inside a KPL aggregated record; undefined for a plain record. */
+  subSequenceNumber?: number;
+  /** When Kinesis accepted the record. */
+  arrivedAt?: Date;
+}
+
+/** What the caller's `eachBatch` gets: the records of one read of one shard, in order. */
+export interface Batch {
+  shardId: string;
+  records: ConsumedRecord[];
+  /**
+   * Saves the position after `record` (default: the batch's last record) in the checkpoint file and resolves
+   * once it is on disk: a restart with the same checkpoint never hands that record, or an earlier one of this
+   * shard, again. Positions only move forward. Without a checkpoint file it does nothing.
+   * @default the batch's last record
+   */
+  checkpoint(record?: ConsumedRecord): Promise<void>;
+  /** Aborted when the consumer stops; a batch left unfinished is handed again after a restart. */
+  signal: AbortSignal;
+}
+
+/** How a consume run ended: stopped by its signal, idle for `idleTimeoutMs`, every shard closed and read. */
+export type ConsumeStopReason = "aborted" | "idle-timeout" | "all-shards-ended";
+
+export interface ConsumeSummary {
+  /** Records handed to `eachBatch` (user records) and the batches they came in. */
+  records: number;
+  batches: number;
+  /** Shards read. */
+  shards: number;
+  durationMs: number;
+  /** Throttled calls and other retried failures (backed off and retried). */
+  throttles: number;
+  retries: number;
+  stopReason: ConsumeStopReason;
+}
+
+/** The engine's settings this layer sets, plus its own. */
+export interface BatchRunOptions {
+  eachBatch(batch: Batch): Promise<void> | void;
+  /** Checkpoint after each batch the function finished. @default true */
+  autoCheckpoint: boolean;
+  /** The store the engine and the checkpointer share, when a checkpoint file is in use. */
+  positions?: CommittedPositions;
+  /** Records (Kinesis records) of one shard waiting for the function at most; the shard's reads wait beyond. */
+  maxBufferedRecords: number;
+  signal: AbortSignal;
+}
+
+/** `eachBatch` rejected (with `error`, the caller's own): the run stops and `consume` rejects with `error`. */
+export class BatchFailed {
+  constructor(readonly error: unknown) {}
+}
+
+interface ShardState {
+  shard: ShardInfo;
+  /** Reads waiting for the function, oldest first: one batch each. */
+  pending: _Record[][];
+  /** The read being received in this turn of the event loop, if any. */
+  open?: _Record[];
+  /** Records in `pending`. */
+  queued: number;
+  running?: Promise<void>;
+  /** The sequence number of the last Kinesis record handed over in an earlier batch. */
+  lastHanded?: string;
+}
+
+/** Runs the engine with `engine` options and hands its records to `eachBatch`; resolves once every batch settled. */
+export async function runBatches(
+  client: Parameters<typeof subscribe>[0],
+  streamName: string,
+  engine: Omit<SubscribeOptions, "write" | "signal" | "checkpoint">,
+  options: BatchRunOptions,
+): Promise<ConsumeSummary> {
+  const stop = new AbortController();
+  let failure: unknown;
+  const fail = (err: unknown) => {
+    failure ??= err;
+    stop.abort();
+  };
+  const onCallerAbort = () => stop.abort();
+  if (options.signal.aborted) stop.abort();
+  else options.signal.addEventListener("abort", onCallerAbort, { once: true });
+  const states = new Map<string, ShardState>();
+  const counts = { records: 0, batches: 0 };
+  /** Once true, no new batch is handed over: the caller stopped, or a batch failed. */
+  const halted = () => stop.signal.aborted;
+
+  const handle = async (state: ShardState, records: _Record[]) => {
+    const { batch, safe } = toBatch(state, records, options, stop.signal);
+    counts.records += batch.records.length;
+    counts.batches += 1;
+    try {
+      await options.eachBatch(batch);
+    } catch (err) {
+      throw new BatchFailed(err);
+    }
+    if (options.autoCheckpoint && safe.last !== undefined) await options.positions?.commit(state.shard.id, safe.last);
+  };
+  const drain = (state: ShardState) => {
+    if (state.running || halted()) return;
+    state.running = (async () => {
+      // The read still being received stays: its setImmediate closes it and drains again.
+      while (state.pending.length > 0 && state.pending[0] !== state.open && !halted()) {
+        const records = state.pending.shift()!;
+        state.queued -= records.length;
+        await handle(state, records);
+        state.lastHanded = records[records.length - 1].SequenceNumber;
+      }
+    })()
+      .catch(fail)
+      .finally(() => {
+        state.running = undefined;
+        if (state.pending.length > 0 && state.pending[0] !== state.open && !halted()) drain(state);
+      });
+  };
+  /** Resolves once the shard has no batch running or waiting (or nothing more will be handed over). */
+  const idle = async (state: ShardState | undefined) => {
+    while (state && !halted() && (state.running || state.pending.length > 0)) await (state.running ?? new Promise(setImmediate));
+  };
+
+  const write = async (record: _Record, shard: ShardInfo): Promise<void> => {
+    if (halted()) return;
+    let state = states.get(shard.id);
+    if (!state) {
+      state = { shard, pending: [], queued: 0 };
+      states.set(shard.id, state);
+      // A child's records come after every record of its parents: wait until their batches are done.
+      await Promise.all(shard.parents.map((parent) => idle(states.get(parent))));
+    }
+    while (!halted() && state.running && state.queued >= options.maxBufferedRecords) await state.running;
+    if (halted()) return;
+    // The engine hands over the records of one read one after another, waiting for nothing else: a read is
+    // what arrives before the next turn of the event loop, and it becomes one batch.
+    if (!state.open) {
+      const read: _Record[] = [];
+      state.open = read;
+      state.pending.push(read);
+      setImmediate(() => {
+        state!.open = undefined;
+        drain(state!);
+      });
+    }
+    state.open.push(record);
+    state.queued += 1;
+  };
+
+  let summary: SubscribeSummary;
+  try {
+    summary = await subscribe(client, streamName, { ...engine, checkpoint: options.positions, signal: stop.signal, write });
+    // Stopped by itself (idle, every shard ended): what is buffered is still handed over.
+    await Promise.all([...states.values()].map((state) => idle(state)));
+    // The last checkpoints are on disk before the run counts as done.
+    if (options.positions && !halted()) await options.positions.flush().catch(fail);
+  } catch (err) {
+    fail(err);
+    await Promise.allSettled([...states.values()].map((state) => state.running));
+    throw failure;
+  } finally {
+    options.signal.removeEventListener("abort", onCallerAbort);
+  }
+  // Batches still running when the caller stopped finish (they were told by their signal).
+  await Promise.allSettled([...states.values()].map((state) => state.running));
+  if (failure !== undefined) throw failure;
+  return {
+    records: counts.records,
+    batches: counts.batches,
+    shards: summary.shardsRead,
+    durationMs: summary.durationMs,
+    throttles: summary.throttles,
+    retries: summary.retries,
+    stopReason: summary.stopReason === "aborted" || summary.stopReason === "max" || summary.stopReason === "error" ? "aborted" : summary.stopReason,
+  };
+}
+
+/**
+ * The caller's batch of a shard's records: KPL aggregated records unpacked, and for each user record the last
+ * sequence number a checkpoint at it may save (the record's own when it completes its Kinesis record, else
+ * the Kinesis record before it: a Kinesis record is read again whole).
+ */
+function toBatch(state: ShardState, records: _Record[], options: BatchRunOptions, signal: AbortSignal) {
+  const out: ConsumedRecord[] = [];
+  const safeAt = new Map<ConsumedRecord, string | undefined>();
+  let previous = state.lastHanded;
+  for (const record of records) {
+    const sequenceNumber = record.SequenceNumber ?? "";
+    const data = record.Data ?? new Uint8Array();
+    const users = deaggregate({ partitionKey: record.PartitionKey ?? "", data });
+    const aggregated = users.length !== 1 || users[0].data !== data;
+    users.forEach((user, i) => {
+      const consumed: ConsumedRecord = {
+        data: Buffer.from(user.data.buffer, user.data.byteOffset, user.data.byteLength),
+        partitionKey: user.partitionKey,
+        sequenceNumber,
+        ...(aggregated ? { subSequenceNumber: i } : {}),
+        ...(record.ApproximateArrivalTimestamp ? { arrivedAt: record.ApproximateArrivalTimestamp } : {}),
+      };
+      out.push(consumed);
+      safeAt.set(consumed, i === users.length - 1 ? sequenceNumber : previous);
+    });
+    previous = sequenceNumber;
+  }
+  const last = records.length > 0 ? records[records.length - 1].SequenceNumber : undefined;
+  const batch: Batch = {
+    shardId: state.shard.id,
+    records: out,
+    signal,
+    checkpoint: async (record?: ConsumedRecord) => {
+      if (record !== undefined && !safeAt.has(record)) {
+        throw new ConfigurationError(`checkpoint(record) of shard ${state.shard.id}: the record is not one of this batch's records; pass one of batch.records`);
+      }
+      const at = record === undefined ? last : safeAt.get(record);
+      if (at !== undefined) await options.positions?.commit(state.shard.id, at);
+    },
+  };
+  return { batch, safe: { last } };
+}
