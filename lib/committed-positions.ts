@@ -72,8 +72,9 @@ export class CommittedPositions implements CheckpointStore {
       const durable = committed ?? this.loaded[id]?.sequenceNumber;
       let entry: ShardCheckpoint | undefined;
       if (position.ended && (position.sequenceNumber === undefined || position.sequenceNumber === durable)) entry = position;
-      else if (!position.sequenceNumber && !position.ended) entry = position;
+      // Ahead of the engine's own save (every 2 s), whose snapshot may still show the shard's start.
       else if (committed !== undefined) entry = { sequenceNumber: committed };
+      else if (!position.sequenceNumber && !position.ended) entry = position;
       else entry = this.safe[id];
       if (entry) out[id] = entry;
     }

@@ -101,11 +101,15 @@ describe("library consume (batches and checkpoints over the subscriber's engine)
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Runs the layer on `stub` with a checkpoint file; returns the summary and the file's shards. */
-  async function run(stub: StubKinesis, eachBatch: (batch: Batch) => Promise<void> | void, options: { autoCheckpoint?: boolean; signal?: AbortSignal } = {}) {
+  async function run(
+    stub: StubKinesis,
+    eachBatch: (batch: Batch) => Promise<void> | void,
+    options: { autoCheckpoint?: boolean; signal?: AbortSignal; engine?: Partial<typeof ENGINE> } = {},
+  ) {
     const file = new FileCheckpointStore(path.join(dir, "checkpoint.json"));
     await file.open();
     try {
-      const summary = await runBatches(stub, "stream", ENGINE, {
+      const summary = await runBatches(stub, "stream", { ...ENGINE, ...options.engine }, {
         eachBatch,
         autoCheckpoint: options.autoCheckpoint ?? true,
         positions: new CommittedPositions(file),
@@ -143,6 +147,22 @@ describe("library consume (batches and checkpoints over the subscriber's engine)
     assert.strictEqual(summary.records, 250);
     assert.strictEqual(summary.stopReason, "idle-timeout");
     assert.deepStrictEqual(shards[shardId(0)], { sequenceNumber: shard0[49].SequenceNumber });
+  });
+
+  it("has a checkpoint on disk when batch.checkpoint() resolves, long before the engine's own periodic save", async () => {
+    const shard0 = records(0, 30);
+    const stub = new StubKinesis([{ id: shardId(0), records: shard0 }]);
+    stub.batch = 10;
+    const onDisk: Array<string | undefined> = [];
+    await run(
+      stub,
+      async (batch) => {
+        await batch.checkpoint();
+        onDisk.push(saved()[shardId(0)]?.sequenceNumber);
+      },
+      { autoCheckpoint: false, engine: { checkpointIntervalMs: 60_000 } },
+    );
+    assert.deepStrictEqual(onDisk, [shard0[9].SequenceNumber, shard0[19].SequenceNumber, shard0[29].SequenceNumber]);
   });
 
   it("starts a child shard's batches only after its parent's last batch finished, and saves the parent as ended once all of it is checkpointed", async () => {
