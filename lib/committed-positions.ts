@@ -6,7 +6,8 @@
  * format, so `datalake subscribe --checkpoint` and `datalake lag --checkpoint` read it too).
  *
  * Per shard, what is saved:
- *  - the last record the caller checkpointed (sequence numbers only move forward);
+ *  - the last record the caller checkpointed (a checkpoint behind an earlier one, in the order the shard was
+ *    read, is ignored: positions only move forward);
  *  - else what the file held when the run began, or the shard's start the engine recorded before its first
  *    read (so a restart neither skips what arrived meanwhile nor goes back to `from`);
  *  - "ended" only once the caller checkpointed the shard's last record: until then a restart reads the
@@ -14,11 +15,6 @@
  * Saves never overlap, and a save that changes nothing is skipped.
  */
 import type { CheckpointStore, ShardCheckpoint, ShardCheckpoints } from "../apps/subscriber/checkpoint";
-
-/** True when sequence number `a` is after `b` (both decimal strings of one shard). */
-function after(a: string, b: string): boolean {
-  return a.length !== b.length ? a.length > b.length : a > b;
-}
 
 export class CommittedPositions implements CheckpointStore {
   readonly description: string;
@@ -28,7 +24,9 @@ export class CommittedPositions implements CheckpointStore {
   private engine: ShardCheckpoints = {};
   /** Per shard, the last position that holds no record the caller has not checkpointed. */
   private safe: ShardCheckpoints = {};
+  /** Per shard, the last sequence number checkpointed and its place in the order the shard was read in. */
   private readonly committed = new Map<string, string>();
+  private readonly committedAt = new Map<string, number>();
   private stream = "";
   private lastWritten?: string;
   private saving: Promise<void> = Promise.resolve();
@@ -56,10 +54,16 @@ export class CommittedPositions implements CheckpointStore {
     return this.persist();
   }
 
-  /** The caller checkpointed `sequenceNumber` of `shardId`: saved before the promise resolves. */
-  commit(shardId: string, sequenceNumber: string): Promise<void> {
-    const before = this.committed.get(shardId);
-    if (before === undefined || after(sequenceNumber, before)) this.committed.set(shardId, sequenceNumber);
+  /**
+   * The caller checkpointed `sequenceNumber` of `shardId`, the Kinesis record at place `order` in the order
+   * this run read the shard (sequence numbers "generally increase", the docs say: the read order is exact).
+   * Saved before the promise resolves.
+   */
+  commit(shardId: string, sequenceNumber: string, order: number): Promise<void> {
+    if (order > (this.committedAt.get(shardId) ?? -1)) {
+      this.committed.set(shardId, sequenceNumber);
+      this.committedAt.set(shardId, order);
+    }
     return this.persist();
   }
 

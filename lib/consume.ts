@@ -87,8 +87,10 @@ interface ShardState {
   /** Records in `pending`. */
   queued: number;
   running?: Promise<void>;
-  /** The sequence number of the last Kinesis record handed over in an earlier batch. */
-  lastHanded?: string;
+  /** Kinesis records of this shard handed over in earlier batches (the place of the next one in read order). */
+  handed: number;
+  /** The last Kinesis record handed over in an earlier batch. */
+  last?: Position;
 }
 
 /** Runs the engine with `engine` options and hands its records to `eachBatch`; resolves once every batch settled. */
@@ -113,7 +115,9 @@ export async function runBatches(
   const halted = () => stop.signal.aborted;
 
   const handle = async (state: ShardState, records: _Record[]) => {
-    const { batch, safe } = toBatch(state, records, options, stop.signal);
+    const { batch, last } = toBatch(state, records, options, stop.signal);
+    state.handed += records.length;
+    state.last = last;
     counts.records += batch.records.length;
     counts.batches += 1;
     try {
@@ -121,7 +125,7 @@ export async function runBatches(
     } catch (err) {
       throw new BatchFailed(err);
     }
-    if (options.autoCheckpoint && safe.last !== undefined) await options.positions?.commit(state.shard.id, safe.last);
+    if (options.autoCheckpoint && last) await options.positions?.commit(state.shard.id, last.sequenceNumber, last.order);
   };
   const drain = (state: ShardState) => {
     if (state.running || halted()) return;
@@ -131,7 +135,6 @@ export async function runBatches(
         const records = state.pending.shift()!;
         state.queued -= records.length;
         await handle(state, records);
-        state.lastHanded = records[records.length - 1].SequenceNumber;
       }
     })()
       .catch(fail)
@@ -149,7 +152,7 @@ export async function runBatches(
     if (halted()) return;
     let state = states.get(shard.id);
     if (!state) {
-      state = { shard, pending: [], queued: 0 };
+      state = { shard, pending: [], queued: 0, handed: 0 };
       states.set(shard.id, state);
       // A child's records come after every record of its parents: wait until their batches are done.
       await Promise.all(shard.parents.map((parent) => idle(states.get(parent))));
@@ -199,17 +202,24 @@ export async function runBatches(
   };
 }
 
+/** A place a checkpoint can save: a Kinesis record's sequence number and its place in the shard's read order. */
+interface Position {
+  sequenceNumber: string;
+  order: number;
+}
+
 /**
- * The caller's batch of a shard's records: KPL aggregated records unpacked, and for each user record the last
- * sequence number a checkpoint at it may save (the record's own when it completes its Kinesis record, else
- * the Kinesis record before it: a Kinesis record is read again whole).
+ * The caller's batch of a shard's records: KPL aggregated records unpacked, and for each user record the
+ * position a checkpoint at it may save: its Kinesis record when it is that record's last user record, else
+ * the Kinesis record before (all user records of an aggregated record share its sequence number, and a
+ * restart reads a Kinesis record again whole).
  */
 function toBatch(state: ShardState, records: _Record[], options: BatchRunOptions, signal: AbortSignal) {
   const out: ConsumedRecord[] = [];
-  const safeAt = new Map<ConsumedRecord, string | undefined>();
-  let previous = state.lastHanded;
-  for (const record of records) {
-    const sequenceNumber = record.SequenceNumber ?? "";
+  const safeAt = new Map<ConsumedRecord, Position | undefined>();
+  let previous = state.last;
+  records.forEach((record, k) => {
+    const position: Position = { sequenceNumber: record.SequenceNumber ?? "", order: state.handed + k };
     const data = record.Data ?? new Uint8Array();
     const users = deaggregate({ partitionKey: record.PartitionKey ?? "", data });
     const aggregated = users.length !== 1 || users[0].data !== data;
@@ -217,16 +227,16 @@ function toBatch(state: ShardState, records: _Record[], options: BatchRunOptions
       const consumed: ConsumedRecord = {
         data: Buffer.from(user.data.buffer, user.data.byteOffset, user.data.byteLength),
         partitionKey: user.partitionKey,
-        sequenceNumber,
+        sequenceNumber: position.sequenceNumber,
         ...(aggregated ? { subSequenceNumber: i } : {}),
         ...(record.ApproximateArrivalTimestamp ? { arrivedAt: record.ApproximateArrivalTimestamp } : {}),
       };
       out.push(consumed);
-      safeAt.set(consumed, i === users.length - 1 ? sequenceNumber : previous);
+      safeAt.set(consumed, i === users.length - 1 ? position : previous);
     });
-    previous = sequenceNumber;
-  }
-  const last = records.length > 0 ? records[records.length - 1].SequenceNumber : undefined;
+    previous = position;
+  });
+  const last = previous;
   const batch: Batch = {
     shardId: state.shard.id,
     records: out,
@@ -236,8 +246,8 @@ function toBatch(state: ShardState, records: _Record[], options: BatchRunOptions
         throw new ConfigurationError(`checkpoint(record) of shard ${state.shard.id}: the record is not one of this batch's records; pass one of batch.records`);
       }
       const at = record === undefined ? last : safeAt.get(record);
-      if (at !== undefined) await options.positions?.commit(state.shard.id, at);
+      if (at) await options.positions?.commit(state.shard.id, at.sequenceNumber, at.order);
     },
   };
-  return { batch, safe: { last } };
+  return { batch, last };
 }

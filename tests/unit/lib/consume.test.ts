@@ -165,6 +165,26 @@ describe("library consume (batches and checkpoints over the subscriber's engine)
     assert.deepStrictEqual(onDisk, [shard0[9].SequenceNumber, shard0[19].SequenceNumber, shard0[29].SequenceNumber]);
   });
 
+  it("ignores a checkpoint behind one already made (an earlier batch's, called late)", async () => {
+    const shard0 = records(0, 20);
+    const stub = new StubKinesis([{ id: shardId(0), records: shard0 }]);
+    stub.batch = 10;
+    let earlier: Batch | undefined;
+    await run(
+      stub,
+      async (batch) => {
+        if (!earlier) {
+          earlier = batch;
+          return;
+        }
+        await batch.checkpoint();
+        await earlier.checkpoint();
+      },
+      { autoCheckpoint: false },
+    );
+    assert.deepStrictEqual(saved()[shardId(0)], { sequenceNumber: shard0[19].SequenceNumber });
+  });
+
   it("starts a child shard's batches only after its parent's last batch finished, and saves the parent as ended once all of it is checkpointed", async () => {
     const parent = records(0, 30);
     const child = records(1, 30);
