@@ -12,7 +12,7 @@
  */
 import type { _Record } from "@aws-sdk/client-kinesis";
 import { deaggregate } from "../model/kpl";
-import type { ShardInfo } from "../apps/subscriber/shards";
+import type { KinesisSender, ShardInfo } from "../apps/subscriber/shards";
 import { subscribe, SubscribeOptions, SubscribeSummary } from "../apps/subscriber/subscriber";
 import { CommittedPositions } from "./committed-positions";
 import { ConfigurationError } from "./errors";
@@ -70,6 +70,11 @@ export interface BatchRunOptions {
   positions?: CommittedPositions;
   /** Records (Kinesis records) of one shard waiting for the function at most; the shard's reads wait beyond. */
   maxBufferedRecords: number;
+  /**
+   * Stop once no record arrived for this long, counted only while no batch is running or waiting and no
+   * call is under way (a batch that holds its shard's reads back is not idleness). @default never
+   */
+  idleTimeoutMs?: number;
   signal: AbortSignal;
 }
 
@@ -95,12 +100,13 @@ interface ShardState {
 
 /** Runs the engine with `engine` options and hands its records to `eachBatch`; resolves once every batch settled. */
 export async function runBatches(
-  client: Parameters<typeof subscribe>[0],
+  client: KinesisSender,
   streamName: string,
-  engine: Omit<SubscribeOptions, "write" | "signal" | "checkpoint">,
+  engine: Omit<SubscribeOptions, "write" | "signal" | "checkpoint" | "idleTimeoutMs">,
   options: BatchRunOptions,
 ): Promise<ConsumeSummary> {
   const stop = new AbortController();
+  const idle = idleWatch(options.idleTimeoutMs);
   let failure: unknown;
   const fail = (err: unknown) => {
     failure ??= err;
@@ -144,7 +150,7 @@ export async function runBatches(
       });
   };
   /** Resolves once the shard has no batch running or waiting (or nothing more will be handed over). */
-  const idle = async (state: ShardState | undefined) => {
+  const settled = async (state: ShardState | undefined) => {
     while (state && !halted() && (state.running || state.pending.length > 0)) await (state.running ?? new Promise(setImmediate));
   };
 
@@ -155,7 +161,7 @@ export async function runBatches(
       state = { shard, pending: [], queued: 0, handed: 0 };
       states.set(shard.id, state);
       // A child's records come after every record of its parents: wait until their batches are done.
-      await Promise.all(shard.parents.map((parent) => idle(states.get(parent))));
+      await Promise.all(shard.parents.map((parent) => settled(states.get(parent))));
     }
     while (!halted() && state.running && state.queued >= options.maxBufferedRecords) await state.running;
     if (halted()) return;
@@ -172,20 +178,32 @@ export async function runBatches(
     }
     state.open.push(record);
     state.queued += 1;
+    idle.active();
   };
+  const busy = () => [...states.values()].some((state) => state.running !== undefined || state.pending.length > 0);
 
   let summary: SubscribeSummary;
   try {
-    summary = await subscribe(client, streamName, { ...engine, checkpoint: options.positions, signal: stop.signal, write });
-    // Stopped by itself (idle, every shard ended): what is buffered is still handed over.
-    await Promise.all([...states.values()].map((state) => idle(state)));
+    const watching = idle.watch(busy, () => stop.abort());
+    summary = await subscribe(idle.counting(client), streamName, {
+      ...engine,
+      ...(engine.fanOut ? { fanOut: { ...engine.fanOut, client: idle.counting(engine.fanOut.client) } } : {}),
+      checkpoint: options.positions,
+      signal: stop.signal,
+      write,
+    });
+    idle.stop();
+    await watching;
+    // Stopped by itself (every shard ended): what is buffered is still handed over.
+    await Promise.all([...states.values()].map((state) => settled(state)));
     // The last checkpoints are on disk before the run counts as done.
-    if (options.positions && !halted()) await options.positions.flush().catch(fail);
+    if (options.positions && (!halted() || idle.fired)) await options.positions.flush().catch(fail);
   } catch (err) {
     fail(err);
     await Promise.allSettled([...states.values()].map((state) => state.running));
     throw failure;
   } finally {
+    idle.stop();
     options.signal.removeEventListener("abort", onCallerAbort);
   }
   // Batches still running when the caller stopped finish (they were told by their signal).
@@ -198,8 +216,59 @@ export async function runBatches(
     durationMs: summary.durationMs,
     throttles: summary.throttles,
     retries: summary.retries,
-    stopReason: summary.stopReason === "aborted" || summary.stopReason === "max" || summary.stopReason === "error" ? "aborted" : summary.stopReason,
+    stopReason: idle.fired ? "idle-timeout" : summary.stopReason === "all-shards-ended" ? "all-shards-ended" : "aborted",
   };
+}
+
+/**
+ * `idleTimeoutMs` for the batch layer: time without a record counts only while nothing is under way: no
+ * batch running or waiting, no Kinesis call in flight (a slow read may still bring records). The engine's
+ * own idle timeout cannot see that a batch holds a shard's reads back.
+ */
+function idleWatch(idleTimeoutMs: number | undefined) {
+  let lastActive = Date.now();
+  let calls = 0;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const watch = {
+    fired: false,
+    active(): void {
+      lastActive = Date.now();
+    },
+    /** The client, with its calls counted (and their end counted as activity: nothing was idle meanwhile). */
+    counting(client: KinesisSender): KinesisSender {
+      if (idleTimeoutMs === undefined) return client;
+      return {
+        send: (command: unknown, options?: { abortSignal?: AbortSignal }) => {
+          calls += 1;
+          return client.send(command, options).finally(() => {
+            calls -= 1;
+          });
+        },
+      };
+    },
+    async watch(busy: () => boolean, onIdle: () => void): Promise<void> {
+      if (idleTimeoutMs === undefined) return;
+      while (!stopped) {
+        if (busy() || calls > 0) lastActive = Date.now();
+        const left = lastActive + idleTimeoutMs - Date.now();
+        if (left <= 0) {
+          watch.fired = true;
+          onIdle();
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(left, 100)).unref();
+        });
+      }
+    },
+    stop(): void {
+      stopped = true;
+      wake?.();
+    },
+  };
+  return watch;
 }
 
 /** A place a checkpoint can save: a Kinesis record's sequence number and its place in the shard's read order. */

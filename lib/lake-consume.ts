@@ -88,7 +88,6 @@ export async function consumeSegment(lake: Lake, options: LakeConsumeOptions): P
       segment.streamName,
       {
         from,
-        idleTimeoutMs: options.idleTimeoutMs,
         fanOut,
         minGetRecordsIntervalMs: Math.ceil(1000 / (options.readsPerSecond ?? 2)),
         log: lake.context.log,
@@ -98,6 +97,7 @@ export async function consumeSegment(lake: Lake, options: LakeConsumeOptions): P
         autoCheckpoint: options.autoCheckpoint ?? true,
         positions: file && new CommittedPositions(file),
         maxBufferedRecords: 10_000,
+        idleTimeoutMs: options.idleTimeoutMs,
         signal: stop.signal,
       },
     );

@@ -92,7 +92,6 @@ const ENGINE = {
   emptyReadPauseMs: 5,
   relistIntervalMs: 50,
   checkpointIntervalMs: 20,
-  idleTimeoutMs: 300,
 };
 
 describe("library consume (batches and checkpoints over the subscriber's engine)", () => {
@@ -104,16 +103,17 @@ describe("library consume (batches and checkpoints over the subscriber's engine)
   async function run(
     stub: StubKinesis,
     eachBatch: (batch: Batch) => Promise<void> | void,
-    options: { autoCheckpoint?: boolean; signal?: AbortSignal; engine?: Partial<typeof ENGINE> } = {},
+    options: { autoCheckpoint?: boolean; signal?: AbortSignal; engine?: Partial<typeof ENGINE>; maxBufferedRecords?: number } = {},
   ) {
     const file = new FileCheckpointStore(path.join(dir, "checkpoint.json"));
     await file.open();
     try {
       const summary = await runBatches(stub, "stream", { ...ENGINE, ...options.engine }, {
+        idleTimeoutMs: 300,
         eachBatch,
         autoCheckpoint: options.autoCheckpoint ?? true,
         positions: new CommittedPositions(file),
-        maxBufferedRecords: 10_000,
+        maxBufferedRecords: options.maxBufferedRecords ?? 10_000,
         signal: options.signal ?? new AbortController().signal,
       });
       return { summary, saved: saved() };
@@ -185,6 +185,23 @@ describe("library consume (batches and checkpoints over the subscriber's engine)
     assert.deepStrictEqual(saved()[shardId(0)], { sequenceNumber: shard0[19].SequenceNumber });
   });
 
+  it("does not count the time eachBatch takes as idle: batches slower than idleTimeoutMs, holding the shard's reads back, do not end the run before the stream is read", async () => {
+    const shard0 = records(0, 50);
+    const stub = new StubKinesis([{ id: shardId(0), records: shard0 }]);
+    stub.batch = 10;
+    const sizes: number[] = [];
+    const { summary } = await run(
+      stub,
+      async (batch) => {
+        sizes.push(batch.records.length);
+        await new Promise((r) => setTimeout(r, 500)); // longer than the idle timeout (300 ms)
+      },
+      { maxBufferedRecords: 10 }, // the shard's reads wait for the function at once
+    );
+    assert.deepStrictEqual(sizes, [10, 10, 10, 10, 10]);
+    assert.strictEqual(summary.stopReason, "idle-timeout");
+  });
+
   it("starts a child shard's batches only after its parent's last batch finished, and saves the parent as ended once all of it is checkpointed", async () => {
     const parent = records(0, 30);
     const child = records(1, 30);
@@ -231,6 +248,7 @@ describe("library consume (batches and checkpoints over the subscriber's engine)
     let batches = 0;
     await assert.rejects(
       runBatches(stub, "stream", ENGINE, {
+        idleTimeoutMs: 300,
         eachBatch: () => {
           if (++batches === 2) throw boom;
         },
