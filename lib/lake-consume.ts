@@ -33,7 +33,10 @@ export interface LakeConsumeOptions {
   from?: "trim-horizon" | "latest" | Date;
   /** Read through this registered enhanced fan-out consumer (SubscribeToShard) instead of polling. @default polling */
   consumer?: string;
-  /** Stop once no record arrived for this long (what is buffered is still handed over). @default never */
+  /**
+   * Stop once no record arrived for this long, counting only while no batch runs or waits (a slow batch that
+   * holds its shard's reads back is not idleness) and no call is under way. @default never
+   */
   idleTimeoutMs?: number;
   /** GetRecords calls per second per shard while behind (a shard serves 5 to all its readers). @default 2 */
   readsPerSecond?: number;
