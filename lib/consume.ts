@@ -235,7 +235,7 @@ function idleWatch(idleTimeoutMs: number | undefined) {
     active(): void {
       lastActive = Date.now();
     },
-    /** The client, with its calls counted (and their end counted as activity: nothing was idle meanwhile). */
+    /** The client, with the calls under way counted. */
     counting(client: KinesisSender): KinesisSender {
       if (idleTimeoutMs === undefined) return client;
       return {
@@ -250,16 +250,18 @@ function idleWatch(idleTimeoutMs: number | undefined) {
     async watch(busy: () => boolean, onIdle: () => void): Promise<void> {
       if (idleTimeoutMs === undefined) return;
       while (!stopped) {
-        if (busy() || calls > 0) lastActive = Date.now();
+        if (busy()) lastActive = Date.now();
         const left = lastActive + idleTimeoutMs - Date.now();
-        if (left <= 0) {
+        // Time is up, but a call is under way: its records (if any) would count as arrivals. Wait for a
+        // moment with none in flight (a reader at the tip pauses between its calls).
+        if (left <= 0 && calls === 0) {
           watch.fired = true;
           onIdle();
           return;
         }
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, Math.min(left, 100)).unref();
+          setTimeout(resolve, left > 0 ? Math.min(left, 100) : 10).unref();
         });
       }
     },

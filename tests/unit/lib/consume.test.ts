@@ -23,10 +23,14 @@ interface StubShard {
 /** A stream in memory: iterators are "shard|index"; GetRecords answers at most `batch` records. */
 class StubKinesis {
   batch = 100;
+  /** Ms the n-th GetRecords call (1-based) takes to answer. @default none */
+  slowRead: (n: number) => number = () => 0;
+  private reads = 0;
   constructor(readonly shards: StubShard[]) {}
 
   async send(command: { constructor: { name: string }; input: any }): Promise<any> {
     await new Promise((r) => setImmediate(r));
+    if (command.constructor.name === "GetRecordsCommand") await new Promise((r) => setTimeout(r, this.slowRead(++this.reads)));
     const input = command.input;
     switch (command.constructor.name) {
       case "ListShardsCommand":
@@ -200,6 +204,16 @@ describe("library consume (batches and checkpoints over the subscriber's engine)
     );
     assert.deepStrictEqual(sizes, [10, 10, 10, 10, 10]);
     assert.strictEqual(summary.stopReason, "idle-timeout");
+  });
+
+  it("does not stop for idleness while a read is under way (a slow answer may bring records)", async () => {
+    const shard0 = records(0, 20);
+    const stub = new StubKinesis([{ id: shardId(0), records: shard0 }]);
+    stub.batch = 10;
+    stub.slowRead = (n) => (n === 2 ? 900 : 0); // three times the idle timeout
+    const seen: string[] = [];
+    await run(stub, (batch) => void seen.push(...batch.records.map((r) => r.data.toString())));
+    assert.strictEqual(seen.length, 20);
   });
 
   it("starts a child shard's batches only after its parent's last batch finished, and saves the parent as ended once all of it is checkpointed", async () => {
