@@ -24,6 +24,7 @@ const LONGEST_FIRST = [
   "local-lake-crash", // ~85: kill -9 rounds, restarts with saved state
   "subscriber-faults", // ~45: full disks, pipes, locks, a slow endpoint
   "archive", // ~45: publish, query, replay, a killed replay
+  "package", // ~45: npm pack (a build), an offline install, 10,000 records, kill -9 and resume
   "deadlines", // ~40: frozen and refusing endpoints, retry bounds
   "lag", // ~30
   "real-clients", // ~30: boto3, AWS CLI v2, a Go build

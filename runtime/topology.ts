@@ -8,17 +8,34 @@ import { parse as parseYaml } from "yaml";
 import { CONFIG_KEY, LakeConfig, LakeConfigError, parseLakeConfig } from "../model/config";
 import { UserError } from "./errors";
 
-/** The project folder: where Pulumi.yaml is (this repository). */
-export const PROJECT_DIR = path.resolve(__dirname, "..");
+/**
+ * The project folder: the nearest folder above this file that holds Pulumi.yaml, so the same code finds the
+ * stack files from its sources (`runtime/`) and compiled (`dist/runtime/` of the built or installed package).
+ */
+export const PROJECT_DIR = findProjectDir(__dirname);
+
+/**
+ * The folder `.datalake/` (local lake state, replay checkpoints, demo runs) is kept in: the project folder in
+ * a checkout; the current folder when the project is an installed package (under node_modules), which an
+ * app must not write into (`npm ci` would delete it).
+ */
+export const DATA_DIR = path.join(PROJECT_DIR.split(path.sep).includes("node_modules") ? process.cwd() : PROJECT_DIR, ".datalake");
+
+function findProjectDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, "..");
+  }
+}
 
 /** Stack whose topology the local lake uses: DATALAKE_STACK, else "dev". */
 export function localStackName(env: NodeJS.ProcessEnv = process.env): string {
   return env.DATALAKE_STACK ?? "dev";
 }
 
-/** The folder of a stack's local lake: DATALAKE_LOCAL_DIR, else `<project>/.datalake/local/<stack>`. */
+/** The folder of a stack's local lake: DATALAKE_LOCAL_DIR, else `<DATA_DIR>/local/<stack>`. */
 export function localLakeDir(stack: string = localStackName(), env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.DATALAKE_LOCAL_DIR || path.join(PROJECT_DIR, ".datalake", "local", stack));
+  return path.resolve(env.DATALAKE_LOCAL_DIR || path.join(DATA_DIR, "local", stack));
 }
 
 /** The stacks that have a `Pulumi.<stack>.yaml` in `projectDir`, sorted. */

@@ -12,7 +12,7 @@ import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../../runtime/errors";
 import { localBucketDir, startLocalLake } from "../../local/lake";
 import { demoRecords, newRunId, personRecord } from "../../runtime/producer/records";
-import { localStackName, PROJECT_DIR, stackFile } from "../../runtime/topology";
+import { DATA_DIR, localStackName, PROJECT_DIR, stackFile } from "../../runtime/topology";
 import { checkSegmentAddress } from "../lib/address";
 import { publish } from "../../runtime/producer/publisher";
 import { subscribe } from "../../runtime/consumer/engine";
@@ -35,7 +35,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--count <n>", "demo records to publish").argParser(wholeNumber(1, 1_000_000)).default(5000))
     .addOption(new Option("--segment <address>", "segment to publish to (default: the first segment of the topology)"))
     .addOption(new Option("--stack <name>", "stack whose topology to run (Pulumi.<name>.yaml)").default(localStackName()))
-    .addOption(new Option("--out <dir>", "folder under which each run writes its wire-tap output, in a new subfolder named for the run").default(path.join(PROJECT_DIR, ".datalake", "demo")))
+    .addOption(new Option("--out <dir>", "folder under which each run writes its wire-tap output, in a new subfolder named for the run").default(path.join(DATA_DIR, "demo")))
     .exitOverride();
 }
 

@@ -129,7 +129,7 @@ async function loadCatalog(opts: TargetOptions, env: NodeJS.ProcessEnv): Promise
 }
 
 /** Fails early, in one line, when the SDK has no region or no credentials. */
-async function checkAwsSetup(client: KinesisClient): Promise<void> {
+export async function checkAwsSetup(client: KinesisClient): Promise<void> {
   try {
     await client.config.region();
   } catch {

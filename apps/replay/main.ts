@@ -8,8 +8,8 @@ import { Command, Option } from "commander";
 import * as path from "path";
 import { parseCommand, wholeNumber } from "../lib/cli";
 import { EXIT, runMain, UserError } from "../../runtime/errors";
-import { resolveTarget, Target } from "../lib/target";
-import { PROJECT_DIR } from "../../runtime/topology";
+import { addTargetOptions, resolveTarget, Target } from "../lib/target";
+import { DATA_DIR, PROJECT_DIR } from "../../runtime/topology";
 import { parseTimeFlag } from "../lib/time";
 import { patternMatcherProblems } from "../../model/event-pattern";
 import { checkSegmentAddress } from "../lib/address";
@@ -148,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
     keyField: flags.keyField ?? null,
   };
   try {
-    const checkpointFile = path.resolve(flags.checkpoint ?? defaultCheckpointFile(path.join(PROJECT_DIR, ".datalake", "replay"), identity));
+    const checkpointFile = path.resolve(flags.checkpoint ?? defaultCheckpointFile(path.join(DATA_DIR, "replay"), identity));
     const state: ReplayCheckpoint = flags.restart ? { version: 1, replay: identity, published: 0 } : loadCheckpoint(checkpointFile, identity);
     if (to.getTime() > now.getTime()) {
       log(`note: the window ends in the future (--to ${flags.to}): this run replays what the archive holds now, and the same command run again later replays what arrives until then`);

@@ -16,6 +16,7 @@ import { FanOut } from "../../runtime/consumer/fan-out-reader";
 import { DescribeStreamConsumerCommand } from "@aws-sdk/client-kinesis";
 import { createKinesisClient, DeadlineKinesisClient } from "../../runtime/client";
 import { Target } from "../lib/target";
+import { consumerArn } from "./consumer-arn";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -122,32 +123,6 @@ async function main(argv: string[]): Promise<number> {
     await store?.close();
     fanOutClient?.destroy();
     await target.close();
-  }
-}
-
-/** The ARN of the consumer registered on the target stream under `name` (it must be ACTIVE). */
-async function consumerArn(target: Target, name: string): Promise<string> {
-  // A deployed lake's catalog names the consumer's ARN: the fan-out consumer policy grants
-  // SubscribeToShard on exactly that ARN, so no lookup (and no extra permission question) is needed.
-  const fromCatalog = target.entry?.consumers?.[name]?.consumerArn;
-  if (fromCatalog) return fromCatalog;
-  const streamArn = target.identity?.streamArn;
-  if (!streamArn) throw new UserError(`--consumer ${name}: the endpoint did not report the stream's ARN`);
-  try {
-    const out = await target.client.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }));
-    const consumer = out.ConsumerDescription;
-    if (consumer?.ConsumerStatus !== "ACTIVE" || !consumer.ConsumerARN) {
-      throw new UserError(`--consumer ${name} is ${consumer?.ConsumerStatus ?? "not ready"} on stream ${target.streamName}; try again once it is ACTIVE`);
-    }
-    return consumer.ConsumerARN;
-  } catch (err) {
-    if ((err as Error).name === "ResourceNotFoundException") {
-      throw new UserError(
-        `--consumer ${name} is not registered on stream ${target.streamName}; declare it in the config (consumers: [${name}]) and ` +
-          "run pulumi up (the local lake registers declared consumers), or read without --consumer",
-      );
-    }
-    throw err;
   }
 }
 

@@ -5,7 +5,7 @@
 import type { _Record } from "@aws-sdk/client-kinesis";
 import type { BackoffOptions, Clock } from "../backoff";
 import type { CheckpointStore } from "./checkpoint";
-import type { KinesisSender, StartFrom } from "./shards";
+import type { KinesisSender, ShardInfo, StartFrom } from "./shards";
 
 export type KinesisRecord = _Record;
 
@@ -27,9 +27,10 @@ export interface SubscribeOptions {
   /**
    * Writes one record. Called concurrently for different shards, in sequence-number order within a
    * shard: the shard's next record waits until the promise resolves (backpressure), and only then does
-   * the checkpoint include this record. A rejection stops the subscriber with that error.
+   * the checkpoint include this record. A rejection stops the subscriber with that error. `shard` is the
+   * shard the record was read from, as listed (its parents tell a batching caller what must come first).
    */
-  write(record: KinesisRecord): Promise<number | void> | number | void;
+  write(record: KinesisRecord, shard: ShardInfo): Promise<number | void> | number | void;
   /**
    * Output bytes that may have been accepted by `write` without reaching the reader's logic (a pipe's
    * buffer plus the reader's own): the checkpoint only covers a record once this many bytes were written

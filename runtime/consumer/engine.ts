@@ -70,6 +70,8 @@ export class Subscription implements ShardReaderContext {
   private listed = new Map<string, ShardInfo>();
   private firstListing?: Set<string>;
   private readonly running = new Set<string>();
+  /** Every shard a reader was started on, as it was listed then (handed to `write` with each record). */
+  private readonly started = new Map<string, ShardInfo>();
   private readonly finished = new Set<string>();
   private readonly readers: Promise<void>[] = [];
   /** Per shard read (or named by the checkpoint): its start, or the last record written; what is saved. */
@@ -243,7 +245,7 @@ export class Subscription implements ShardReaderContext {
     this.claimed += 1;
     let written: number | void;
     try {
-      written = await this.options.write(record);
+      written = await this.options.write(record, this.started.get(shardId) ?? { id: shardId, parents: [], closed: false });
     } catch (err) {
       this.stop("error", err);
       return false;
@@ -375,6 +377,7 @@ export class Subscription implements ShardReaderContext {
           continue;
         }
         this.running.add(shard.id);
+        this.started.set(shard.id, shard);
         let note = "";
         if (!saved && start.origin.type !== "AFTER_SEQUENCE_NUMBER") {
           // Remember the start before the first read: a restart reads this shard from here, not from `from`.
