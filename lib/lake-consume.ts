@@ -11,7 +11,7 @@ import type { StartFrom } from "../runtime/consumer/shards";
 import { CommittedPositions } from "./committed-positions";
 import { Batch, BatchFailed, ConsumeSummary, runBatches } from "./consume";
 import { CheckpointError, ConfigurationError, libraryWording, toLibraryError } from "./errors";
-import type { Lake } from "./lake";
+import type { LakeHandle } from "./lake-handle";
 
 export interface LakeConsumeOptions {
   /** The segment's address, `layer/segment`. */
@@ -63,7 +63,7 @@ function checkOptions(options: LakeConsumeOptions): void {
   if (reads !== undefined && !(reads > 0 && reads <= 5)) throw new ConfigurationError(`readsPerSecond must be more than 0 and at most 5 (a shard's limit), got ${reads}`);
 }
 
-export async function consumeSegment(lake: Lake, options: LakeConsumeOptions): Promise<ConsumeSummary> {
+export async function consumeSegment(lake: LakeHandle, options: LakeConsumeOptions): Promise<ConsumeSummary> {
   checkOptions(options);
   const from = startFrom(options.from);
   const segment = await lake.segment(options.segment);

@@ -16,6 +16,8 @@ import { ConfigurationError, DeliveryError, SegmentNotFoundError, StreamNotFound
 import { consumeSegment, LakeConsumeOptions } from "./lake-consume";
 import { replaySegment, LakeReplayOptions, LakeReplaySummary } from "./replay";
 import type { ConsumeSummary } from "./consume";
+import type { LakeContext, LakeHandle, ResolvedSegment } from "./lake-handle";
+export type { LakeContext, ResolvedSegment } from "./lake-handle";
 
 export type { Catalog, CatalogEntry } from "../runtime/catalog";
 export type { PublishSummary } from "../runtime/producer/publisher";
@@ -74,13 +76,6 @@ export interface LakePublishOptions {
   signal?: AbortSignal;
 }
 
-/** A segment resolved: its catalog entry and its stream's identity. */
-export interface ResolvedSegment {
-  address: string;
-  entry: CatalogEntry;
-  streamName: string;
-  identity?: StreamIdentity;
-}
 
 /**
  * Opens the lake: reads and checks the catalog, and makes one Kinesis client (HTTP/1.1 keep-alive, a
@@ -122,16 +117,9 @@ function loadCatalog(catalog: string | Catalog | undefined, env: NodeJS.ProcessE
   );
 }
 
-/** Settings every method of a lake shares. */
-export interface LakeContext {
-  endpoint?: string;
-  region: string;
-  callTimeoutMs: number;
-  log: (line: string) => void;
-}
 
 /** The lake, opened by `openLake()`. Close it when done. */
-export class Lake {
+export class Lake implements LakeHandle {
   private readonly resolved = new Map<string, Promise<ResolvedSegment>>();
   private closed = false;
 

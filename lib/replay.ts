@@ -15,7 +15,7 @@ import { loadCheckpoint, ReplayCheckpoint, ReplayIdentity, saveCheckpoint } from
 import { replay, ReplayStoppedError, ReplaySummary } from "../apps/replay/replay";
 import { S3ArchiveStore } from "../runtime/archive/s3-store";
 import { ArchiveError, CheckpointError, ConfigurationError, DeliveryError, libraryWording, toLibraryError } from "./errors";
-import type { Lake } from "./lake";
+import type { LakeHandle } from "./lake-handle";
 
 export type { ReplaySummary } from "../apps/replay/replay";
 
@@ -65,7 +65,7 @@ function checkWindow(options: LakeReplayOptions): void {
   }
 }
 
-export async function replaySegment(lake: Lake, options: LakeReplayOptions): Promise<LakeReplaySummary> {
+export async function replaySegment(lake: LakeHandle, options: LakeReplayOptions): Promise<LakeReplaySummary> {
   checkWindow(options);
   const into = options.into ?? options.segment;
   if (into === options.segment && !options.allowSourceReplay && !options.dryRun) {

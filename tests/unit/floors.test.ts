@@ -18,6 +18,8 @@ const FLOORS: Record<string, number> = {
   local: 3,
   apps: 4,
   "index.ts": 4,
+  lib: 4,
+  examples: 5,
   bench: 5,
   testkit: 5,
 };
