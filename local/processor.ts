@@ -14,6 +14,7 @@
  * window, however many batches the window takes).
  * Checkpoints (per shard, atomically saved after each invocation) let a restart continue where it was.
  */
+import { READ_INTERVAL_AT_TIP_MS, READ_INTERVAL_BEHIND_MS } from "../runtime/consumer/read-budget";
 import { writeFileAtomic } from "../runtime/files";
 import { sleep } from "../runtime/backoff";
 import { listAllShards } from "../runtime/list-shards";
@@ -216,7 +217,7 @@ export class LocalProcessor {
   }
 
   private async runShard(shardId: string, signal: AbortSignal): Promise<void> {
-    const idle = this.o.idlePollMs ?? 1000;
+    const idle = this.o.idlePollMs ?? READ_INTERVAL_AT_TIP_MS;
     let iterator: string | undefined;
     while (!signal.aborted) {
       try {
@@ -240,8 +241,9 @@ export class LocalProcessor {
         // kinesis-local answers MillisBehindLatest 0 on every read, so the tip is an empty read too.
         const atTip = records.length === 0 && !((page.MillisBehindLatest ?? 0) > 0);
         if (this.route.aggregate && atTip) await this.closeWindow(shardId, false);
-        // At most 5 reads per second per shard (Kinesis' limit); an empty read waits like Lambda's poller.
-        await sleep(records.length === 0 ? idle : 200, signal);
+        // The runtime's read budget (2 of the shard's 5 calls/s while behind, leaving room for the wire-tap
+        // and subscribers); an empty read waits like Lambda's poller, one poll per second.
+        await sleep(records.length === 0 ? idle : READ_INTERVAL_BEHIND_MS, signal);
       } catch (err) {
         this.log(`route ${this.route.name}: reading ${shardId} failed, retrying: ${(err as Error).message}`);
         iterator = undefined; // re-created from the checkpoint, so nothing is skipped

@@ -4,6 +4,7 @@
  * old one expired (or from the shard's origin when none was written yet: never LATEST again, which would
  * skip what arrived meanwhile), and the end of a closed shard reported with its children.
  */
+import { READ_INTERVAL_AT_TIP_MS, READ_INTERVAL_BEHIND_MS } from "./read-budget";
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
 import { classifyError } from "../kinesis-errors";
 import { UserError } from "../errors";
@@ -14,8 +15,8 @@ export async function readShard(sub: ShardReaderContext, shard: ShardInfo, start
   const opts = sub.options;
   // A shard serves 5 GetRecords calls/s to all its polling readers together (wire-tap, routes, other
   // subscribers): by default this reader takes 2 while behind and 1 at the tip, leaving room for them.
-  const minInterval = opts.minGetRecordsIntervalMs ?? 500;
-  const tipInterval = Math.max(minInterval, opts.tipGetRecordsIntervalMs ?? 1_000);
+  const minInterval = opts.minGetRecordsIntervalMs ?? READ_INTERVAL_BEHIND_MS;
+  const tipInterval = Math.max(minInterval, opts.tipGetRecordsIntervalMs ?? READ_INTERVAL_AT_TIP_MS);
   const limit = opts.getRecordsLimit ?? 10_000;
   /** The pace of the next call: behind until a read says the shard is caught up. */
   let interval = minInterval;

@@ -92,7 +92,13 @@ export function checkpointMisfit(saved: ShardCheckpoint, shard: ShardInfo): stri
   if (shard.startingSequenceNumber && SEQUENCE_NUMBER.test(shard.startingSequenceNumber) && BigInt(seq) < BigInt(shard.startingSequenceNumber)) {
     return `gives shard ${shard.id} sequence number ${seq}, before the shard's first (${shard.startingSequenceNumber})`;
   }
-  if (shard.endingSequenceNumber && SEQUENCE_NUMBER.test(shard.endingSequenceNumber) && BigInt(seq) > BigInt(shard.endingSequenceNumber)) {
+  // An end below the shard's start says nothing about the range (kinesis-local reports a closed shard's
+  // end as 9223372036854775807, Long.MAX_VALUE, below every sequence number it hands out): no upper check then.
+  const rangeKnown =
+    shard.endingSequenceNumber !== undefined &&
+    SEQUENCE_NUMBER.test(shard.endingSequenceNumber) &&
+    !(shard.startingSequenceNumber && SEQUENCE_NUMBER.test(shard.startingSequenceNumber) && BigInt(shard.endingSequenceNumber) < BigInt(shard.startingSequenceNumber));
+  if (rangeKnown && BigInt(seq) > BigInt(shard.endingSequenceNumber!)) {
     return `gives shard ${shard.id} sequence number ${seq}, after the shard's last (${shard.endingSequenceNumber})`;
   }
   return undefined;
