@@ -90,7 +90,7 @@ export class DataRoute extends pulumi.ComponentResource {
     }
     if (!route.startAt.explicit) {
       pulumi.log.warn(
-        `route ${route.name} (${route.from} -> ${route.to}) has no startAt, so a new processor starts at trim-horizon and delivers every record ${route.from} still retains; set startAt (trim-horizon, latest or a time) to choose, see README "Moving from pipes"`,
+        `route ${route.name} (${route.from} -> ${route.to}) has no startAt, so a new processor starts at trim-horizon and delivers every record ${route.from} still retains; set startAt (trim-horizon, latest or a time) to choose, see docs/processors.md, "Moving from pipes"`,
         this,
       );
     }

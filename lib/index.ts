@@ -11,7 +11,7 @@
  * The guarantees are the commands' (`datalake publish`, `datalake subscribe`, `datalake replay`), since the
  * same code runs underneath: nothing acknowledged is lost, delivery is at least once (de-duplicate by a
  * record id), every Kinesis call has a deadline (`callTimeoutMs`) and every retry a bound, and errors a
- * caller can cause are typed (below) with a message that says what to fix. See README.md, "Use the lake
+ * caller can cause are typed (below) with a message that says what to fix. See docs/library.md, "Use the lake
  * from your application".
  */
 export { openLake, Lake } from "./lake";

@@ -2,7 +2,7 @@
  * The CloudWatch alarms of a lake, as pure data: which metric (namespace, name, dimension, statistic),
  * which threshold, and how missing data counts. Components turn each definition into one
  * `aws.cloudwatch.MetricAlarm`; tests check them without mocks. Every metric, dimension and statistic here
- * is listed with its AWS documentation source in README.md ("AWS behaviour relied on").
+ * is listed with its AWS documentation source in docs/aws-behaviour.md.
  *
  * Why the dimension matters: CloudWatch does not aggregate a metric over a dimension the alarm leaves out.
  * An alarm on `GetRecords.IteratorAgeMilliseconds` without `StreamName` watches a metric that is never

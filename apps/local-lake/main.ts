@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     const onSignal = () => {
       signals += 1;
       if (signals === 1) return resolve();
-      log("local lake: stopped at once; records published since the last snapshot may be lost (see README, The local lake)");
+      log("local lake: stopped at once; records published since the last snapshot may be lost (see docs/local-lake.md)");
       process.exit(130);
     };
     process.on("SIGINT", onSignal);

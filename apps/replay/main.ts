@@ -109,7 +109,7 @@ function unreplayedMessage(s: ReplaySummary): string {
   const gone = s.missing.length > 0 ? `, ${s.missing.length} of them no longer in the archive` : "";
   return (
     `${s.unreplayed.length} corrupt object(s) skipped and not replayed (${s.unreplayed.join(", ")}${gone}); every other record was replayed: ` +
-    `restore them (see "Recover" in the README) and run the same command again to replay just them, or pass --restart to replay the whole window again`
+    `restore them (see "Recover" in docs/archive-and-backup.md) and run the same command again to replay just them, or pass --restart to replay the whole window again`
   );
 }
 

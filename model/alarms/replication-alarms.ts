@@ -46,7 +46,7 @@ export function replicationAlarms(lakeName: string, segment: SegmentConfig, back
         description:
           `${where}: S3 failed to replicate objects of ${dimensions.SourceBucket} to its backup ${dimensions.DestinationBucket} ` +
           `(${backup.region}) in the last 5 minutes; those objects are not in the backup. Find them (replication status FAILED), fix the ` +
-          `role, key or replica bucket, then replicate them again with S3 Batch Replication (README "Backup and recovery").`,
+          `role, key or replica bucket, then replicate them again with S3 Batch Replication (docs/archive-and-backup.md, "Backup and recovery").`,
         namespace: "AWS/S3",
         metricName: "OperationsFailedReplication",
         dimensions,

@@ -11,10 +11,10 @@ import { parseLakeConfig } from "../../../model/config";
 import { PROJECT_DIR, runApp } from "../../helpers/run-app";
 
 describe("diagram", function () {
-  it("matches the dev stack's diagram embedded in README.md (regenerate: npm run -s diagram -- --stack dev --fence)", () => {
-    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+  it("matches the dev stack's diagram embedded in docs/processors.md (regenerate: npm run -s diagram -- --stack dev --fence)", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, "docs", "processors.md"), "utf8");
     const embedded = embeddedDiagram(readme, "dev");
-    assert.ok(embedded, "README.md has no <!-- diagram:dev --> block");
+    assert.ok(embedded, "docs/processors.md has no <!-- diagram:dev --> block");
     assert.strictEqual(embedded, renderDiagram(loadStackTopology("dev")));
   });
 
