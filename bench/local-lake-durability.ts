@@ -131,6 +131,7 @@ export async function durability(out: BenchOutput): Promise<void> {
       const ms = await startUpMs(stateDir);
       if (mb === 0) emptyMs = ms;
       results.push(`${mb} MB of records (state file ${(bytes / 1e6).toFixed(1)} MB): ${fmt(ms)} ms${mb === 0 ? "" : ` (${(ms / emptyMs).toFixed(2)}× empty)`}`);
+      process.stderr.write(`bench: start-up with ${results[results.length - 1]}\n`); // as it comes: a later size may fail
       fs.rmSync(stateDir, { recursive: true, force: true });
     }
     say(`- start-up of a persisting emulator until it answers (median of 3): ${results.join("; ")}`);
