@@ -56,6 +56,8 @@ export interface StateRepair {
   restored: number;
   /** Records dropped because they were older than their stream's retention. */
   expired: number;
+  /** Streams and consumers a kill left CREATING, UPDATING or DELETING, finished as AWS would. */
+  finished: number;
   /** Logged records whose stream or shard the snapshot does not have (kept aside, named in `warnings`). */
   unplaced: number;
   /** Lines of the log a kill cut short (never acknowledged). */
@@ -104,7 +106,7 @@ export function repairState(stateFile: string, walDir: string, now: number = Dat
   const persistDir = path.dirname(stateFile);
   const files = logFiles(walDir);
   const { records, torn } = readLog(files.map((f) => f.file));
-  const repair: StateRepair = { restored: 0, expired: 0, unplaced: 0, torn, warnings: [], durableShards: new Set(), streams: new Map() };
+  const repair: StateRepair = { restored: 0, expired: 0, finished: 0, unplaced: 0, torn, warnings: [], durableShards: new Set(), streams: new Map() };
   let text: string | undefined;
   try {
     text = fs.readFileSync(stateFile, "utf8");
@@ -173,6 +175,37 @@ export function repairState(stateFile: string, walDir: string, now: number = Dat
       repair.restored += 1;
     }
     changed = true;
+  }
+
+  // A kill between a stream's or consumer's creation and kinesis-local's timer that makes it ACTIVE leaves it
+  // CREATING in the snapshot, and nothing moves it on after a start: every later start would wait for it
+  // in vain. AWS finishes what it accepted, so a start does: CREATING or UPDATING becomes ACTIVE, and what
+  // was DELETING is gone.
+  for (const [arn, stream] of Object.entries(state.streams ?? {})) {
+    const status = (stream as { streamStatus?: string }).streamStatus;
+    if (status === "DELETING") {
+      delete state.streams[arn];
+      repair.finished += 1;
+      changed = true;
+      continue;
+    }
+    if (status === "CREATING" || status === "UPDATING") {
+      (stream as { streamStatus?: string }).streamStatus = "ACTIVE";
+      repair.finished += 1;
+      changed = true;
+    }
+    const consumers = (stream as { consumers?: Record<string, { ConsumerStatus?: string }> }).consumers ?? {};
+    for (const [name, consumer] of Object.entries(consumers)) {
+      if (consumer.ConsumerStatus === "DELETING") {
+        delete consumers[name];
+        repair.finished += 1;
+        changed = true;
+      } else if (consumer.ConsumerStatus === "CREATING") {
+        consumer.ConsumerStatus = "ACTIVE";
+        repair.finished += 1;
+        changed = true;
+      }
+    }
   }
 
   // Retention, and the floors that keep sequence numbers rising past what it drops.

@@ -295,6 +295,7 @@ export async function startLocalKinesis(options: LocalKinesisOptions = {}): Prom
     repair = repairState(path.join(persistDir, STATE_FILE_NAME), path.join(persistDir, WAL_DIR_NAME));
     for (const line of repair.warnings) warn(line);
     if (repair.restored > 0) info(`local lake: put back ${repair.restored} acknowledged records the last snapshot did not hold yet (from the write-ahead log)`);
+    if (repair.finished > 0) info(`local lake: finished ${repair.finished} stream or consumer registrations (or deletions) a stop interrupted`);
     if (repair.expired > 0) info(`local lake: dropped ${repair.expired} records older than their stream's retention, as Kinesis does`);
   }
   let launched: Launched;
