@@ -19,163 +19,29 @@
  */
 import {
   DecreaseStreamRetentionPeriodCommand,
-  DescribeStreamConsumerCommand,
   DescribeStreamSummaryCommand,
   IncreaseStreamRetentionPeriodCommand,
-  KinesisClient,
-  RegisterStreamConsumerCommand,
-  ResourceInUseException,
 } from "@aws-sdk/client-kinesis";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LakeConfig, SegmentConfig } from "../model/config";
-import type { Catalog } from "../model/catalog";
 import { catalogFromConfig, LOCAL_ACCOUNT } from "../runtime/catalog";
 import { createKinesisClient } from "../runtime/client";
 import { UserError } from "../runtime/errors";
-import { LocalKinesis, startLocalKinesis, STATE_FILE_NAME } from "./kinesis";
+import { LocalKinesis, startLocalKinesis } from "./kinesis";
 import { LocalFirehose } from "./firehose";
 import { LocalReplication } from "./replication";
 import { LocalProcessor } from "./processor";
 import { ensureStream, waitForActive } from "../runtime/streams";
 import { loadStackTopology, localLakeDir, localStackName, stackRegion } from "../runtime/topology";
-import { LockInfo, takeLock } from "./lake-lock";
-import { LocalDynamoDb, startLocalDynamoDb } from "./dynamodb";
-import { createLeaseClient, LeaseTable } from "../runtime/leases";
+import { takeLock } from "./lake-lock";
+import { busyMessage, noticeOldLayout, readPort } from "./lake/folder";
+import { consumersOf, registerConsumers } from "./lake/consumers";
+import { startGroupTables } from "./lake/group-tables";
+import { LocalLake, LocalLakeOptions, LocalService, localBucketDir } from "./lake/options";
 
-export interface LocalLakeOptions {
-  /** Stack whose topology to use. @default DATALAKE_STACK, then "dev" */
-  stack?: string;
-  /** The topology itself, instead of reading `Pulumi.<stack>.yaml` (tests, tools). @default read from the stack file */
-  config?: LakeConfig;
-  /** Folder for the lake's state (streams, wire-tap objects). @default DATALAKE_LOCAL_DIR, then "<project>/.datalake/local/<stack>" */
-  dataDir?: string;
-  /**
-   * Port of the lake's Kinesis endpoint on 127.0.0.1. @default the port this folder's lake used last (kept
-   * in `<dataDir>/port`, so pasted exports stay valid across restarts), else a free one
-   */
-  port?: number;
-  /** Region the lake answers as (its streams' ARNs). @default the stack's `aws:region`, else us-east-1 */
-  region?: string;
-  /** Keep stream contents between runs. @default true */
-  persist?: boolean;
-  /**
-   * Which local services to run: `"all"` (streams, wire-taps, routes: `npm run local-lake` and the demo) or
-   * `"streams"` (an app that starts the embedded lake for itself only needs its streams). @default "streams"
-   */
-  services?: "all" | "streams";
-  /**
-   * Deliver wire-tap objects at least this often (seconds), whatever a segment's `bufferSeconds` says. Firehose
-   * treats buffering hints as hints; this only makes objects appear sooner (tests, a first look). @default the segment's hints
-   */
-  wireTapMaxSeconds?: number;
-  /** Who holds the lake, for the message another process gets. @default "another app" */
-  holder?: string;
-  /** Receives progress lines. @default discard */
-  log?: (line: string) => void;
-  /** Receives warnings (state that had to be dropped, a wire-tap or route that stopped). @default a line on stderr */
-  warn?: (line: string) => void;
-}
-
-/** One running local stand-in for an AWS service. */
-export interface LocalService {
-  /** The AWS service it stands in for, e.g. "Amazon Data Firehose". */
-  readonly aws: string;
-  /** What runs, e.g. "3 wire-taps". */
-  readonly description: string;
-  stop(): Promise<void>;
-}
-
-export interface LocalLake {
-  endpoint: string;
-  /** The region the lake's streams are in (the stack's `aws:region`). */
-  region: string;
-  client: KinesisClient;
-  config: LakeConfig;
-  catalog: Catalog;
-  /** `Pulumi.<stack>.yaml` the topology came from. */
-  stackFile: string;
-  dataDir: string;
-  /** The running local services, in start order. */
-  services: LocalService[];
-  /** The wire-taps by segment address (with `services: "all"`). */
-  wireTaps: Map<string, LocalFirehose>;
-  /** The routes (with `services: "all"`). */
-  routes: LocalProcessor[];
-  /** The backed-up segments' replication into their replica folders, by segment address (with `services: "all"`). */
-  replications: Map<string, LocalReplication>;
-  /** The emulator (its ports, its pid). */
-  kinesis: LocalKinesis;
-  /** The DynamoDB stand-in holding the consumer groups' lease tables; undefined when no group is declared. */
-  dynamodb: LocalDynamoDb | undefined;
-  /** Records the lake's endpoint, catalog file and export lines in its lock, for the message another process gets. */
-  advertise(info: { catalogFile: string; exports: string[] }): void;
-  /**
-   * Settles with the first error that stopped a wire-tap or a route for good (a refused position, a state it
-   * cannot read): whoever runs the lake stops it then, non-zero, rather than run on with a part stalled.
-   */
-  failed: Promise<Error>;
-  /** Stops every service, last started first. Safe to call twice. */
-  stop(): Promise<void>;
-}
-
-/** Local folder standing in for an S3 bucket (a catalog entry's `bucketName`). */
-export function localBucketDir(dataDir: string, bucketName: string): string {
-  return path.join(dataDir, "s3", bucketName);
-}
-
-function busyMessage(dir: string, owner: LockInfo): string {
-  if (owner.holder === "npm run local-lake" && owner.endpoint) {
-    const lines = owner.exports ?? [`export AWS_ENDPOINT_URL_KINESIS=${owner.endpoint}`, ...(owner.catalogFile ? [`export DATALAKE_CATALOG=${owner.catalogFile}`] : [])];
-    return `the local lake in ${dir} is already running under \`npm run local-lake\` (process ${owner.pid}); use it by pasting the lines it printed: ${lines.join("; ")}`;
-  }
-  return `the local lake in ${dir} is in use by ${owner.holder ?? "another app"} (process ${owner.pid}); run one app at a time, or start \`npm run local-lake\` and paste the export lines it prints so several apps share it`;
-}
-
-/** Registers the segment's enhanced fan-out consumers (under the names the config gives, as on AWS) and waits until they are ACTIVE. */
-async function registerConsumers(client: KinesisClient, streamArn: string, names: string[]): Promise<Map<string, string>> {
-  const arns = new Map<string, string>();
-  for (const name of names) {
-    try {
-      await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }));
-    } catch (err) {
-      if (!(err instanceof ResourceInUseException) && (err as Error).name !== "ResourceInUseException") throw err;
-    }
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const out = await client.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }));
-      if (out.ConsumerDescription?.ConsumerStatus === "ACTIVE") {
-        if (out.ConsumerDescription.ConsumerARN) arns.set(name, out.ConsumerDescription.ConsumerARN);
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`consumer ${name} of ${streamArn} did not become ACTIVE within 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return arns;
-}
-
-function readPort(file: string): number | undefined {
-  try {
-    const port = Number(fs.readFileSync(file, "utf8").trim());
-    return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Lakes before one folder per stack kept their state in `.datalake/local/` itself: say where it is, once per start. */
-function noticeOldLayout(dataDir: string, warn: (line: string) => void): void {
-  const parent = path.dirname(dataDir);
-  if (fs.existsSync(path.join(parent, "kinesis", STATE_FILE_NAME)) && !fs.existsSync(path.join(dataDir, "kinesis", STATE_FILE_NAME))) {
-    warn(`local lake: each stack now has its own folder (${dataDir}); the state of an earlier lake is still in ${parent} (kinesis/, s3/, firehose/): move those into ${dataDir} to keep its records, or delete them`);
-  }
-}
-
-function consumersOf(segment: SegmentConfig): string[] {
-  return (segment as SegmentConfig & { consumers?: string[] }).consumers ?? [];
-}
+export { localBucketDir } from "./lake/options";
+export type { LocalLake, LocalLakeOptions, LocalService } from "./lake/options";
 
 export async function startLocalLake(options: LocalLakeOptions = {}): Promise<LocalLake> {
   const stack = options.stack ?? localStackName();
@@ -384,33 +250,4 @@ export async function startLocalLake(options: LocalLakeOptions = {}): Promise<Lo
     await stopAll();
     throw err;
   }
-}
-
-/** Starts the DynamoDB stand-in and creates every declared group's lease table; nothing when none is declared. */
-async function startGroupTables(config: LakeConfig, catalog: Catalog, dir: string | undefined): Promise<{ db: LocalDynamoDb; service: LocalService } | undefined> {
-  const groups = config.segments.flatMap((s) => Object.values(catalog[s.address].groups ?? {}));
-  if (groups.length === 0) return undefined;
-  const db = await startLocalDynamoDb({ dir });
-  const client = createLeaseClient({ endpoint: db.endpoint });
-  try {
-    for (const group of groups) {
-      await new LeaseTable({ client, tableName: group.tableName }).create();
-      group.endpoint = db.endpoint;
-    }
-  } catch (err) {
-    client.destroy();
-    await db.stop();
-    throw err;
-  }
-  return {
-    db,
-    service: {
-      aws: "Amazon DynamoDB",
-      description: `dynalite at ${db.endpoint} with ${groups.length} consumer group lease table${groups.length === 1 ? "" : "s"}`,
-      stop: async () => {
-        client.destroy();
-        await db.stop();
-      },
-    },
-  };
 }

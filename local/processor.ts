@@ -15,120 +15,18 @@
  * Checkpoints (per shard, atomically saved after each invocation) let a restart continue where it was.
  */
 import { READ_INTERVAL_AT_TIP_MS, READ_INTERVAL_BEHIND_MS } from "../runtime/consumer/read-budget";
-import { writeFileAtomic } from "../runtime/files";
 import { sleep } from "../runtime/backoff";
 import { listAllShards } from "../runtime/list-shards";
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand, Shard, _Record } from "@aws-sdk/client-kinesis";
-import { randomUUID } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
-import { RouteConfig } from "../model/config";
-import { kinesisEvent, SourceContext, SourceRecord, tumblingWindowEvent, windowOf, windowTime } from "../model/processor/events";
+import { GetRecordsCommand, GetShardIteratorCommand, Shard, _Record } from "@aws-sdk/client-kinesis";
+import { SourceRecord, windowOf } from "../model/processor/events";
 import { recordPassesFilter } from "../model/processor/filter";
-import { DeadLetterMessage, deadLetterBody } from "../model/processor/dead-letter";
-import { createHandler, ProcessorEvent, ProcessorResponse } from "../model/processor/handler";
-import { processorSpec } from "../model/processor/spec";
+import { INVOKE_PAYLOAD_LIMIT } from "./processor/options";
+import { ProcessorInvoker } from "./processor/invoke";
 
-/** Lambda's payload limit for a synchronous invocation: a batch never exceeds it. */
-export const INVOKE_PAYLOAD_LIMIT = 6 * 1024 * 1024;
-/** The most state a tumbling window may carry per shard before Lambda ends the window early. */
-export const WINDOW_STATE_LIMIT = 1024 * 1024;
+export { INVOKE_PAYLOAD_LIMIT, WINDOW_STATE_LIMIT } from "./processor/options";
+export type { LocalProcessorOptions, ProcessorStats } from "./processor/options";
 
-export interface LocalProcessorOptions {
-  route: RouteConfig;
-  client: KinesisClient;
-  sourceStream: string;
-  targetStream: string;
-  /** The source stream's ARN, as events carry it. */
-  sourceStreamArn: string;
-  /** The lake's folder: state goes to `<dataDir>/processors/<route>/`. */
-  dataDir: string;
-  /** Region put in events. @default "us-east-1" */
-  region?: string;
-  /** Account of the role ARN put in events. @default "000000000000" */
-  accountId?: string;
-  /** Pause after an empty read, as Lambda's base rate of one poll per second per shard. @default 1000 */
-  idlePollMs?: number;
-  /** Receives one line per notable event. @default discard */
-  log?: (line: string) => void;
-  /** The clock (for windows and record age). @default Date.now */
-  now?: () => number;
-}
-
-export interface ProcessorStats {
-  /** Records read from the source. */
-  seen: number;
-  /** Records handed to the handler (after the filter). */
-  invoked: number;
-  /** Records written to the target (window results for aggregating routes). */
-  forwarded: number;
-  /** Records given up on (in the dead-letter file). */
-  failed: number;
-}
-
-interface ShardCheckpoint {
-  /** Last source record whose processing is done (delivered, filtered out or dead-lettered). */
-  sequenceNumber?: string;
-  /** Where a shard without a sequence number starts (set at the first start, so a restart keeps it). */
-  start?: { type: "TRIM_HORIZON" } | { type: "AT_TIMESTAMP"; timestamp: string };
-  closed?: boolean;
-  /** The open tumbling window and the state the handler returned for it. */
-  window?: { startMs: number; state: Record<string, unknown> };
-}
-
-interface Checkpoint {
-  shards: Record<string, ShardCheckpoint>;
-}
-
-
-/** A JSON round trip, as Lambda's invoke does: nothing but JSON crosses it. */
-const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-export class LocalProcessor {
-  readonly route: RouteConfig;
-  readonly stats: ProcessorStats = { seen: 0, invoked: 0, forwarded: 0, failed: 0 };
-  /** `<dataDir>/processors/<route>/dead-letter.jsonl`: the local dead-letter queue. */
-  readonly deadLetterFile: string;
-  readonly checkpointFile: string;
-  private readonly handler: (event: ProcessorEvent) => Promise<ProcessorResponse>;
-  private readonly ctx: Omit<SourceContext, "shardId">;
-  private readonly log: (line: string) => void;
-  private readonly now: () => number;
-  private checkpoint: Checkpoint;
-
-  constructor(private readonly o: LocalProcessorOptions) {
-    this.route = o.route;
-    const dir = path.join(o.dataDir, "processors", o.route.name);
-    fs.mkdirSync(dir, { recursive: true });
-    this.deadLetterFile = path.join(dir, "dead-letter.jsonl");
-    this.checkpointFile = path.join(dir, "checkpoint.json");
-    this.checkpoint = this.loadCheckpoint();
-    this.log = o.log ?? (() => undefined);
-    this.now = o.now ?? Date.now;
-    const accountId = o.accountId ?? "000000000000";
-    this.ctx = {
-      streamArn: o.sourceStreamArn,
-      region: o.region ?? "us-east-1",
-      invokeIdentityArn: `arn:aws:iam::${accountId}:role/${o.route.name}-route`,
-    };
-    this.handler = createHandler({
-      spec: processorSpec(o.route),
-      putRecords: async (records) => {
-        const out = await o.client.send(
-          new PutRecordsCommand({
-            StreamName: o.targetStream,
-            Records: records.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey, ExplicitHashKey: r.explicitHashKey })),
-          }),
-        );
-        const results = (out.Records ?? []).map((r) => ({ errorCode: r.ErrorCode, errorMessage: r.ErrorMessage }));
-        this.stats.forwarded += results.filter((r) => !r.errorCode).length;
-        return results;
-      },
-      deadLetter: (message) => this.sendToDeadLetterQueue(message),
-      log: (line) => this.log(line),
-    });
-  }
-
+export class LocalProcessor extends ProcessorInvoker {
   /**
    * True when the deployed mapping would hand this record to the function: always, unless the route
    * filters in the mapping (`filterAt: mapping`), where Lambda's rule applies to the record as stored. A
@@ -166,10 +64,6 @@ export class LocalProcessor {
 
   private async listShards(): Promise<Shard[]> {
     return listAllShards(this.o.client, this.o.sourceStream);
-  }
-
-  private shardState(shardId: string): ShardCheckpoint {
-    return (this.checkpoint.shards[shardId] ??= {});
   }
 
   private async iterator(shardId: string): Promise<string | undefined> {
@@ -301,157 +195,4 @@ export class LocalProcessor {
     }
   }
 
-  /** One batch with the mapping's retry, bisect and dead-letter semantics. */
-  private async invokeBatch(shardId: string, records: SourceRecord[]): Promise<void> {
-    const queue: { records: SourceRecord[]; retries: number }[] = [{ records, retries: 0 }];
-    while (queue.length > 0) {
-      const job = queue.shift()!;
-      const failedAt = await this.invokeOnce(shardId, job.records);
-      if (failedAt === undefined) continue;
-      const rest = job.records.slice(failedAt);
-      if (this.route.failure.bisectBatchOnFunctionError && rest.length > 1) {
-        // Splitting does not count as a retry (Lambda: "Splitting a batch does not count towards the retry quota").
-        const half = Math.ceil(rest.length / 2);
-        queue.unshift({ records: rest.slice(0, half), retries: job.retries }, { records: rest.slice(half), retries: job.retries });
-      } else if (job.retries < this.route.failure.maximumRetryAttempts) {
-        queue.unshift({ records: rest, retries: job.retries + 1 });
-      } else {
-        // Only this piece is discarded; pieces split off after it still run, in order.
-        this.giveUp(shardId, rest, "RetryAttemptsExhausted", job.retries + 1);
-      }
-    }
-  }
-
-  /** Invokes once; returns the index of the first record to retry, or undefined on success. */
-  private async invokeOnce(shardId: string, records: SourceRecord[]): Promise<number | undefined> {
-    const ctx = { ...this.ctx, shardId };
-    const cp = this.shardState(shardId);
-    let event: ProcessorEvent;
-    if (this.route.aggregate) {
-      const w = windowOf(records[0].approximateArrivalTimestamp.getTime(), this.route.aggregate.windowSeconds);
-      cp.window ??= { startMs: w.startMs, state: {} };
-      event = tumblingWindowEvent(records, ctx, { ...w, state: cp.window.state, isFinalInvokeForWindow: false, isWindowTerminatedEarly: false });
-    } else {
-      event = kinesisEvent(records, ctx);
-    }
-    this.stats.invoked += records.length;
-    let response: ProcessorResponse;
-    try {
-      response = wire(await this.handler(wire(event)));
-    } catch (err) {
-      this.log(`route ${this.route.name}: the handler failed on ${records.length} records of ${shardId}: ${(err as Error).message}`);
-      return 0;
-    }
-    const failures = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
-    const index = failures.length === 0 ? undefined : Math.min(...failures.map((id) => records.findIndex((r) => r.sequenceNumber === id)));
-    if (index !== undefined && index < 0) return 0; // an identifier Lambda cannot match: the whole batch failed
-    if (this.route.aggregate) {
-      if (!response || typeof response.state !== "object" || response.state === null) return 0; // no state: a failure for Lambda
-      cp.window!.state = response.state;
-    }
-    const done = index === undefined ? records.length : index;
-    if (done > 0) cp.sequenceNumber = records[done - 1].sequenceNumber;
-    this.saveCheckpoint();
-    if (this.route.aggregate && JSON.stringify(cp.window!.state).length > WINDOW_STATE_LIMIT) await this.finalInvoke(shardId, true);
-    return index;
-  }
-
-  /** Ends the shard's open window when its end has passed (or always, when `force`). */
-  private async closeWindow(shardId: string, force: boolean): Promise<void> {
-    const open = this.shardState(shardId).window;
-    if (!open || !this.route.aggregate) return;
-    const endMs = open.startMs + this.route.aggregate.windowSeconds * 1000;
-    if (force || this.now() >= endMs) await this.finalInvoke(shardId, false);
-  }
-
-  /** The window's final invocation (no records), retried like any other; then the state is dropped. */
-  private async finalInvoke(shardId: string, terminatedEarly: boolean): Promise<void> {
-    const cp = this.shardState(shardId);
-    const open = cp.window;
-    if (!open || !this.route.aggregate) return;
-    const endMs = open.startMs + this.route.aggregate.windowSeconds * 1000;
-    const event = tumblingWindowEvent([], { ...this.ctx, shardId }, {
-      startMs: open.startMs,
-      endMs,
-      state: open.state,
-      isFinalInvokeForWindow: true,
-      isWindowTerminatedEarly: terminatedEarly,
-    });
-    for (let attempt = 0; attempt <= this.route.failure.maximumRetryAttempts; attempt++) {
-      try {
-        wire(await this.handler(wire(event)));
-        // An early end continues the same window with a fresh state; a normal end closes it.
-        cp.window = terminatedEarly ? { startMs: open.startMs, state: {} } : undefined;
-        this.saveCheckpoint();
-        return;
-      } catch (err) {
-        this.log(`route ${this.route.name}: final invocation of window ${windowTime(open.startMs)} on ${shardId} failed: ${(err as Error).message}`);
-      }
-    }
-    this.stats.failed++;
-    this.deadLetter(this.invocationRecord(shardId, [], "RetryAttemptsExhausted", this.route.failure.maximumRetryAttempts + 1, { window: { start: windowTime(open.startMs), end: windowTime(endMs) } }));
-    cp.window = undefined;
-    this.saveCheckpoint();
-  }
-
-  /** Reports records the mapping gives up on, as Lambda's on-failure destination receives them, and moves on. */
-  private giveUp(shardId: string, records: SourceRecord[], condition: string, invokeCount: number): void {
-    this.stats.failed += records.length;
-    this.deadLetter(this.invocationRecord(shardId, records, condition, invokeCount));
-    const cp = this.shardState(shardId);
-    cp.sequenceNumber = records[records.length - 1].sequenceNumber;
-    this.saveCheckpoint();
-    this.log(`route ${this.route.name}: gave up on ${records.length} records of ${shardId} (${condition}); details in ${this.deadLetterFile}`);
-  }
-
-  /** Lambda's invocation record for a discarded Kinesis batch (the records themselves are not in it). */
-  private invocationRecord(shardId: string, records: SourceRecord[], condition: string, invokeCount: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const first = records[0];
-    const last = records[records.length - 1];
-    return {
-      requestContext: { requestId: randomUUID(), functionArn: `local:function:${this.route.name}`, condition, approximateInvokeCount: invokeCount },
-      responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
-      version: "1.0",
-      timestamp: new Date(this.now()).toISOString(),
-      KinesisBatchInfo: {
-        shardId,
-        startSequenceNumber: first?.sequenceNumber,
-        endSequenceNumber: last?.sequenceNumber,
-        approximateArrivalOfFirstRecord: first?.approximateArrivalTimestamp.toISOString(),
-        approximateArrivalOfLastRecord: last?.approximateArrivalTimestamp.toISOString(),
-        batchSize: records.length,
-        streamArn: this.o.sourceStreamArn,
-      },
-      ...extra,
-    };
-  }
-
-  /**
-   * The stand-in for SendMessage to the route's queue, used by the handler: refuses a message over the
-   * queue's limit (256 KiB) as SQS does, so the handler takes the same way as on AWS.
-   * @throws DeadLetterTooLargeError when the message is over the limit (nothing is written)
-   */
-  async sendToDeadLetterQueue(message: DeadLetterMessage): Promise<void> {
-    fs.appendFileSync(this.deadLetterFile, `${deadLetterBody(message)}\n`);
-    this.stats.failed++;
-  }
-
-  /** Lambda's own on-failure records (small: no record data in them). */
-  private deadLetter(message: unknown): void {
-    fs.appendFileSync(this.deadLetterFile, `${JSON.stringify(message)}\n`);
-  }
-
-  private loadCheckpoint(): Checkpoint {
-    try {
-      const value = JSON.parse(fs.readFileSync(this.checkpointFile, "utf8")) as Checkpoint;
-      if (value && typeof value.shards === "object") return value;
-    } catch {
-      // none yet, or unreadable: start from the route's startAt
-    }
-    return { shards: {} };
-  }
-
-  private saveCheckpoint(): void {
-    writeFileAtomic(this.checkpointFile, JSON.stringify(this.checkpoint));
-  }
 }
