@@ -128,13 +128,19 @@ describe("consumer group workers (subscribe --group) on the local lake", functio
   it("3 workers, one killed with SIGKILL and one added: every record reaches a worker, the live ones end balanced, SIGINT releases", async () => {
     const N = 20_000;
     const started = Date.now();
-    await publish(0, N / 2);
+    await publish(0, N / 4);
     const [w1, w2, w3] = ["w1", "w2", "w3"].map(startWorker);
-    await until("every worker holds a lease", 40_000, async () => {
+    await until("2 leases for each worker", 40_000, async () => {
       const o = await owners();
-      return ["w1", "w2", "w3"].every((w) => (o.get(w) ?? 0) > 0) || undefined;
+      return ["w1", "w2", "w3"].every((w) => o.get(w) === 2) || undefined;
     });
-    await until("w2 wrote records", 20_000, () => ids(w2.out).length > 0 || undefined);
+    // The second quarter once the group is balanced: each worker has records to write before w2 is killed.
+    await publish(N / 4, N / 2);
+    await until("w2 wrote records", 20_000, () => ids(w2.out).length > 0 || undefined).catch((err) => {
+      throw new Error(`${err.message}; w2's log:\n${w2.err}`);
+    });
+    // Past one checkpoint interval (2 s): the takeover resumes from w2's checkpoints, not from the start.
+    await sleep(3_000);
     const killedAt = Date.now();
     w2.child.kill("SIGKILL");
     const w2Lines = ids(w2.out).length;
