@@ -6,13 +6,15 @@
  * checkpoints into its lease) and releases the leases, so the other workers take over at once.
  */
 import { hostname } from "os";
-import type { GroupEntry } from "../../model/catalog";
 import { UserError } from "../../runtime/errors";
 import { createLeaseClient, LeaseCoordinator, LeaseTable, LeaseTableMissingError, runGroup, type InitialPosition } from "../../runtime/leases";
 import { engineShardReader, EngineReaderOptions } from "../../runtime/leases/engine-reader";
 import { listShards } from "../../runtime/consumer/shards";
 import type { StartFrom } from "../../runtime/consumer/shards";
 import type { Target } from "../lib/target";
+import { groupEntry } from "../lib/group";
+
+export { groupEntry } from "../lib/group";
 
 export interface GroupWorkerOptions {
   group: string;
@@ -27,23 +29,6 @@ export interface GroupWorkerOptions {
   engine: EngineReaderOptions;
   signal: AbortSignal;
   log: (line: string) => void;
-}
-
-/** The group's catalog entry, or one line saying what to declare. */
-export function groupEntry(target: Pick<Target, "entry">, group: string, segment: string | undefined): GroupEntry {
-  if (!segment || !target.entry) {
-    throw new UserError(`--group ${group} needs --segment layer/segment (the group's lease table is found in the segment's catalog entry), not --stream`);
-  }
-  const groups = target.entry.groups ?? {};
-  const entry = groups[group];
-  if (!entry) {
-    const known = Object.keys(groups).sort();
-    throw new UserError(
-      `--group ${group}: segment ${segment} declares no such consumer group (${known.length ? `its groups: ${known.join(", ")}` : "it declares none"}); ` +
-        `add it to the segment's groups in Pulumi.<stack>.yaml and deploy (pulumi up) or restart the local lake`,
-    );
-  }
-  return entry;
 }
 
 /** The lease's initial position for `--from`: a lease row holds a sentinel, so no time. */

@@ -115,6 +115,12 @@ describe("consumer group workers (subscribe --group) on the local lake", functio
     return counts;
   };
 
+  async function lagOf(group: string): Promise<Array<{ shardId: string; status: string; recordsBehind: number; owner: string | null }>> {
+    const run = await runApp("apps/lag/main.ts", ["--segment", "ingest/persons", "--group", group, "--json"], env);
+    assert.equal(run.code, 0, run.stderr);
+    return run.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  }
+
   it("refuses a group the segment does not declare, in one line (exit 2)", async () => {
     const run = await runApp("apps/subscriber/main.ts", ["--segment", "ingest/persons", "--group", "nope"], env);
     assert.equal(run.code, 2, run.stderr);
@@ -123,12 +129,18 @@ describe("consumer group workers (subscribe --group) on the local lake", functio
     assert.match(errors[0], /--group nope: segment ingest\/persons declares no such consumer group \(its groups: billing\)/);
     assert.doesNotMatch(run.stderr, /^\s+at /m, "a stack trace");
     assert.equal(run.stdout, "");
+    const lag = await runApp("apps/lag/main.ts", ["--segment", "ingest/persons", "--group", "nope"], env);
+    assert.equal(lag.code, 2, lag.stderr);
+    assert.match(lag.stderr, /^error: --group nope: segment ingest\/persons declares no such consumer group/m);
   });
 
   it("3 workers, one killed with SIGKILL and one added: every record reaches a worker, the live ones end balanced, SIGINT releases", async () => {
     const N = 20_000;
     const started = Date.now();
     await publish(0, N / 4);
+    // No worker ran yet: the table has no lease, so lag counts every shard from its start.
+    const before = await lagOf("billing");
+    assert.equal(before.reduce((n, l) => n + l.recordsBehind, 0), N / 4);
     const [w1, w2, w3] = ["w1", "w2", "w3"].map(startWorker);
     await until("2 leases for each worker", 40_000, async () => {
       const o = await owners();
@@ -179,5 +191,9 @@ describe("consumer group workers (subscribe --group) on the local lake", functio
     assert.deepEqual(after.filter((l) => l.leaseOwner !== undefined).map((l) => `${l.leaseKey}:${l.leaseOwner}`), [], "a lease still held after SIGINT");
     // Each shard's checkpoint is a sequence number: the workers checkpointed what they wrote.
     assert.ok(after.every((l) => /^\d+$/.test(l.checkpoint)), JSON.stringify(after.map((l) => l.checkpoint)));
+    // lag --group reads those checkpoints: nothing behind.
+    const caughtUp = await lagOf("billing");
+    assert.equal(caughtUp.length, 6);
+    assert.deepEqual(caughtUp.map((l) => [l.status, l.recordsBehind]), Array(6).fill(["caught-up", 0]));
   });
 });
