@@ -1,7 +1,7 @@
 /**
- * `npm run -s lag -- --segment A (--checkpoint FILE | --consumer NAME) [--json]`: how far a consumer is
- * behind, per shard. With a subscriber's checkpoint: records and time behind for every shard, on AWS and on
- * the local lake. With an enhanced fan-out consumer (AWS only): the time behind from CloudWatch.
+ * `npm run -s lag -- --segment A (--checkpoint FILE | --group NAME | --consumer NAME) [--json]`: how far a
+ * consumer is behind, per shard. With a subscriber's checkpoint, or a consumer group's lease table (its
+ * checkpoint per shard): records and time behind for every shard, on AWS and on the local lake. With an enhanced fan-out consumer (AWS only): the time behind from CloudWatch.
  * The table (or JSON lines with --json) goes to stdout; the target and a summary go to stderr.
  */
 import * as fs from "fs";
@@ -14,6 +14,7 @@ import { addTargetOptions, resolveTarget } from "../lib/target";
 import { parseCheckpoint } from "../../runtime/consumer/checkpoint";
 import { consumerLag, createMetricsClient } from "./consumer";
 import { checkpointLag, formatDuration, formatTable } from "./lag";
+import { groupPositions } from "../lib/group";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -25,6 +26,7 @@ interface LagFlags {
   region?: string;
   checkpoint?: string;
   consumer?: string;
+  group?: string;
   json?: boolean;
   maxRecords: number;
 }
@@ -47,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     .description("How far a consumer is behind, per shard")
     .addOption(new Option("--checkpoint <file>", "a subscriber's checkpoint file (npm run subscribe -- --checkpoint FILE)"))
     .addOption(new Option("--consumer <name>", "an enhanced fan-out consumer of the segment (AWS only)"))
+    .addOption(new Option("--group <name>", "a consumer group of the segment: its checkpoint per shard from its lease table (npm run subscribe -- --group NAME)"))
     .addOption(new Option("--json", "one JSON object per shard instead of the table"))
     .addOption(new Option("--max-records <n>", "stop counting a shard's backlog after N records").argParser(wholeNumber(1, 10_000_000)).default(100_000))
     .exitOverride()
@@ -54,13 +57,28 @@ async function main(argv: string[]): Promise<number> {
   const done = parseCommand(program, argv);
   if (done !== undefined) return done;
   const flags = program.opts<LagFlags>();
-  if ((flags.checkpoint === undefined) === (flags.consumer === undefined)) {
-    throw new UserError("give exactly one of --checkpoint FILE (a subscriber's checkpoint) or --consumer NAME (an enhanced fan-out consumer)");
+  if ([flags.checkpoint, flags.consumer, flags.group].filter((v) => v !== undefined).length !== 1) {
+    throw new UserError("give exactly one of --checkpoint FILE (a subscriber's checkpoint), --group NAME (a consumer group) or --consumer NAME (an enhanced fan-out consumer)");
   }
   const checkpoint = flags.checkpoint !== undefined ? readCheckpoint(flags.checkpoint) : undefined;
 
   const target = await resolveTarget(flags, log);
   try {
+    if (flags.group !== undefined) {
+      const { shards, owners, tableName } = await groupPositions(target, flags.group, flags.segment);
+      const lags = await checkpointLag(target.client, target.streamName, shards, { maxRecords: flags.maxRecords });
+      if (flags.json) for (const l of lags) process.stdout.write(`${JSON.stringify({ ...l, owner: owners[l.shardId] ?? null })}\n`);
+      else process.stdout.write(`${formatTable(lags)}\n`);
+      const total = lags.reduce((n, l) => n + (l.recordsBehind ?? 0), 0);
+      const exact = lags.every((l) => l.exact || l.status === "gone");
+      const oldest = Math.max(0, ...lags.map((l) => l.millisBehind ?? 0));
+      const held = new Set(Object.values(owners).filter((o) => o !== undefined)).size;
+      log(
+        `lag: group ${flags.group} (lease table ${tableName}, ${held} worker(s) holding leases), ${lags.length} shards of ${target.streamName}; ` +
+          `${exact ? "" : "at least "}${total} records behind, oldest unread record ${formatDuration(oldest)} old`,
+      );
+      return EXIT.ok;
+    }
     if (checkpoint) {
       if (checkpoint.stream !== target.streamName) {
         throw new UserError(`--checkpoint ${flags.checkpoint} belongs to stream "${checkpoint.stream}", not "${target.streamName}"; give that stream's segment or its own checkpoint`);

@@ -46,7 +46,7 @@ export interface Target {
   /** The endpoint in use (undefined: AWS's regional endpoint), and the call deadline, for more clients. */
   endpoint?: string;
   callTimeoutMs?: number;
-  /** The segment's catalog entry, when the target was chosen by `--segment` through a catalog. */
+  /** The segment's catalog entry, when the target was chosen by `--segment` (through a catalog, or the embedded local lake's). */
   entry?: CatalogEntry;
   /** Releases the client and stops the local lake if one was started. */
   close(): Promise<void>;
@@ -180,19 +180,21 @@ export async function resolveTarget(
     try {
       let streamName: string;
       let why: string;
+      let entry: CatalogEntry | undefined;
       if (stream) {
         streamName = stream;
         why = streamSource;
       } else {
         const address = opts.segment ?? lake.config.segments[0].address;
-        streamName = lookupSegment(lake.catalog, address, `the local lake (${lake.stackFile})`).streamName;
+        entry = lookupSegment(lake.catalog, address, `the local lake (${lake.stackFile})`);
+        streamName = entry.streamName;
         why = opts.segment ? `segment ${address}` : `segment ${address}, the first of ${lake.stackFile}; choose with --segment`;
       }
       const known = Object.keys(lake.catalog).join(", ");
       const identity = await checkStream(lake.client, streamName, `the local lake`, `; its segments are ${known}`);
       const description = `target: local lake (kinesis-local at ${lake.endpoint}, state in ${path.relative(process.cwd(), lake.dataDir) || "."}), stream ${streamName} (${why})`;
       log(description);
-      return { client: lake.client, streamName, description, local: true, identity, endpoint: lake.endpoint, close: () => lake.stop() };
+      return { client: lake.client, streamName, description, local: true, identity, endpoint: lake.endpoint, entry, close: () => lake.stop() };
     } catch (err) {
       await lake.stop();
       throw err;

@@ -20,6 +20,12 @@ export interface SubscriberFlags {
   readsPerSecond: number;
   /** Bytes; undefined: pipe-max-size + 1 MiB. */
   pipeMargin?: number;
+  /** Consumer group to work in (README "Consumer groups"). */
+  group?: string;
+  /** leaseOwner of this worker; undefined: hostname:pid. */
+  workerId?: string;
+  /** Seconds a lease lives without renewal. */
+  leaseSeconds: number;
   stream?: string;
   segment?: string;
   catalog?: string;
@@ -69,6 +75,22 @@ export function parseConsumerName(value: string): string {
   return value;
 }
 
+export function parseGroupName(value: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(value)) throw new InvalidArgumentError("expected a group name as declared under the segment's groups, e.g. billing.");
+  return value;
+}
+
+export function parseWorkerId(value: string): string {
+  if (!/^[\x21-\x7e]{1,256}$/.test(value)) throw new InvalidArgumentError("expected 1-256 printable characters without spaces, e.g. host-a:1.");
+  return value;
+}
+
+export function parseLeaseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(?:\.\d+)?$/.test(value.trim()) || !(n >= 1) || n > 600) throw new InvalidArgumentError("expected a number of seconds from 1 to 600, e.g. 10.");
+  return n;
+}
+
 export function parseBytes(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected a whole number of bytes, e.g. 2097152.");
@@ -110,6 +132,20 @@ export function buildProgram(): Command {
         "--pipe-margin <bytes>",
         "when stdout is a pipe, bytes of output its reader may hold unread; the checkpoint covers a record only once this much output follows it (default: the largest pipe buffer + 1 MiB)",
       ).argParser(parseBytes),
+    )
+    .addOption(
+      new Option(
+        "--group <name>",
+        "work in this consumer group of the segment: read only the shards this process leases from the group's table, sharing the stream with the group's other workers",
+      )
+        .argParser(parseGroupName)
+        .conflicts(["checkpoint", "max", "idleTimeout", "stream"]),
+    )
+    .addOption(new Option("--worker-id <id>", "with --group: this worker's name in the lease table (default: hostname:pid)").argParser(parseWorkerId))
+    .addOption(
+      new Option("--lease-seconds <n>", "with --group: how long a lease lives without renewal; a dead worker's shards are taken over after about this long")
+        .argParser(parseLeaseSeconds)
+        .default(10),
     );
   return addTargetOptions(program).exitOverride();
 }

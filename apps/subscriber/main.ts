@@ -1,6 +1,6 @@
 /**
  * `npm run subscribe -- --segment ingest/persons [--from trim-horizon] [--max N] [--idle-timeout S]
- * [--checkpoint FILE]`: every record of the stream as one JSON line on stdout; logs on stderr.
+ * [--checkpoint FILE] [--group NAME [--worker-id ID]]`: every record of the stream as one JSON line on stdout; logs on stderr.
  * SIGINT/SIGTERM stop cleanly (checkpoint saved, exit 0); a second signal exits at once.
  */
 import * as fs from "fs";
@@ -17,6 +17,7 @@ import { DescribeStreamConsumerCommand } from "@aws-sdk/client-kinesis";
 import { createKinesisClient, DeadlineKinesisClient } from "../../runtime/client";
 import { Target } from "../lib/target";
 import { consumerArn } from "./consumer-arn";
+import { groupEntry, runGroupWorker } from "./group";
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -58,15 +59,41 @@ async function main(argv: string[]): Promise<number> {
   let fanOutClient: DeadlineKinesisClient | undefined;
   try {
     let fanOut: FanOut | undefined;
-    if (flags.consumer !== undefined) {
+    // A group declared with a consumer reads through it, unless --consumer names another.
+    const consumerName = flags.consumer ?? (flags.group !== undefined ? groupEntry(target, flags.group, flags.segment).consumerName : undefined);
+    if (consumerName !== undefined) {
       fanOutClient = createKinesisClient({
         endpoint: target.endpoint,
         region: await target.client.config.region(),
         callTimeoutMs: target.callTimeoutMs,
         http2: true,
       });
-      fanOut = { consumerArn: await consumerArn(target, flags.consumer), client: fanOutClient };
-      log(`consumer ${flags.consumer}: reading through SubscribeToShard (enhanced fan-out)`);
+      fanOut = { consumerArn: await consumerArn(target, consumerName), client: fanOutClient };
+      log(`consumer ${consumerName}: reading through SubscribeToShard (enhanced fan-out)`);
+    }
+    const write = async (record: Parameters<typeof recordToLines>[0]) => {
+      // One line per user record (a KPL aggregated record holds many).
+      let bytes = 0;
+      for (const line of recordToLines(record)) {
+        bytes += await writeLine(line);
+        written += 1;
+      }
+      return bytes;
+    };
+    if (flags.group !== undefined) {
+      const engine = { holdBackBytes, fanOut, minGetRecordsIntervalMs: Math.ceil(1000 / flags.readsPerSecond), write, log };
+      const { workerId, shardsRead } = await runGroupWorker(target, {
+        group: flags.group,
+        segment: flags.segment,
+        workerId: flags.workerId,
+        from: flags.from,
+        leaseSeconds: flags.leaseSeconds,
+        engine,
+        signal: controller.signal,
+        log,
+      });
+      log(`summary: worker ${workerId} wrote ${written} records from ${shardsRead} shard lease(s) of group ${flags.group}; stopped: interrupted (leases released)`);
+      return EXIT.ok;
     }
     await store?.open((err) => {
       lockLost ??= err;
@@ -87,15 +114,7 @@ async function main(argv: string[]): Promise<number> {
       holdBackBytes,
       fanOut,
       minGetRecordsIntervalMs: Math.ceil(1000 / flags.readsPerSecond),
-      write: async (record) => {
-        // One line per user record (a KPL aggregated record holds many).
-        let bytes = 0;
-        for (const line of recordToLines(record)) {
-          bytes += await writeLine(line);
-          written += 1;
-        }
-        return bytes;
-      },
+      write,
       log,
     });
     if (lockLost) throw lockLost;

@@ -76,6 +76,12 @@ export interface SubscribeOptions {
    * rule (shards, parents first, checkpoints, stop) is the same. @default polling
    */
   fanOut?: FanOut;
+  /**
+   * Read only these shards (a consumer group worker's leased shards, runtime/leases/engine-reader.ts); their
+   * parents count as read (the group leases a child only after its parents' ends are checkpointed), and the
+   * run ends with "all-shards-ended" once these are closed and read. @default every shard of the stream
+   */
+  onlyShards?: string[];
 }
 
 export type StopReason = "max" | "idle-timeout" | "aborted" | "all-shards-ended" | "error";

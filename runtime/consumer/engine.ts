@@ -358,12 +358,15 @@ export class Subscription implements ShardReaderContext {
    * A shard's start is decided only then, as it depends on whether a parent was read.
    */
   private schedule(mayConclude: boolean): void {
-    const isPending = (id: string) => !this.finished.has(id) && (this.listed.has(id) || this.running.has(id));
+    const only = this.options.onlyShards ? new Set(this.options.onlyShards) : undefined;
+    const mine = (id: string) => !only || only.has(id);
+    // Shards outside `onlyShards` are somebody else's: never pending, so they hold back none of ours.
+    const isPending = (id: string) => mine(id) && !this.finished.has(id) && (this.listed.has(id) || this.running.has(id));
     let persisted: Promise<void> | undefined;
     for (let changed = true; changed && !this.stopping; ) {
       changed = false;
       for (const shard of this.listed.values()) {
-        if (this.running.has(shard.id) || this.finished.has(shard.id)) continue;
+        if (!mine(shard.id) || this.running.has(shard.id) || this.finished.has(shard.id)) continue;
         if (!parentsFinished(shard, isPending)) continue;
         const saved = this.positions[shard.id];
         const start = startPosition(shard, this.from, saved, {
@@ -399,7 +402,7 @@ export class Subscription implements ShardReaderContext {
         this.readers.push(reader);
       }
     }
-    if (mayConclude && !this.stopping && this.running.size === 0 && [...this.listed.keys()].every((id) => this.finished.has(id))) {
+    if (mayConclude && !this.stopping && this.running.size === 0 && [...this.listed.keys()].every((id) => !mine(id) || this.finished.has(id))) {
       this.log("every shard is closed and read to its end");
       this.stop("all-shards-ended");
     }

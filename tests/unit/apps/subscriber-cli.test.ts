@@ -27,7 +27,21 @@ describe("subscriber CLI flags", () => {
       checkpoint: "c.json",
       callTimeout: 30,
       readsPerSecond: 2,
+      leaseSeconds: 10,
     });
+  });
+
+  it("parses --group with --worker-id and --lease-seconds, and refuses it with --checkpoint, --max or --stream", () => {
+    const { opts } = parse("--segment", "ingest/persons", "--group", "billing", "--worker-id", "host-a:1", "--lease-seconds", "20");
+    assert.strictEqual(opts?.group, "billing");
+    assert.strictEqual(opts?.workerId, "host-a:1");
+    assert.strictEqual(opts?.leaseSeconds, 20);
+    for (const other of [["--checkpoint", "c.json"], ["--max", "5"], ["--stream", "s"], ["--idle-timeout", "1"]]) {
+      const { error } = parse("--segment", "ingest/persons", "--group", "billing", ...other);
+      assert.match(error ?? "", /cannot be used with option/, other.join(" "));
+    }
+    assert.match(parse("--group", "billing", "--lease-seconds", "0.5").error ?? "", /--lease-seconds.*from 1 to 600/);
+    assert.match(parse("--group", "billing", "--worker-id", "a b").error ?? "", /--worker-id.*without spaces/);
   });
 
   it("accepts ISO-8601 times for --from, and TRIM_HORIZON/LATEST spelled the AWS way", () => {

@@ -261,6 +261,20 @@ describe("subscriber (stub Kinesis)", function () {
     assert.ok(index(5, "first") < index(0, "last"), "shard 5 waited for a parent that is not listed");
   });
 
+  it("with onlyShards: reads only those shards, a child whose parent is not among them at once, and ends when they are read", async () => {
+    // Shard 2 is a child of shard 0 (still open, somebody else's in a group): the group leased 2, so it is read now.
+    const stub = new StubKinesis([
+      { id: shardId(0), records: records(0, 50) },
+      { id: shardId(1), closed: true, records: records(1, 40) },
+      { id: shardId(2), parents: [shardId(0)], closed: true, records: records(2, 30) },
+    ]);
+    const { out, summary } = await run(stub, { onlyShards: [shardId(2)] });
+    assert.strictEqual(summary.stopReason, "all-shards-ended");
+    assert.strictEqual(summary.shardsRead, 1);
+    assert.deepStrictEqual(seqs(out), seqs(stub.shards[2].records));
+    assert.deepStrictEqual([...new Set(stub.callsTo("GetShardIterator").map((c) => c.input.ShardId))], [shardId(2)]);
+  });
+
   it("with from latest: skips shards closed at start, reads open ones from LATEST and later children from TRIM_HORIZON", async () => {
     const parent: StubShard = { id: shardId(0), records: records(0, 10) };
     const stub = new StubKinesis([parent, { id: shardId(9), closed: true, records: records(9, 5) }]);
