@@ -15,6 +15,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { UserError } from "../runtime/errors";
 import { repairState, StateRepair } from "./kinesis-state";
 import { EmulatorExited, freePort, launch, Launched, waitUntilAnswering } from "./kinesis/emulator";
 import { handle } from "./kinesis/handle";
@@ -58,6 +59,13 @@ export async function startLocalKinesis(options: LocalKinesisOptions = {}): Prom
       await launched.exitPromise;
       const stateExists = persistDir && fs.existsSync(path.join(persistDir, STATE_FILE_NAME));
       if (!(err instanceof EmulatorExited) || !stateExists || attempt >= 2) throw err;
+      // Out of memory is not a refusal of the state: setting it aside would lose what it holds.
+      if (/heap out of memory|Allocation failed|ENOMEM/i.test(err.output)) {
+        const mb = (fs.statSync(path.join(persistDir!, STATE_FILE_NAME)).size / 1e6).toFixed(0);
+        throw new UserError(
+          `the local lake's emulator ran out of memory loading ${mb} MB of saved streams (${path.join(persistDir!, STATE_FILE_NAME)}); nothing was discarded: free memory and start it again, or shorten the segments' retentionHours`,
+        );
+      }
       const recovered = prepareState(persistDir!, `kinesis-local refused it: ${err.output.slice(0, 200)}`);
       if (recovered) warn(recovered);
     }

@@ -1,4 +1,5 @@
 /** The kinesis-local child process (local/kinesis.ts): launched on loopback ports with the shim preloaded, and waited for until it answers. */
+import * as os from "os";
 import { ChildProcess, spawn } from "child_process";
 import * as net from "net";
 import * as path from "path";
@@ -67,7 +68,11 @@ export function launch(options: LocalKinesisOptions, plainPort: number, tlsPort:
     env.DATALAKE_PERSIST_MIN_MS = String(options.snapshotMinIntervalMs ?? 1000);
     env.DATALAKE_SEQ_FLOORS = path.join(path.resolve(options.persistDir), FLOORS_FILE_NAME);
   }
-  const child = spawn(process.execPath, ["-r", SHIM, main], {
+  // The emulator holds its whole state in one heap and parses the state file at once: Node's default heap
+  // limit made it crash loading ~140 MB of state (records within retention), so it gets a quarter of the
+  // machine's memory (at least 2 GiB, at most 16 GiB).
+  const heapMiB = Math.max(2048, Math.min(16384, Math.floor(os.totalmem() / 4 / 2 ** 20)));
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMiB}`, "-r", SHIM, main], {
     cwd: path.dirname(main),
     env,
     // Own process group: a terminal's Ctrl-C goes to the app, which stops the emulator after a last snapshot.
