@@ -26,7 +26,7 @@ export interface BenchOutput {
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 /** Best of three publish runs of `n` demo records (a short run is easily slowed by other work here). */
-async function bestRate(client: KinesisClient, stream: string, n: number): Promise<number> {
+export async function bestRate(client: KinesisClient, stream: string, n: number): Promise<number> {
   let best = 0;
   for (let i = 0; i < 3; i++) {
     const t = Date.now();

@@ -1,9 +1,9 @@
 /** Section 5: the local lake's publish rate on an empty emulator and on one holding several MB. */
+import { bestRate } from "../local-lake-durability";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createKinesisClient } from "../../runtime/client";
-import { demoRecords, newRunId } from "../../runtime/producer/records";
 import { ensureStream } from "../../runtime/streams";
 import { publish } from "../../runtime/producer/publisher";
 import { startLocalKinesis } from "../../local/kinesis";
@@ -21,15 +21,7 @@ export async function localLake(): Promise<void> {
     const n = quick ? 1500 : 3000;
     // The best of three short runs: a run of a second or two is easily slowed by other work on the
     // machine (once a third of the rate), which would read as decay.
-    const rate = async (stream: string) => {
-      let best = 0;
-      for (let i = 0; i < 3; i++) {
-        const t = Date.now();
-        const s = await publish(client, stream, demoRecords(newRunId(), n), { total: n });
-        best = Math.max(best, (s.sent * 1000) / (Date.now() - t));
-      }
-      return best;
-    };
+    const rate = (stream: string) => bestRate(client, stream, n);
     await ensureStream(client, { name: "empty", shards: 2 });
     const empty = await rate("empty");
     // State: big records (several MB) in another stream.
