@@ -9,7 +9,7 @@
  * `GenerateDataKey` and `GenerateDataKeyWithoutPlaintext` (the `...Pair` actions need asymmetric data keys,
  * which SNS does not use).
  */
-import { accountRootArn, POLICY_VERSION, PolicyDocument } from "./policies";
+import { accountRootKeyStatement, POLICY_VERSION, PolicyDocument } from "./policies";
 
 export interface AlertsNames {
   /** Pulumi logical name of the alerts component. */
@@ -50,13 +50,7 @@ export function alertsKeyPolicy(a: AlertsKeyPolicyArgs): PolicyDocument {
   return {
     Version: POLICY_VERSION,
     Statement: [
-      {
-        Sid: "EnableIamPoliciesOfThisAccount",
-        Effect: "Allow",
-        Principal: { AWS: accountRootArn(a.accountId, a.partition ?? "aws") },
-        Action: "kms:*",
-        Resource: "*",
-      },
+      accountRootKeyStatement(a.accountId, a.partition ?? "aws"),
       {
         Sid: "AllowCloudWatchAlarmsToPublish",
         Effect: "Allow",

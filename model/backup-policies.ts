@@ -11,7 +11,7 @@
  * source region and `kms:Encrypt` of the replica key through S3 in the destination region. With S3 Bucket
  * Keys the encryption context is the bucket's ARN, not the object's, so the conditions name both.
  */
-import { accountRootArn, ConditionBlock, POLICY_VERSION, PolicyDocument, PolicyStatement, viaService } from "./policies";
+import { accountRootKeyStatement, ConditionBlock, POLICY_VERSION, PolicyDocument, PolicyStatement, viaService } from "./policies";
 
 /**
  * Trust policy of a layer's replication role: S3 may assume it. This is AWS's documented trust policy for
@@ -149,13 +149,7 @@ export function backupKeyPolicy(a: BackupKeyPolicyArgs): PolicyDocument {
   return {
     Version: POLICY_VERSION,
     Statement: [
-      {
-        Sid: "EnableIamPoliciesOfThisAccount",
-        Effect: "Allow",
-        Principal: { AWS: accountRootArn(a.accountId, a.partition ?? "aws") },
-        Action: "kms:*",
-        Resource: "*",
-      },
+      accountRootKeyStatement(a.accountId, a.partition ?? "aws"),
       {
         Sid: "AllowReplicationRoleForReplicas",
         Effect: "Allow",

@@ -26,7 +26,7 @@ export { groupWorkerPolicy, LEASE_TABLE_ACTIONS, TABLE_KEY_ACTIONS } from "./pol
 export type { GroupWorkerArgs } from "./policies/group-worker";
 export { consumerResourcePolicy, SHARED_CONSUMER_ACTIONS, SHARED_READ_ACTIONS, SHARED_WRITE_ACTIONS, sharePrincipalArn, streamResourcePolicy } from "./policies/sharing";
 export type { StreamShareArgs } from "./policies/sharing";
-export { KEY_POLICY_MAX_BYTES, layerKeyPolicy } from "./policies/key-policy";
+export { accountRootKeyStatement, KEY_POLICY_MAX_BYTES, layerKeyPolicy } from "./policies/key-policy";
 export type { LayerKeyPolicyArgs } from "./policies/key-policy";
 export { tlsOnlyBucketPolicy } from "./policies/bucket-policy";
 export { routeAssumeRolePolicy, routeRolePolicy } from "./policies/route-role";

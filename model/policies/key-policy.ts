@@ -58,16 +58,18 @@ export const KEY_POLICY_MAX_BYTES = 32 * 1024;
  *   principal itself: KMS requires every principal of a key policy to exist, and one role created later
  *   would otherwise fail the policy of the whole layer's key.
  */
+/**
+ * The first statement of every key policy of the lake: the account root, so that IAM policies naming the
+ * key take effect, as in AWS's default key policy (the one place `kms:*` and `Resource: "*"` are allowed).
+ */
+export function accountRootKeyStatement(accountId: string, partition = "aws"): PolicyStatement {
+  return { Sid: "EnableIamPoliciesOfThisAccount", Effect: "Allow", Principal: { AWS: accountRootArn(accountId, partition) }, Action: "kms:*", Resource: "*" };
+}
+
 export function layerKeyPolicy(a: LayerKeyPolicyArgs): PolicyDocument {
   const partition = a.partition ?? "aws";
   const statements: PolicyStatement[] = [
-    {
-      Sid: "EnableIamPoliciesOfThisAccount",
-      Effect: "Allow",
-      Principal: { AWS: accountRootArn(a.accountId, partition) },
-      Action: "kms:*",
-      Resource: "*",
-    },
+    accountRootKeyStatement(a.accountId, partition),
   ];
   const logsActions = [
     "kms:Encrypt",
