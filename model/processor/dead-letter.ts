@@ -17,15 +17,19 @@ export const KINESIS_RECORD_MAX_BYTES = 1024 * 1024;
 /** The dead-letter queue's message size limit held to (its MaximumMessageSize), in bytes. */
 export const DEAD_LETTER_MAX_BYTES = 256 * 1024;
 
-/** What a poison record's dead-letter message holds: enough to find it, read it and replay it. */
-export interface PoisonRecordMessage {
-  kind: "poison-record";
+/** What every dead-letter message names: the route, why, and the source shard it came from. */
+interface DeadLetterOrigin {
   route: string;
   from: string;
   to: string;
   reason: string;
   eventSourceARN: string;
   shardId: string;
+}
+
+/** What a poison record's dead-letter message holds: enough to find it, read it and replay it. */
+export interface PoisonRecordMessage extends DeadLetterOrigin {
+  kind: "poison-record";
   sequenceNumber: string;
   partitionKey: string;
   approximateArrivalTimestamp: number;
@@ -40,14 +44,8 @@ export interface PoisonRecordMessage {
 }
 
 /** A window result the target cannot take (over Kinesis's record limit): the window's totals for one key. */
-export interface UnwritableResultMessage {
+export interface UnwritableResultMessage extends DeadLetterOrigin {
   kind: "unwritable-window-result";
-  route: string;
-  from: string;
-  to: string;
-  reason: string;
-  eventSourceARN: string;
-  shardId: string;
   window: { start: string; end: string };
   partitionKey: string;
   dataBytes: number;
