@@ -46,7 +46,10 @@ export interface FrontDoor {
 const ACCOUNT = "000000000000";
 /** The region kinesis-local uses for a request whose signature names none it knows. */
 const DEFAULT_REGION = "us-east-1";
-/** Largest request body passed on (AWS's own PutRecords limit is 10 MiB of payload, base64 in JSON). */
+/**
+ * Largest request body passed on: above PUT_RECORDS_MAX_BYTES (model/limits.ts) of payload once base64 in
+ * JSON, with room for the newer 10 MiB reading; the emulator itself refuses what AWS refuses.
+ */
 const MAX_BODY = 32 * 1024 * 1024;
 
 const utf8 = (b: Uint8Array) => Buffer.from(b).toString("utf8");

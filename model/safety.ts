@@ -5,6 +5,7 @@
  * each `[path, value, message]` into a problem with its config path.
  */
 import { z } from "zod";
+import { MAX_CONSUMERS_PER_STREAM } from "./limits";
 import {
   consumerNameChecks,
   layerNames,
@@ -25,8 +26,8 @@ export interface ShareConfig {
   consumers: string[];
 }
 
-/** Kinesis lets a stream have at most 20 registered consumers (RegisterStreamConsumer). */
-export const MAX_CONSUMERS_PER_STREAM = 20;
+/** Kinesis lets a stream have at most 20 registered consumers (RegisterStreamConsumer): model/limits.ts. */
+export { MAX_CONSUMERS_PER_STREAM };
 
 const principalList = (what: string) =>
   z.array(z.string({ error: `each ${what} must be a 12-digit account id or a role ARN` }), {

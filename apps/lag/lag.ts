@@ -5,13 +5,15 @@
  * they can run beside the subscriber that owns it.
  *
  * Every call has a deadline (the client's) and every loop a bound: at most `maxRecords` counted and
- * `maxCalls` GetRecords calls per shard, paced at most 5 calls per second per shard (the shard's read
- * limit, shared with the consumer being measured).
+ * `maxCalls` GetRecords calls per shard, paced at the runtime's read budget (2 of the shard's 5 calls per
+ * second, runtime/consumer/read-budget.ts), leaving the rest to the consumer being measured.
  */
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand, ShardIteratorType } from "@aws-sdk/client-kinesis";
 import { ShardCheckpoint, ShardCheckpoints } from "../../runtime/consumer/checkpoint";
 import { KinesisSender, listShards } from "../../runtime/consumer/shards";
 import { sleep } from "../../runtime/backoff";
+import { READ_INTERVAL_BEHIND_MS } from "../../runtime/consumer/read-budget";
+import { GET_RECORDS_MAX_RECORDS } from "../../model/limits";
 
 export type ShardLagStatus = "behind" | "caught-up" | "ended" | "not-started" | "gone";
 
@@ -35,7 +37,11 @@ export interface LagOptions {
   maxRecords?: number;
   /** Stop reading a shard after this many GetRecords calls. @default 500 */
   maxCalls?: number;
-  /** Pause between two GetRecords calls on one shard, ms (5 calls/s is the shard's limit). @default 200 */
+  /**
+   * Pause between two GetRecords calls on one shard, ms: the runtime's read budget while behind (2 of the
+   * shard's 5 calls/s), so counting a backlog never throttles the consumer being measured.
+   * @default READ_INTERVAL_BEHIND_MS (500)
+   */
   pauseMs?: number;
   /** "Now", for the age of records. @default Date.now */
   now?: () => number;
@@ -72,7 +78,7 @@ export async function backlog(
 ): Promise<{ records: number; exact: boolean; firstArrival: Date | undefined }> {
   const maxRecords = opts.maxRecords ?? 100_000;
   const maxCalls = opts.maxCalls ?? 500;
-  const pauseMs = opts.pauseMs ?? 200;
+  const pauseMs = opts.pauseMs ?? READ_INTERVAL_BEHIND_MS;
   const iterator = await client.send(
     new GetShardIteratorCommand({
       StreamName: streamName,
@@ -90,7 +96,7 @@ export async function backlog(
     if (calls >= maxCalls || records >= maxRecords || opts.signal?.aborted) return { records, exact: false, firstArrival };
     if (calls > 0) await sleep(pauseMs, opts.signal);
     // Never more than the bound: a full answer at the bound means there may be more (count not exact).
-    const limit = Math.min(10_000, maxRecords - records);
+    const limit = Math.min(GET_RECORDS_MAX_RECORDS, maxRecords - records);
     const out: GetRecordsCommandOutput = await client.send(new GetRecordsCommand({ ShardIterator: next, Limit: limit }), {
       abortSignal: opts.signal,
     });

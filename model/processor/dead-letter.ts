@@ -11,9 +11,10 @@
  *   and may still read so; the safe reading is 256 KiB, and each route's queue sets it explicitly
  *   (components/route.ts), so AWS and the local lake refuse the same messages.
  */
+import { RECORD_MAX_BYTES } from "../limits";
 
 /** Kinesis's limit for one record: data plus partition key (UTF-8), in bytes. */
-export const KINESIS_RECORD_MAX_BYTES = 1024 * 1024;
+export const KINESIS_RECORD_MAX_BYTES = RECORD_MAX_BYTES;
 /** The dead-letter queue's message size limit held to (its MaximumMessageSize), in bytes. */
 export const DEAD_LETTER_MAX_BYTES = 256 * 1024;
 

@@ -22,6 +22,7 @@
  */
 import type { KinesisStreamRecord } from "aws-lambda";
 import { deaggregate, isAggregated } from "../kpl";
+import { PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS } from "../limits";
 import { addRecord, readState, resultPartitionKey, resultText, WindowState, windowResults, writeState } from "./aggregate";
 import { DeadLetterMessage, fitDeadLetter, KINESIS_RECORD_MAX_BYTES } from "./dead-letter";
 import { recordPassesFilter } from "./filter";
@@ -83,7 +84,7 @@ export interface HandlerDeps {
 }
 
 /** PutRecords limits: entries and bytes (data + partition keys) per request. */
-export const PUT_RECORDS_LIMITS = { records: 500, bytes: 5 * 1024 * 1024 };
+export const PUT_RECORDS_LIMITS = { records: PUT_RECORDS_MAX_RECORDS, bytes: PUT_RECORDS_MAX_BYTES };
 
 const shardOf = (r: KinesisStreamRecord): string => r.eventID.split(":")[0];
 

@@ -8,6 +8,7 @@
  *
  * Pure and clock-driven (`now` is injectable), so it is tested on a fake clock.
  */
+import { SHARD_WRITE_BYTES_PER_SECOND, SHARD_WRITE_RECORDS_PER_SECOND } from "../../model/limits";
 
 /** Per-shard write limits of Kinesis Data Streams. */
 export interface ShardWriteLimits {
@@ -17,7 +18,7 @@ export interface ShardWriteLimits {
   bytesPerSecond: number;
 }
 
-export const KINESIS_SHARD_WRITE_LIMITS: ShardWriteLimits = { recordsPerSecond: 1000, bytesPerSecond: 1024 * 1024 };
+export const KINESIS_SHARD_WRITE_LIMITS: ShardWriteLimits = { recordsPerSecond: SHARD_WRITE_RECORDS_PER_SECOND, bytesPerSecond: SHARD_WRITE_BYTES_PER_SECOND };
 
 export interface PacerOptions {
   /**

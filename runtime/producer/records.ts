@@ -4,18 +4,19 @@
  */
 import { randomBytes } from "crypto";
 import { putBytes } from "../bytes";
+import { PARTITION_KEY_MAX_LENGTH, PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS, RECORD_MAX_BYTES } from "../../model/limits";
 
 /** PutRecords and record size limits of Kinesis Data Streams (stream defaults). */
 export const KINESIS_LIMITS = {
   /** Records per PutRecords request. */
-  maxRecordsPerRequest: 500,
+  maxRecordsPerRequest: PUT_RECORDS_MAX_RECORDS,
   /** Bytes per PutRecords request, data plus partition keys: 5 MiB. */
-  maxBytesPerRequest: 5 * 1024 * 1024,
+  maxBytesPerRequest: PUT_RECORDS_MAX_BYTES,
   /** Bytes per record, data plus partition key: 1 MiB. */
-  maxRecordBytes: 1024 * 1024,
+  maxRecordBytes: RECORD_MAX_BYTES,
   /** Partition keys are 1..256 Unicode characters. */
   minPartitionKeyLength: 1,
-  maxPartitionKeyLength: 256,
+  maxPartitionKeyLength: PARTITION_KEY_MAX_LENGTH,
 } as const;
 
 /** A demo record. `id` is unique per record (across runs too) so consumers can de-duplicate. */
