@@ -2,9 +2,21 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { RouteConfig } from "../../model/config";
 
-/** Lambda's payload limit for a synchronous invocation: a batch never exceeds it. */
+/*
+ * Lambda's limits, not Kinesis's (those are model/limits.ts): they stay with the local stand-in for the
+ * function, the only code that enforces them.
+ */
+
+/**
+ * Lambda's payload limit for a synchronous invocation (an event source mapping invokes synchronously): a
+ * batch never exceeds it. "For synchronous invocations, the maximum payload size is 6 MB."
+ * https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html
+ */
 export const INVOKE_PAYLOAD_LIMIT = 6 * 1024 * 1024;
-/** The most state a tumbling window may carry per shard before Lambda ends the window early. */
+/**
+ * The most state a tumbling window may carry per shard before Lambda ends the window early ("Your state can
+ * be a maximum of 1 MB per shard"). https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html
+ */
 export const WINDOW_STATE_LIMIT = 1024 * 1024;
 
 export interface LocalProcessorOptions {

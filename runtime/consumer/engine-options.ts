@@ -55,9 +55,9 @@ export interface SubscribeOptions {
   relistIntervalMs?: number;
   /** How often a changed checkpoint is saved. @default 2000 */
   checkpointIntervalMs?: number;
-  /** Read bandwidth to stay under per shard (AWS allows 2 MiB/s). @default 2097152 */
+  /** Read bandwidth to stay under per shard (AWS allows 2 MiB/s). @default SHARD_READ_BYTES_PER_SECOND (model/limits.ts) */
   maxBytesPerSecondPerShard?: number;
-  /** Records per GetRecords call. @default 10000 */
+  /** Records per GetRecords call (its `Limit`). @default GET_RECORDS_MAX_RECORDS (model/limits.ts, 10000) */
   getRecordsLimit?: number;
   /** Consecutive network or 5xx errors tolerated per call before giving up (throttling is retried forever). @default 10 */
   maxTransientRetries?: number;

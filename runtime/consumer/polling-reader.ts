@@ -5,6 +5,7 @@
  * skip what arrived meanwhile), and the end of a closed shard reported with its children.
  */
 import { READ_INTERVAL_AT_TIP_MS, READ_INTERVAL_BEHIND_MS } from "./read-budget";
+import { GET_RECORDS_MAX_RECORDS, SHARD_READ_BYTES_PER_SECOND } from "../../model/limits";
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
 import { classifyError } from "../kinesis-errors";
 import { UserError } from "../errors";
@@ -17,10 +18,10 @@ export async function readShard(sub: ShardReaderContext, shard: ShardInfo, start
   // subscribers): by default this reader takes 2 while behind and 1 at the tip, leaving room for them.
   const minInterval = opts.minGetRecordsIntervalMs ?? READ_INTERVAL_BEHIND_MS;
   const tipInterval = Math.max(minInterval, opts.tipGetRecordsIntervalMs ?? READ_INTERVAL_AT_TIP_MS);
-  const limit = opts.getRecordsLimit ?? 10_000;
+  const limit = opts.getRecordsLimit ?? GET_RECORDS_MAX_RECORDS;
   /** The pace of the next call: behind until a read says the shard is caught up. */
   let interval = minInterval;
-  const bytesPerSecond = opts.maxBytesPerSecondPerShard ?? 2 * 1024 * 1024;
+  const bytesPerSecond = opts.maxBytesPerSecondPerShard ?? SHARD_READ_BYTES_PER_SECOND;
   const what = `shard ${shard.id}`;
   let lastSequenceNumber = start.first.type === "AFTER_SEQUENCE_NUMBER" ? start.first.sequenceNumber : undefined;
   let nextCallAt = 0;
