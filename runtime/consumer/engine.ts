@@ -173,6 +173,11 @@ export class Subscription implements ShardReaderContext {
     }
   }
 
+  /** The shard as listed when its reader started (what `write` and the hooks are given). */
+  private shardOf(shardId: string): ShardInfo {
+    return this.started.get(shardId) ?? { id: shardId, parents: [], closed: false };
+  }
+
   /**
    * Writes one record unless stopping or `max` is reached; records its position only after `write`
    * resolved. False when the reader must stop.
@@ -187,7 +192,7 @@ export class Subscription implements ShardReaderContext {
     this.claimed += 1;
     let written: number | void;
     try {
-      written = await this.options.write(record, this.started.get(shardId) ?? { id: shardId, parents: [], closed: false });
+      written = await this.options.write(record, this.shardOf(shardId));
     } catch (err) {
       this.stop("error", err);
       return false;
@@ -201,10 +206,28 @@ export class Subscription implements ShardReaderContext {
     return true;
   }
 
+  readDone(shardId: string, records: number, behind: boolean): void {
+    if (!this.stopping) this.options.readDone?.(this.shardOf(shardId), { records, behind });
+  }
+
+  unknownPosition(shardId: string, why: string): boolean {
+    if (!this.options.readAgainOnUnknownPosition || this.stopping) return false;
+    this.positions.readAgain(shardId);
+    this.readingAgain(shardId, why);
+    this.positions.save(false).catch((err) => this.stop("error", err));
+    return true;
+  }
+
+  private readingAgain(shardId: string, why: string): void {
+    this.log(`shard ${shardId}: ${why}; reading it again from TRIM_HORIZON`);
+    this.options.readAgainOnUnknownPosition?.(shardId, why);
+  }
+
   /** A reader read its shard to the end: remember that, start its children, look for new shards. */
   shardEnded(shardId: string, lastSequenceNumber: string | undefined, children: ShardInfo[]): void {
     this.positions.advance(shardId, lastSequenceNumber ? { sequenceNumber: lastSequenceNumber, ended: true } : { ended: true });
     this.finished.add(shardId);
+    this.options.shardDone?.(this.shardOf(shardId));
     this.log(`shard ${shardId}: read to its end${children.length ? `; children ${children.map((c) => c.id).join(", ")}` : ""}`);
     for (const child of children) if (!this.listed.has(child.id)) this.listed.set(child.id, child);
     this.schedule(false);
@@ -226,7 +249,7 @@ export class Subscription implements ShardReaderContext {
           this.listed = new Map(shards.map((s) => [s.id, s]));
           if (!this.firstListing) {
             this.firstListing = new Set(this.listed.keys());
-            const misfit = this.positions.check(this.listed);
+            const misfit = this.positions.check(this.listed, this.options.readAgainOnUnknownPosition && ((id, why) => this.readingAgain(id, why)));
             if (misfit) this.stop("error", misfit);
             if (this.stopping) return;
           }
