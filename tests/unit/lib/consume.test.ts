@@ -10,7 +10,7 @@ import * as path from "path";
 import { _Record } from "@aws-sdk/client-kinesis";
 import { FileCheckpointStore, parseCheckpoint } from "../../../runtime/consumer/checkpoint";
 import { aggregate } from "../../../model/kpl";
-import { CommittedPositions } from "../../../lib/committed-positions";
+import { CommittedPositions } from "../../../runtime/consumer/committed-positions";
 import { Batch, BatchFailed, runBatches } from "../../../lib/consume";
 
 interface StubShard {
