@@ -1,6 +1,7 @@
 /**
  * The consumer engine, under every user of a stream (the subscriber, the local wire-tap, replay's and
- * lag's reads, the library's consume): reads every shard of a stream concurrently, parents before
+ * lag's reads, consumer groups, and through its batch mode batches.ts the library's consume and the local
+ * lake's route processors): reads every shard of a stream concurrently, parents before
  * children, within the per-shard read limits, through polling (polling-reader.ts) or enhanced fan-out
  * (fan-out-reader.ts), and hands each record to `write` in shard order; positions go to a
  * CheckpointStore (checkpoint.ts) only once the caller's write resolved.
