@@ -2,19 +2,19 @@
  * `lake.consume()`: a segment's records handed to the caller's function in batches, each with a
  * checkpointer, the way the Kinesis Client Library hands them to a record processor.
  *
- * A thin layer over the subscriber's engine (`apps/subscriber/subscriber.ts`), which does the reading: every
- * shard, parents read to their end before their children (resharding), new shards found as they appear,
- * polling within the shard's read budget or enhanced fan-out, expired iterators renewed, bounded retries.
- * This layer only groups the engine's records per shard into batches (the records of one read), runs the
- * caller's function on one batch of a shard at a time (the shard's reader waits meanwhile: backpressure),
- * holds a child shard's first batch until its parents' batches are done, unpacks KPL aggregated records, and
- * saves only what the caller checkpointed (`committed-positions.ts`).
+ * A thin layer over the consumer engine's batch mode (runtime/consumer/batches.ts), which does the reading
+ * (every shard, parents read to their end before their children, new shards found as they appear, polling
+ * within the shard's read budget or enhanced fan-out, expired iterators renewed, bounded retries), groups
+ * the records per shard into batches (the records of one read), runs one batch of a shard at a time
+ * (backpressure), holds a child shard's first batch until its parents' batches are done, and saves only
+ * what was checkpointed (runtime/consumer/committed-positions.ts). This layer unpacks KPL aggregated
+ * records, gives each batch its `checkpoint(record?)`, and checkpoints after each batch (autoCheckpoint).
  */
-import type { _Record } from "@aws-sdk/client-kinesis";
 import { deaggregate } from "../model/kpl";
-import type { KinesisSender, ShardInfo } from "../runtime/consumer/shards";
-import { subscribe, SubscribeOptions, SubscribeSummary } from "../runtime/consumer/engine";
-import { CommittedPositions } from "./committed-positions";
+import type { KinesisSender } from "../runtime/consumer/shards";
+import type { KinesisRecord } from "../runtime/consumer/engine-options";
+import type { CommittedPositions } from "../runtime/consumer/committed-positions";
+import { BatchEngineOptions, BatchStopReason, Position, runShardBatches, ShardBatch, ShardCheckpointer } from "../runtime/consumer/batches";
 import { ConfigurationError } from "./errors";
 
 /** One record as the caller gets it: a user record (a KPL aggregated record is unpacked into its records). */
@@ -46,7 +46,7 @@ export interface Batch {
 }
 
 /** How a consume run ended: stopped by its signal, idle for `idleTimeoutMs`, every shard closed and read. */
-export type ConsumeStopReason = "aborted" | "idle-timeout" | "all-shards-ended";
+export type ConsumeStopReason = BatchStopReason;
 
 export interface ConsumeSummary {
   /** Records handed to `eachBatch` (user records) and the batches they came in. */
@@ -61,7 +61,7 @@ export interface ConsumeSummary {
   stopReason: ConsumeStopReason;
 }
 
-/** The engine's settings this layer sets, plus its own. */
+/** The batch mode's settings this layer sets, plus its own. */
 export interface BatchRunOptions {
   eachBatch(batch: Batch): Promise<void> | void;
   /** Checkpoint after each batch the function finished. @default true */
@@ -83,200 +83,26 @@ export class BatchFailed {
   constructor(readonly error: unknown) {}
 }
 
-interface ShardState {
-  shard: ShardInfo;
-  /** Reads waiting for the function, oldest first: one batch each. */
-  pending: _Record[][];
-  /** The read being received in this turn of the event loop, if any. */
-  open?: _Record[];
-  /** Records in `pending`. */
-  queued: number;
-  running?: Promise<void>;
-  /** Kinesis records of this shard handed over in earlier batches (the place of the next one in read order). */
-  handed: number;
-  /** The last Kinesis record handed over in an earlier batch. */
-  last?: Position;
-}
-
 /** Runs the engine with `engine` options and hands its records to `eachBatch`; resolves once every batch settled. */
-export async function runBatches(
-  client: KinesisSender,
-  streamName: string,
-  engine: Omit<SubscribeOptions, "write" | "signal" | "checkpoint" | "idleTimeoutMs">,
-  options: BatchRunOptions,
-): Promise<ConsumeSummary> {
-  const stop = new AbortController();
-  const idle = idleWatch(options.idleTimeoutMs);
-  let failure: unknown;
-  const fail = (err: unknown) => {
-    failure ??= err;
-    stop.abort();
-  };
-  const onCallerAbort = () => stop.abort();
-  if (options.signal.aborted) stop.abort();
-  else options.signal.addEventListener("abort", onCallerAbort, { once: true });
-  const states = new Map<string, ShardState>();
-  const counts = { records: 0, batches: 0 };
-  /** Once true, no new batch is handed over: the caller stopped, or a batch failed. */
-  const halted = () => stop.signal.aborted;
-
-  const handle = async (state: ShardState, records: _Record[]) => {
-    const { batch, last } = toBatch(state, records, options, stop.signal);
-    state.handed += records.length;
-    state.last = last;
-    counts.records += batch.records.length;
-    counts.batches += 1;
-    try {
-      await options.eachBatch(batch);
-    } catch (err) {
-      throw new BatchFailed(err);
-    }
-    if (options.autoCheckpoint && last) await options.positions?.commit(state.shard.id, last.sequenceNumber, last.order);
-  };
-  const drain = (state: ShardState) => {
-    if (state.running || halted()) return;
-    state.running = (async () => {
-      // The read still being received stays: its setImmediate closes it and drains again.
-      while (state.pending.length > 0 && state.pending[0] !== state.open && !halted()) {
-        const records = state.pending.shift()!;
-        state.queued -= records.length;
-        await handle(state, records);
+export async function runBatches(client: KinesisSender, streamName: string, engine: BatchEngineOptions, options: BatchRunOptions): Promise<ConsumeSummary> {
+  let userRecords = 0;
+  const summary = await runShardBatches(client, streamName, engine, {
+    positions: options.positions,
+    maxBufferedRecords: options.maxBufferedRecords,
+    idleTimeoutMs: options.idleTimeoutMs,
+    signal: options.signal,
+    eachBatch: async (shardBatch, checkpointer) => {
+      const { batch, last } = toBatch(shardBatch, checkpointer);
+      userRecords += batch.records.length;
+      try {
+        await options.eachBatch(batch);
+      } catch (err) {
+        throw new BatchFailed(err);
       }
-    })()
-      .catch(fail)
-      .finally(() => {
-        state.running = undefined;
-        if (state.pending.length > 0 && state.pending[0] !== state.open && !halted()) drain(state);
-      });
-  };
-  /** Resolves once the shard has no batch running or waiting (or nothing more will be handed over). */
-  const settled = async (state: ShardState | undefined) => {
-    while (state && !halted() && (state.running || state.pending.length > 0)) await (state.running ?? new Promise(setImmediate));
-  };
-
-  const write = async (record: _Record, shard: ShardInfo): Promise<void> => {
-    if (halted()) return;
-    let state = states.get(shard.id);
-    if (!state) {
-      state = { shard, pending: [], queued: 0, handed: 0 };
-      states.set(shard.id, state);
-      // A child's records come after every record of its parents: wait until their batches are done.
-      await Promise.all(shard.parents.map((parent) => settled(states.get(parent))));
-    }
-    while (!halted() && state.running && state.queued >= options.maxBufferedRecords) await state.running;
-    if (halted()) return;
-    // The engine hands over the records of one read one after another, waiting for nothing else: a read is
-    // what arrives before the next turn of the event loop, and it becomes one batch.
-    if (!state.open) {
-      const read: _Record[] = [];
-      state.open = read;
-      state.pending.push(read);
-      setImmediate(() => {
-        state!.open = undefined;
-        drain(state!);
-      });
-    }
-    state.open.push(record);
-    state.queued += 1;
-    idle.active();
-  };
-  const busy = () => [...states.values()].some((state) => state.running !== undefined || state.pending.length > 0);
-
-  let summary: SubscribeSummary;
-  try {
-    const watching = idle.watch(busy, () => stop.abort());
-    summary = await subscribe(idle.counting(client), streamName, {
-      ...engine,
-      ...(engine.fanOut ? { fanOut: { ...engine.fanOut, client: idle.counting(engine.fanOut.client) } } : {}),
-      checkpoint: options.positions,
-      signal: stop.signal,
-      write,
-    });
-    idle.stop();
-    await watching;
-    // Stopped by itself (every shard ended): what is buffered is still handed over.
-    await Promise.all([...states.values()].map((state) => settled(state)));
-    // The last checkpoints are on disk before the run counts as done.
-    if (options.positions && (!halted() || idle.fired)) await options.positions.flush().catch(fail);
-  } catch (err) {
-    fail(err);
-    await Promise.allSettled([...states.values()].map((state) => state.running));
-    throw failure;
-  } finally {
-    idle.stop();
-    options.signal.removeEventListener("abort", onCallerAbort);
-  }
-  // Batches still running when the caller stopped finish (they were told by their signal).
-  await Promise.allSettled([...states.values()].map((state) => state.running));
-  if (failure !== undefined) throw failure;
-  return {
-    records: counts.records,
-    batches: counts.batches,
-    shards: summary.shardsRead,
-    durationMs: summary.durationMs,
-    throttles: summary.throttles,
-    retries: summary.retries,
-    stopReason: idle.fired ? "idle-timeout" : summary.stopReason === "all-shards-ended" ? "all-shards-ended" : "aborted",
-  };
-}
-
-/**
- * `idleTimeoutMs` for the batch layer: time without a record counts only while nothing is under way: no
- * batch running or waiting, no Kinesis call in flight (a slow read may still bring records). The engine's
- * own idle timeout cannot see that a batch holds a shard's reads back.
- */
-function idleWatch(idleTimeoutMs: number | undefined) {
-  let lastActive = Date.now();
-  let calls = 0;
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const watch = {
-    fired: false,
-    active(): void {
-      lastActive = Date.now();
+      if (options.autoCheckpoint && last) await checkpointer.save(last);
     },
-    /** The client, with the calls under way counted. */
-    counting(client: KinesisSender): KinesisSender {
-      if (idleTimeoutMs === undefined) return client;
-      return {
-        send: (command: unknown, options?: { abortSignal?: AbortSignal }) => {
-          calls += 1;
-          return client.send(command, options).finally(() => {
-            calls -= 1;
-          });
-        },
-      };
-    },
-    async watch(busy: () => boolean, onIdle: () => void): Promise<void> {
-      if (idleTimeoutMs === undefined) return;
-      while (!stopped) {
-        if (busy()) lastActive = Date.now();
-        const left = lastActive + idleTimeoutMs - Date.now();
-        // Time is up, but a call is under way: its records (if any) would count as arrivals. Wait for a
-        // moment with none in flight (a reader at the tip pauses between its calls).
-        if (left <= 0 && calls === 0) {
-          watch.fired = true;
-          onIdle();
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, left > 0 ? Math.min(left, 100) : 10).unref();
-        });
-      }
-    },
-    stop(): void {
-      stopped = true;
-      wake?.();
-    },
-  };
-  return watch;
-}
-
-/** A place a checkpoint can save: a Kinesis record's sequence number and its place in the shard's read order. */
-interface Position {
-  sequenceNumber: string;
-  order: number;
+  });
+  return { ...summary, records: userRecords };
 }
 
 /**
@@ -285,12 +111,13 @@ interface Position {
  * the Kinesis record before (all user records of an aggregated record share its sequence number, and a
  * restart reads a Kinesis record again whole).
  */
-function toBatch(state: ShardState, records: _Record[], options: BatchRunOptions, signal: AbortSignal) {
+function toBatch(shardBatch: ShardBatch, checkpointer: ShardCheckpointer) {
+  const shardId = shardBatch.shard.id;
   const out: ConsumedRecord[] = [];
   const safeAt = new Map<ConsumedRecord, Position | undefined>();
-  let previous = state.last;
-  records.forEach((record, k) => {
-    const position: Position = { sequenceNumber: record.SequenceNumber ?? "", order: state.handed + k };
+  let previous = shardBatch.previous;
+  shardBatch.records.forEach((record: KinesisRecord, k) => {
+    const position: Position = { sequenceNumber: record.SequenceNumber ?? "", order: shardBatch.firstOrder + k };
     const data = record.Data ?? new Uint8Array();
     const users = deaggregate({ partitionKey: record.PartitionKey ?? "", data });
     const aggregated = users.length !== 1 || users[0].data !== data;
@@ -309,15 +136,15 @@ function toBatch(state: ShardState, records: _Record[], options: BatchRunOptions
   });
   const last = previous;
   const batch: Batch = {
-    shardId: state.shard.id,
+    shardId,
     records: out,
-    signal,
+    signal: shardBatch.signal,
     checkpoint: async (record?: ConsumedRecord) => {
       if (record !== undefined && !safeAt.has(record)) {
-        throw new ConfigurationError(`checkpoint(record) of shard ${state.shard.id}: the record is not one of this batch's records; pass one of batch.records`);
+        throw new ConfigurationError(`checkpoint(record) of shard ${shardId}: the record is not one of this batch's records; pass one of batch.records`);
       }
       const at = record === undefined ? last : safeAt.get(record);
-      if (at) await options.positions?.commit(state.shard.id, at.sequenceNumber, at.order);
+      if (at) await checkpointer.save(at);
     },
   };
   return { batch, last };

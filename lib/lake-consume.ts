@@ -8,7 +8,7 @@ import { FileCheckpointStore } from "../runtime/consumer/checkpoint";
 import { consumerArn } from "../apps/subscriber/consumer-arn";
 import type { FanOut } from "../runtime/consumer/fan-out-reader";
 import type { StartFrom } from "../runtime/consumer/shards";
-import { CommittedPositions } from "./committed-positions";
+import { CommittedPositions } from "../runtime/consumer/committed-positions";
 import { Batch, BatchFailed, ConsumeSummary, runBatches } from "./consume";
 import { CheckpointError, ConfigurationError, libraryWording, toLibraryError } from "./errors";
 import type { LakeHandle } from "./lake-handle";

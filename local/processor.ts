@@ -1,30 +1,42 @@
 /**
- * The local lake's stand-in for a route's Lambda function and its event source mapping: reads the
- * source segment's stream shard by shard, applies a `filterAt: mapping` route's filter the way Lambda's
- * filter criteria do, and invokes THE SAME handler the function runs (model/processor/handler.ts) with events shaped
- * exactly as Lambda delivers them (model/processor/events.ts), JSON round trip included. It keeps the
- * mapping's semantics and no kinder: batches of at most `batchSize` records and 6 MB, partial batch
- * failures checkpoint before the first failed record, bisect on error (not counted as a retry), at most
- * `maximumRetryAttempts` retries, records older than `maximumRecordAgeInSeconds` discarded, and what is
- * given up reported to the dead-letter queue: a JSONL file, one line per message, in the SQS message
- * format (the handler's poison records, and Lambda's invocation records with `KinesisBatchInfo`).
+ * The local lake's stand-in for a route's Lambda function and its event source mapping: consumes the
+ * source segment's stream through the consumer engine's batch mode (runtime/consumer/batches.ts), the
+ * engine the subscriber, the wire-tap and the library read with (every shard, parents before children,
+ * new shards found by relisting, the runtime's read budget, expired iterators renewed, bounded retries),
+ * one read of at most `batchSize` records at a time per shard. It applies a `filterAt: mapping` route's
+ * filter the way Lambda's filter criteria do, and invokes THE SAME handler the function runs
+ * (model/processor/handler.ts) with events shaped exactly as Lambda delivers them
+ * (model/processor/events.ts), JSON round trip included. It keeps the mapping's semantics and no kinder:
+ * batches of at most `batchSize` records and 6 MB, partial batch failures checkpoint before the first
+ * failed record, bisect on error (not counted as a retry), at most `maximumRetryAttempts` retries, records
+ * older than `maximumRecordAgeInSeconds` discarded, and what is given up reported to the dead-letter queue:
+ * a JSONL file, one line per message, in the SQS message format (the handler's poison records, and Lambda's
+ * invocation records with `KinesisBatchInfo`).
  * Tumbling windows: per shard, by arrival time, state carried between invocations (at most 1 MB, or the
- * window ends early), one final invocation per window: when a record of a later window comes, or when the
- * shard is read to its tip and the window's end has passed (so a lagging route still writes once per
- * window, however many batches the window takes).
- * Checkpoints (per shard, atomically saved after each invocation) let a restart continue where it was.
+ * window ends early), one final invocation per window: when a record of a later window comes, when the
+ * shard ends, or when the shard is read to its tip and the window's end has passed (so a lagging route
+ * still writes once per window, however many batches the window takes).
+ * Checkpoints (per shard, the position with the open window in one atomic save after each invocation,
+ * processor/checkpoint-file.ts) let a restart continue where it was; a position the stream does not know
+ * (its state was reset) makes that shard start over from its oldest record.
  */
-import { READ_INTERVAL_AT_TIP_MS, READ_INTERVAL_BEHIND_MS } from "../runtime/consumer/read-budget";
-import { sleep } from "../runtime/backoff";
-import { listAllShards } from "../runtime/list-shards";
-import { GetRecordsCommand, GetShardIteratorCommand, Shard, _Record } from "@aws-sdk/client-kinesis";
+import type { ShardInfo, StartFrom } from "../runtime/consumer/shards";
+import { Position, runShardBatches, ShardBatch, ShardCheckpointer } from "../runtime/consumer/batches";
+import { CommittedPositions } from "../runtime/consumer/committed-positions";
 import { SourceRecord, windowOf } from "../model/processor/events";
 import { recordPassesFilter } from "../model/processor/filter";
+import type { StartAt } from "../model/processor/spec";
 import { INVOKE_PAYLOAD_LIMIT } from "./processor/options";
 import { ProcessorInvoker } from "./processor/invoke";
+import { ProcessorCheckpointFile } from "./processor/checkpoint-file";
 
 export { INVOKE_PAYLOAD_LIMIT, WINDOW_STATE_LIMIT } from "./processor/options";
 export type { LocalProcessorOptions, ProcessorStats } from "./processor/options";
+
+/** The route's `startAt` as the engine's start for shards without a checkpoint. */
+function startFrom(startAt: StartAt): StartFrom {
+  return startAt.type === "at-timestamp" ? { type: "at-timestamp", at: new Date(startAt.timestamp) } : { type: startAt.type };
+}
 
 export class LocalProcessor extends ProcessorInvoker {
   /**
@@ -37,147 +49,89 @@ export class LocalProcessor extends ProcessorInvoker {
     return this.route.filterAt !== "mapping" || recordPassesFilter(this.route.filter, data);
   }
 
-  /** Processes every shard until the signal aborts; resumes from the checkpoint. */
+  /**
+   * Processes every shard until the signal aborts (or every shard is closed and read); resumes from the
+   * checkpoint. Rejects when the engine gives up (a call failing beyond its retry bounds) or the processor
+   * cannot go on (its checkpoint or dead-letter file cannot be written).
+   */
   async run(signal: AbortSignal): Promise<void> {
-    const running = new Map<string, Promise<void>>();
-    while (!signal.aborted) {
-      let shards: Shard[];
-      try {
-        shards = await this.listShards();
-      } catch (err) {
-        this.log(`route ${this.route.name}: cannot list the shards of ${this.o.sourceStream}: ${(err as Error).message}`);
-        await sleep(1000, signal);
-        continue;
-      }
-      for (const shard of shards) {
-        const id = shard.ShardId!;
-        if (running.has(id) || this.checkpoint.shards[id]?.closed) continue;
-        // After resharding a parent is read to its end before its children, as Lambda does.
-        const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => !!p && shards.some((s) => s.ShardId === p));
-        if (parents.some((p) => !this.checkpoint.shards[p]?.closed)) continue;
-        running.set(id, this.runShard(id, signal));
-      }
-      await sleep(5000, signal);
-    }
-    await Promise.all(running.values());
+    const batchSize = this.route.failure.batchSize;
+    const idle = this.o.idlePollMs;
+    const route = `route ${this.route.name}`;
+    await runShardBatches(
+      this.o.client,
+      this.o.sourceStream,
+      {
+        from: startFrom(this.route.startAt),
+        // One read is at most one batch of the mapping (process() may cut it further).
+        getRecordsLimit: batchSize,
+        ...(idle !== undefined ? { emptyReadPauseMs: idle, tipGetRecordsIntervalMs: idle } : {}),
+        log: (line) => this.log(`${route}: ${line}`),
+      },
+      {
+        positions: new CommittedPositions(new ProcessorCheckpointFile(this.checkpointFile, (line) => this.log(`${route}: ${line}`))),
+        // One read waits while one is processed, as the mapping reads the next batch during an invocation.
+        maxBufferedRecords: batchSize,
+        signal,
+        eachBatch: (batch, checkpoint) => this.process(batch, checkpoint),
+        // Read to the tip, a window whose end the clock has passed is over: never on a read that merely
+        // returned old records, or a route that lags would write a partial result per read instead of
+        // Lambda's one per window (isFinalInvokeForWindow).
+        atTip: this.route.aggregate ? (shard, checkpoint) => this.atTip(shard, checkpoint) : undefined,
+        // Resharding closes the window.
+        shardEnded: (shard, checkpoint) => this.shardEnded(shard, checkpoint),
+        readAgain: (shardId) => this.forget(shardId),
+      },
+    );
   }
 
-  private async listShards(): Promise<Shard[]> {
-    return listAllShards(this.o.client, this.o.sourceStream);
+  private async atTip(shard: ShardInfo, checkpoint: ShardCheckpointer): Promise<void> {
+    this.track(shard.id, checkpoint);
+    await this.closeWindow(shard.id, false);
   }
 
-  private async iterator(shardId: string): Promise<string | undefined> {
-    const cp = this.shardState(shardId);
-    if (cp.sequenceNumber) {
-      try {
-        return (
-          await this.o.client.send(
-            new GetShardIteratorCommand({ StreamName: this.o.sourceStream, ShardId: shardId, ShardIteratorType: "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber: cp.sequenceNumber }),
-          )
-        ).ShardIterator;
-      } catch (err) {
-        // AWS answers InvalidArgumentException; kinesis-local ResourceNotFoundException naming the sequence number.
-        const e = err as { name?: string; message?: string };
-        const unknownRecord = e.name === "InvalidArgumentException" || (e.name === "ResourceNotFoundException" && /SequenceNumber/.test(e.message ?? ""));
-        if (!unknownRecord) throw err;
-        // The stream no longer knows that record (its state was reset): start over rather than skip.
-        this.log(`route ${this.route.name}: checkpoint ${cp.sequenceNumber} of ${shardId} is unknown to the stream; reading it from the start again`);
-        delete cp.sequenceNumber;
-        delete cp.window;
-        cp.start = { type: "TRIM_HORIZON" };
-        this.saveCheckpoint();
-      }
-    }
-    if (!cp.start) {
-      const startAt = this.route.startAt;
-      // LATEST is pinned to the first start's time, so a restart does not skip what arrived meanwhile.
-      cp.start =
-        startAt.type === "trim-horizon"
-          ? { type: "TRIM_HORIZON" }
-          : { type: "AT_TIMESTAMP", timestamp: startAt.type === "at-timestamp" ? startAt.timestamp : new Date(this.now()).toISOString() };
-      this.saveCheckpoint();
-    }
-    const start = cp.start;
-    return (
-      await this.o.client.send(
-        new GetShardIteratorCommand({
-          StreamName: this.o.sourceStream,
-          ShardId: shardId,
-          ShardIteratorType: start.type,
-          ...(start.type === "AT_TIMESTAMP" ? { Timestamp: new Date(start.timestamp) } : {}),
-        }),
-      )
-    ).ShardIterator;
-  }
-
-  private async runShard(shardId: string, signal: AbortSignal): Promise<void> {
-    const idle = this.o.idlePollMs ?? READ_INTERVAL_AT_TIP_MS;
-    let iterator: string | undefined;
-    while (!signal.aborted) {
-      try {
-        iterator ??= await this.iterator(shardId);
-        if (!iterator) break;
-        const page = await this.o.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.route.failure.batchSize }));
-        iterator = page.NextShardIterator;
-        const records = page.Records ?? [];
-        this.stats.seen += records.length;
-        await this.process(shardId, records);
-        if (!iterator) {
-          await this.closeWindow(shardId, true);
-          this.shardState(shardId).closed = true;
-          this.saveCheckpoint();
-          this.log(`route ${this.route.name}: ${shardId} ended`);
-          return;
-        }
-        // A window ends when a record of a later window comes (process) or, read to the tip, when the clock
-        // has passed its end: never on a read that merely returned old records, or a route that lags would
-        // write a partial result per read instead of Lambda's one per window (isFinalInvokeForWindow).
-        // kinesis-local answers MillisBehindLatest 0 on every read, so the tip is an empty read too.
-        const atTip = records.length === 0 && !((page.MillisBehindLatest ?? 0) > 0);
-        if (this.route.aggregate && atTip) await this.closeWindow(shardId, false);
-        // The runtime's read budget (2 of the shard's 5 calls/s while behind, leaving room for the wire-tap
-        // and subscribers); an empty read waits like Lambda's poller, one poll per second.
-        await sleep(records.length === 0 ? idle : READ_INTERVAL_BEHIND_MS, signal);
-      } catch (err) {
-        this.log(`route ${this.route.name}: reading ${shardId} failed, retrying: ${(err as Error).message}`);
-        iterator = undefined; // re-created from the checkpoint, so nothing is skipped
-        await sleep(1000, signal);
-      }
-    }
+  private async shardEnded(shard: ShardInfo, checkpoint: ShardCheckpointer): Promise<void> {
+    this.track(shard.id, checkpoint);
+    await this.closeWindow(shard.id, true);
+    this.log(`route ${this.route.name}: ${shard.id} ended`);
   }
 
   /** Filters, ages and batches what one read returned, and invokes the handler for each batch. */
-  private async process(shardId: string, records: _Record[]): Promise<void> {
+  private async process(read: ShardBatch, checkpoint: ShardCheckpointer): Promise<void> {
+    const shardId = read.shard.id;
+    const progress = this.track(shardId, checkpoint);
+    progress.orders = new Map(read.records.map((r, k) => [r.SequenceNumber!, read.firstOrder + k]));
+    this.stats.seen += read.records.length;
     const maxAgeMs = this.route.failure.maximumRecordAgeInSeconds * 1000;
     let batch: SourceRecord[] = [];
     let batchWindow: number | undefined;
     let bytes = 0;
-    let lastSeen: string | undefined;
+    let lastSeen: Position | undefined;
     const flush = async () => {
       if (batch.length > 0) await this.invokeBatch(shardId, batch);
       batch = [];
       batchWindow = undefined;
       bytes = 0;
     };
-    for (const r of records) {
+    for (const r of read.records) {
       const source: SourceRecord = {
         data: r.Data ?? new Uint8Array(),
         partitionKey: r.PartitionKey ?? "",
         sequenceNumber: r.SequenceNumber!,
         approximateArrivalTimestamp: r.ApproximateArrivalTimestamp ?? new Date(this.now()),
       };
-      lastSeen = source.sequenceNumber;
+      lastSeen = this.positionOf(shardId, source.sequenceNumber);
       if (!this.accepts(source.data)) continue; // dropped by the filter: the iterator moves past it
       if (this.now() - source.approximateArrivalTimestamp.getTime() > maxAgeMs) {
         await flush();
-        this.giveUp(shardId, [source], "RecordAgeExceeded", 0);
+        await this.giveUp(shardId, [source], "RecordAgeExceeded", 0);
         continue;
       }
       if (this.route.aggregate) {
         // A batch holds one window's records; a record of a later window ends the open one first.
         const w = windowOf(source.approximateArrivalTimestamp.getTime(), this.route.aggregate.windowSeconds);
         if (batchWindow !== undefined && batchWindow !== w.startMs) await flush();
-        const open = this.shardState(shardId).window;
+        const open = progress.window;
         if (open && open.startMs !== w.startMs) await this.finalInvoke(shardId, false);
         batchWindow = w.startMs;
       }
@@ -188,11 +142,9 @@ export class LocalProcessor extends ProcessorInvoker {
     }
     await flush();
     // Records the filter dropped at the end of a read are done too.
-    const cp = this.shardState(shardId);
-    if (lastSeen && (!cp.sequenceNumber || BigInt(lastSeen) > BigInt(cp.sequenceNumber))) {
-      cp.sequenceNumber = lastSeen;
-      this.saveCheckpoint();
+    if (lastSeen && (!progress.done || lastSeen.order > progress.done.order)) {
+      progress.done = lastSeen;
+      await this.saveCheckpoint(shardId);
     }
   }
-
 }

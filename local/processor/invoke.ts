@@ -27,7 +27,7 @@ export abstract class ProcessorInvoker extends ProcessorState {
         queue.unshift({ records: rest, retries: job.retries + 1 });
       } else {
         // Only this piece is discarded; pieces split off after it still run, in order.
-        this.giveUp(shardId, rest, "RetryAttemptsExhausted", job.retries + 1);
+        await this.giveUp(shardId, rest, "RetryAttemptsExhausted", job.retries + 1);
       }
     }
   }
@@ -60,8 +60,8 @@ export abstract class ProcessorInvoker extends ProcessorState {
       cp.window!.state = response.state;
     }
     const done = index === undefined ? records.length : index;
-    if (done > 0) cp.sequenceNumber = records[done - 1].sequenceNumber;
-    this.saveCheckpoint();
+    if (done > 0) cp.done = this.positionOf(shardId, records[done - 1].sequenceNumber);
+    await this.saveCheckpoint(shardId);
     if (this.route.aggregate && JSON.stringify(cp.window!.state).length > WINDOW_STATE_LIMIT) await this.finalInvoke(shardId, true);
     return index;
   }
@@ -92,7 +92,7 @@ export abstract class ProcessorInvoker extends ProcessorState {
         wire(await this.handler(wire(event)));
         // An early end continues the same window with a fresh state; a normal end closes it.
         cp.window = terminatedEarly ? { startMs: open.startMs, state: {} } : undefined;
-        this.saveCheckpoint();
+        await this.saveCheckpoint(shardId);
         return;
       } catch (err) {
         this.log(`route ${this.route.name}: final invocation of window ${windowTime(open.startMs)} on ${shardId} failed: ${(err as Error).message}`);
@@ -101,7 +101,7 @@ export abstract class ProcessorInvoker extends ProcessorState {
     this.stats.failed++;
     this.deadLetter(this.invocationRecord(shardId, [], "RetryAttemptsExhausted", this.route.failure.maximumRetryAttempts + 1, { window: { start: windowTime(open.startMs), end: windowTime(endMs) } }));
     cp.window = undefined;
-    this.saveCheckpoint();
+    await this.saveCheckpoint(shardId);
   }
 
 }

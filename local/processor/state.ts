@@ -1,19 +1,20 @@
 /**
  * The bottom layer of the local processor (local/processor.ts): its options, counters, the handler it
- * invokes, its per-shard checkpoint file and its dead-letter file. The invocation layer
- * (processor/invoke.ts) and the shard reader (LocalProcessor) extend it.
+ * invokes, what it knows of each shard (saved through the consumer engine's checkpointer: the position with
+ * the open window, checkpoint-file.ts) and its dead-letter file. The invocation layer (processor/invoke.ts)
+ * and the batch consumer (LocalProcessor) extend it.
  */
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "../../runtime/files";
 import { RouteConfig } from "../../model/config";
 import { SourceContext, SourceRecord } from "../../model/processor/events";
 import { DeadLetterMessage, deadLetterBody } from "../../model/processor/dead-letter";
 import { createHandler, ProcessorEvent, ProcessorResponse } from "../../model/processor/handler";
 import { processorSpec } from "../../model/processor/spec";
-import { Checkpoint, LocalProcessorOptions, ProcessorStats, ShardCheckpoint } from "./options";
+import type { Position, ShardCheckpointer } from "../../runtime/consumer/batches";
+import { LocalProcessorOptions, OpenWindow, ProcessorStats, ShardProgress } from "./options";
 
 export abstract class ProcessorState {
   readonly route: RouteConfig;
@@ -25,7 +26,8 @@ export abstract class ProcessorState {
   protected readonly ctx: Omit<SourceContext, "shardId">;
   protected readonly log: (line: string) => void;
   protected readonly now: () => number;
-  protected checkpoint: Checkpoint;
+  /** Per shard read in this run. */
+  private readonly shards = new Map<string, ShardProgress>();
 
   constructor(protected readonly o: LocalProcessorOptions) {
     this.route = o.route;
@@ -33,7 +35,6 @@ export abstract class ProcessorState {
     fs.mkdirSync(dir, { recursive: true });
     this.deadLetterFile = path.join(dir, "dead-letter.jsonl");
     this.checkpointFile = path.join(dir, "checkpoint.json");
-    this.checkpoint = this.loadCheckpoint();
     this.log = o.log ?? (() => undefined);
     this.now = o.now ?? Date.now;
     const accountId = o.accountId ?? "000000000000";
@@ -60,17 +61,50 @@ export abstract class ProcessorState {
     });
   }
 
-  protected shardState(shardId: string): ShardCheckpoint {
-    return (this.checkpoint.shards[shardId] ??= {});
+  /**
+   * The shard's progress; the first time in a run, taken from its checkpointer (the open window saved with
+   * the position, so a restart continues the window).
+   */
+  protected track(shardId: string, checkpoint: ShardCheckpointer): ShardProgress {
+    let progress = this.shards.get(shardId);
+    if (!progress) {
+      const saved = checkpoint.state as { window?: OpenWindow } | undefined;
+      progress = { checkpoint, orders: new Map(), ...(saved?.window ? { window: saved.window } : {}) };
+      this.shards.set(shardId, progress);
+    }
+    return progress;
+  }
+
+  /** The shard's saved position was unknown to the stream: it is read again from its start, its window dropped. */
+  protected forget(shardId: string): void {
+    this.shards.delete(shardId);
+  }
+
+  protected shardState(shardId: string): ShardProgress {
+    const progress = this.shards.get(shardId);
+    if (!progress) throw new Error(`local processor: shard ${shardId} is not being processed`);
+    return progress;
+  }
+
+  /** `sequenceNumber`, a record of the batch being processed, as a position (for checkpoints). */
+  protected positionOf(shardId: string, sequenceNumber: string): Position {
+    const order = this.shardState(shardId).orders.get(sequenceNumber);
+    if (order === undefined) throw new Error(`local processor: record ${sequenceNumber} is not in the batch of ${shardId}`);
+    return { sequenceNumber, order };
+  }
+
+  /** Saves the shard's position (its last record done) and its open window together; resolves once on disk. */
+  protected saveCheckpoint(shardId: string): Promise<void> {
+    const progress = this.shardState(shardId);
+    return progress.checkpoint.save(progress.done, { value: progress.window ? { window: progress.window } : undefined });
   }
 
   /** Reports records the mapping gives up on, as Lambda's on-failure destination receives them, and moves on. */
-  protected giveUp(shardId: string, records: SourceRecord[], condition: string, invokeCount: number): void {
+  protected async giveUp(shardId: string, records: SourceRecord[], condition: string, invokeCount: number): Promise<void> {
     this.stats.failed += records.length;
     this.deadLetter(this.invocationRecord(shardId, records, condition, invokeCount));
-    const cp = this.shardState(shardId);
-    cp.sequenceNumber = records[records.length - 1].sequenceNumber;
-    this.saveCheckpoint();
+    this.shardState(shardId).done = this.positionOf(shardId, records[records.length - 1].sequenceNumber);
+    await this.saveCheckpoint(shardId);
     this.log(`route ${this.route.name}: gave up on ${records.length} records of ${shardId} (${condition}); details in ${this.deadLetterFile}`);
   }
 
@@ -109,19 +143,5 @@ export abstract class ProcessorState {
   /** Lambda's own on-failure records (small: no record data in them). */
   protected deadLetter(message: unknown): void {
     fs.appendFileSync(this.deadLetterFile, `${JSON.stringify(message)}\n`);
-  }
-
-  private loadCheckpoint(): Checkpoint {
-    try {
-      const value = JSON.parse(fs.readFileSync(this.checkpointFile, "utf8")) as Checkpoint;
-      if (value && typeof value.shards === "object") return value;
-    } catch {
-      // none yet, or unreadable: start from the route's startAt
-    }
-    return { shards: {} };
-  }
-
-  protected saveCheckpoint(): void {
-    writeFileAtomic(this.checkpointFile, JSON.stringify(this.checkpoint));
   }
 }

@@ -5,7 +5,9 @@
  * a shard read to its end carries `"ended": true` and is skipped on restart. A shard whose reader started
  * but of which no record was written yet carries only its start, `{"start":"trim-horizon"}` or
  * `{"start":{"atTimestamp":"2024-05-01T12:00:00.000Z"}}`, and a restart reads it from there. Files written
- * before `start` existed (no such field) load unchanged.
+ * before `start` existed (no such field) load unchanged. A consumer that keeps state per shard (the local
+ * processor's tumbling window) saves it as the shard's `"state"` (any JSON value), in the same file write
+ * as the position it belongs to; the engine itself ignores it.
  *
  * The file is bound to one stream's identity (`streamArn` and `streamCreatedAt` from DescribeStreamSummary):
  * a stream deleted and created again under the same name has new shards and sequence numbers, and a
@@ -29,6 +31,11 @@ export interface ShardCheckpoint {
   start?: SavedStart;
   /** The shard was read to its end (it is closed); nothing left to read. */
   ended?: true;
+  /**
+   * The consumer's own state of the shard as of this position (a JSON value), saved atomically with it: a
+   * restart resumes the position and the state together. The engine never reads it. @default none
+   */
+  state?: unknown;
 }
 
 export type ShardCheckpoints = Record<string, ShardCheckpoint>;
@@ -47,7 +54,7 @@ export interface CheckpointFile {
 export interface CheckpointStore {
   /** The saved positions for `stream`, empty when nothing was saved; fails if they belong to another stream. */
   load(stream: string): Promise<ShardCheckpoints>;
-  /** Replaces the saved positions (atomically: a reader sees the old or the new state, never a mix). */
+  /** Replaces the saved positions, each shard's `state` with it (atomically: a reader sees the old or the new file, never a mix). */
   save(stream: string, shards: ShardCheckpoints): Promise<void>;
   /** Where the positions live, for messages. */
   readonly description: string;

@@ -32,6 +32,24 @@ export interface SubscribeOptions {
    */
   write(record: KinesisRecord, shard: ShardInfo): Promise<number | void> | number | void;
   /**
+   * Called once the records of one read of a shard (a GetRecords answer, or a fan-out event) were written,
+   * before the shard's next read: `records` is how many it brought, `behind` whether it was behind the
+   * shard's tip (MillisBehindLatest > 0). A read that brought nothing and is not behind says the shard is
+   * read to its tip (kinesis-local answers MillisBehindLatest 0 on every read). @default none
+   */
+  readDone?(shard: ShardInfo, read: { records: number; behind: boolean }): void;
+  /** Called once a shard was read to its end, after its last record was written, before its children start. @default none */
+  shardDone?(shard: ShardInfo): void;
+  /**
+   * A saved position the stream does not know (a sequence number outside the shard's range or refused by
+   * GetShardIterator, an open shard saved as ended) stops the run by default. With this, that shard is read
+   * again from TRIM_HORIZON instead (its records are handed again, never skipped), this is told which shard
+   * and why, and shards the checkpoint names but the stream lacks are ignored. For a consumer whose state
+   * may outlive the stream's (the local lake's processors, after the streams' state was reset). Polling
+   * reads only. @default stop the run
+   */
+  readAgainOnUnknownPosition?(shardId: string, why: string): void;
+  /**
    * Output bytes that may have been accepted by `write` without reaching the reader's logic (a pipe's
    * buffer plus the reader's own): the checkpoint only covers a record once this many bytes were written
    * after it (`write` must resolve with the bytes it wrote), so a restart re-delivers at most this much and
@@ -55,9 +73,9 @@ export interface SubscribeOptions {
   relistIntervalMs?: number;
   /** How often a changed checkpoint is saved. @default 2000 */
   checkpointIntervalMs?: number;
-  /** Read bandwidth to stay under per shard (AWS allows 2 MiB/s). @default 2097152 */
+  /** Read bandwidth to stay under per shard (AWS allows 2 MiB/s). @default SHARD_READ_BYTES_PER_SECOND (model/limits.ts) */
   maxBytesPerSecondPerShard?: number;
-  /** Records per GetRecords call. @default 10000 */
+  /** Records per GetRecords call (its `Limit`). @default GET_RECORDS_MAX_RECORDS (model/limits.ts, 10000) */
   getRecordsLimit?: number;
   /** Consecutive network or 5xx errors tolerated per call before giving up (throttling is retried forever). @default 10 */
   maxTransientRetries?: number;

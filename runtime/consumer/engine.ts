@@ -1,28 +1,22 @@
 /**
  * The consumer engine, under every user of a stream (the subscriber, the local wire-tap, replay's and
- * lag's reads, the library's consume): reads every shard of a stream concurrently, parents before
+ * lag's reads, consumer groups, and through its batch mode batches.ts the library's consume and the local
+ * lake's route processors): reads every shard of a stream concurrently, parents before
  * children, within the per-shard read limits, through polling (polling-reader.ts) or enhanced fan-out
  * (fan-out-reader.ts), and hands each record to `write` in shard order; positions go to a
  * CheckpointStore (checkpoint.ts) only once the caller's write resolved.
+ *
+ * This file lists the shards (again every `relistIntervalMs`, and when a shard ends), starts a reader on
+ * each shard whose parents are read, and runs the loops that save the checkpoint and watch for idleness;
+ * the positions and their saving are engine-positions.ts, the retry rule retrying.ts.
  */
 import { setMaxListeners } from "events";
-import { backoffDelay, Clock, realClock } from "../backoff";
-import { ShardCheckpoint, ShardCheckpoints } from "./checkpoint";
-import { classifyError } from "../kinesis-errors";
-import { UserError } from "../errors";
+import { Clock, realClock } from "../backoff";
 import { readShard } from "./polling-reader";
 import { readShardFanOut } from "./fan-out-reader";
-import {
-  checkpointMisfit,
-  describePosition,
-  KinesisSender,
-  listShards,
-  parentsFinished,
-  ShardInfo,
-  StartFrom,
-  startPosition,
-  toSavedStart,
-} from "./shards";
+import { EnginePositions } from "./engine-positions";
+import { retrying } from "./retrying";
+import { describePosition, KinesisSender, listShards, parentsFinished, ShardInfo, StartFrom, startPosition, toSavedStart } from "./shards";
 
 export type { FanOut, KinesisRecord, StopReason, SubscribeOptions, SubscribeSummary } from "./engine-options";
 export type { StartFrom } from "./shards";
@@ -42,20 +36,13 @@ class Signal {
   }
 }
 
-/** A call kept failing with network errors, timeouts or 5xx beyond the retry bounds: the subscriber stops (exit 1). */
-export class GaveUpError extends Error {
-  constructor(what: string, attempts: number, failingForMs: number, readonly cause: unknown) {
-    const last = cause instanceof Error ? `${cause.name}: ${cause.message.split("\n")[0]}` : String(cause);
-    super(`${what} failed ${attempts} times in a row over ${(failingForMs / 1000).toFixed(0)} s; giving up (last error ${last})`);
-    this.name = "GaveUpError";
-  }
-}
+export { GaveUpError } from "./retrying";
 
 export function subscribe(client: KinesisSender, streamName: string, options: SubscribeOptions): Promise<SubscribeSummary> {
   return new Subscription(client, streamName, options).run();
 }
 
-/** One run of the subscriber; the state shared by the shard readers. Exported for shard-reader.ts only. */
+/** One run of the engine: the shards it lists and schedules, its loops, and what its shard readers share (reader-context.ts). */
 export class Subscription implements ShardReaderContext {
   readonly from: StartFrom;
   readonly log: (line: string) => void;
@@ -75,21 +62,13 @@ export class Subscription implements ShardReaderContext {
   private readonly finished = new Set<string>();
   private readonly readers: Promise<void>[] = [];
   /** Per shard read (or named by the checkpoint): its start, or the last record written; what is saved. */
-  private positions: ShardCheckpoints = {};
+  private readonly positions: EnginePositions;
   /** When run() began: `latest` is pinned to it for starting over (expired iterator, restart). */
   private startedAt = new Date();
-  private dirty = false;
-  private saving: Promise<void> = Promise.resolve();
   private claimed = 0;
   private lastRecordAt = 0;
-  /** Output bytes written so far, and the positions not yet covered by `holdBackBytes` of later output. */
-  private outputOffset = 0;
-  private readonly unconfirmed: Array<{ endOffset: number; shardId: string; position: ShardCheckpoint }> = [];
-  private unconfirmedHead = 0;
   /** Kinesis calls under way: --idle-timeout never stops the run while one may still bring records. */
   private inFlight = 0;
-  /** The loaded checkpoint does not fit the stream: it is left as it is. */
-  private checkpointRejected = false;
   private readonly callsSettled = new Signal();
   private relisting?: Promise<void>;
   private relistAgain = false;
@@ -108,6 +87,7 @@ export class Subscription implements ShardReaderContext {
     setMaxListeners(0, this.stopSignal);
     this.clock = options.clock ?? realClock;
     this.lastRecordAt = this.clock.now();
+    this.positions = new EnginePositions(options.checkpoint, streamName, options.holdBackBytes ?? 0);
   }
 
   get stopping(): boolean {
@@ -128,12 +108,8 @@ export class Subscription implements ShardReaderContext {
     const onAbort = () => this.stop("aborted");
     if (this.options.signal?.aborted) onAbort();
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
-    let loaded = false;
     try {
-      if (this.options.checkpoint) {
-        this.positions = { ...(await this.options.checkpoint.load(this.streamName)) };
-        loaded = true;
-      }
+      await this.positions.load();
       this.lastRecordAt = this.clock.now();
       await this.relist();
       // Idle time counts from when the readers start (listing a slow stream is not idleness), and only
@@ -149,8 +125,8 @@ export class Subscription implements ShardReaderContext {
     } finally {
       this.options.signal?.removeEventListener("abort", onAbort);
       // A failed final save is the run's failure whatever stopped it: the caller must not claim it was saved.
-      if (loaded && !this.checkpointRejected) {
-        await this.saveCheckpoint(true).catch((err) => {
+      if (this.positions.loaded && !this.positions.rejected) {
+        await this.positions.save(true).catch((err) => {
           this.stop("error", err);
           this.failure = err;
         });
@@ -165,42 +141,9 @@ export class Subscription implements ShardReaderContext {
     };
   }
 
-  /**
-   * Calls `call` until it succeeds: throttling backs off and retries for as long as it lasts, network
-   * errors and 5xx a bounded number of times; anything else is thrown. Undefined once stopping.
-   */
-  async retrying<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
-    let throttled = 0;
-    let failed = 0;
-    let failingSince: number | undefined;
-    const maxFailures = this.options.maxTransientRetries ?? 10;
-    const budgetMs = this.options.transientBudgetMs ?? 120_000;
-    for (;;) {
-      if (this.stopping) return undefined;
-      try {
-        return await call();
-      } catch (err) {
-        if (this.stopping) return undefined;
-        const kind = classifyError(err);
-        const name = (err as Error)?.name ?? String(err);
-        if (kind === "throttle") {
-          this.counts.throttles += 1;
-          if (throttled === 0) this.log(`${what}: throttled (${name}); backing off`);
-          await this.clock.sleep(backoffDelay(throttled++, this.options.backoff), this.stopSignal);
-        } else if (kind === "transient") {
-          failingSince ??= this.clock.now();
-          const failingFor = this.clock.now() - failingSince;
-          if (failed >= maxFailures || failingFor >= budgetMs) {
-            throw new GaveUpError(what, failed + 1, failingFor, err);
-          }
-          this.counts.retries += 1;
-          this.log(`${what}: ${name}: ${(err as Error)?.message ?? ""}; retrying`);
-          await this.clock.sleep(Math.min(backoffDelay(failed++, this.options.backoff), Math.max(0, budgetMs - failingFor)), this.stopSignal);
-        } else {
-          throw err;
-        }
-      }
-    }
+  /** Runs a call with the engine's bounded retries (retrying.ts); undefined when the run stopped meanwhile. */
+  retrying<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+    return retrying(this, what, call);
   }
 
   /**
@@ -231,6 +174,11 @@ export class Subscription implements ShardReaderContext {
     }
   }
 
+  /** The shard as listed when its reader started (what `write` and the hooks are given). */
+  private shardOf(shardId: string): ShardInfo {
+    return this.started.get(shardId) ?? { id: shardId, parents: [], closed: false };
+  }
+
   /**
    * Writes one record unless stopping or `max` is reached; records its position only after `write`
    * resolved. False when the reader must stop.
@@ -245,7 +193,7 @@ export class Subscription implements ShardReaderContext {
     this.claimed += 1;
     let written: number | void;
     try {
-      written = await this.options.write(record, this.started.get(shardId) ?? { id: shardId, parents: [], closed: false });
+      written = await this.options.write(record, this.shardOf(shardId));
     } catch (err) {
       this.stop("error", err);
       return false;
@@ -253,76 +201,38 @@ export class Subscription implements ShardReaderContext {
     this.counts.records += 1;
     this.counts.bytes += record.Data?.length ?? 0;
     this.lastRecordAt = this.clock.now();
-    this.outputOffset += typeof written === "number" ? written : 0;
-    this.advance(shardId, { sequenceNumber: record.SequenceNumber });
+    this.positions.wrote(typeof written === "number" ? written : 0);
+    this.positions.advance(shardId, { sequenceNumber: record.SequenceNumber });
     if (max !== undefined && this.counts.records >= max) this.stop("max");
     return true;
   }
 
+  readDone(shardId: string, records: number, behind: boolean): void {
+    if (!this.stopping) this.options.readDone?.(this.shardOf(shardId), { records, behind });
+  }
+
+  unknownPosition(shardId: string, why: string): boolean {
+    if (!this.options.readAgainOnUnknownPosition || this.stopping) return false;
+    this.positions.readAgain(shardId);
+    this.readingAgain(shardId, why);
+    this.positions.save(false).catch((err) => this.stop("error", err));
+    return true;
+  }
+
+  private readingAgain(shardId: string, why: string): void {
+    this.log(`shard ${shardId}: ${why}; reading it again from TRIM_HORIZON`);
+    this.options.readAgainOnUnknownPosition?.(shardId, why);
+  }
+
   /** A reader read its shard to the end: remember that, start its children, look for new shards. */
   shardEnded(shardId: string, lastSequenceNumber: string | undefined, children: ShardInfo[]): void {
-    this.advance(shardId, lastSequenceNumber ? { sequenceNumber: lastSequenceNumber, ended: true } : { ended: true });
+    this.positions.advance(shardId, lastSequenceNumber ? { sequenceNumber: lastSequenceNumber, ended: true } : { ended: true });
     this.finished.add(shardId);
+    this.options.shardDone?.(this.shardOf(shardId));
     this.log(`shard ${shardId}: read to its end${children.length ? `; children ${children.map((c) => c.id).join(", ")}` : ""}`);
     for (const child of children) if (!this.listed.has(child.id)) this.listed.set(child.id, child);
     this.schedule(false);
     this.relist().catch((err) => this.stop("error", err));
-  }
-
-  /**
-   * Checks the loaded checkpoint against the first listing. One that names shards, none of which the stream
-   * has, belongs to another stream (an earlier one of the same name) or to shards long trimmed; one that
-   * says an open shard ended, or gives a shard a sequence number outside its range, was written for another
-   * stream or edited. Reading on would silently skip or re-read records, so the run stops and the file is
-   * left as it is.
-   */
-  private checkCheckpointMatches(): void {
-    const saved = Object.keys(this.positions);
-    if (saved.length === 0) return;
-    const where = this.options.checkpoint?.description ?? "the checkpoint";
-    const reject = (message: string) => {
-      this.checkpointRejected = true;
-      this.stop("error", new UserError(message));
-    };
-    if (!saved.some((id) => this.listed.has(id))) {
-      const named = saved.length > 3 ? `${saved.slice(0, 3).join(", ")} and ${saved.length - 3} more` : saved.join(", ");
-      reject(
-        `${where} names none of stream ${this.streamName}'s shards (it names ${named}); it belongs to another stream of that ` +
-          `name or to shards past the stream's retention: move it away to read this stream from --from`,
-      );
-      return;
-    }
-    const misfits = saved.flatMap((id) => {
-      const shard = this.listed.get(id);
-      const why = shard ? checkpointMisfit(this.positions[id], shard) : undefined;
-      return why ? [why] : [];
-    });
-    if (misfits.length > 0) {
-      reject(
-        `${where} ${misfits[0]}${misfits.length > 1 ? ` (and ${misfits.length - 1} more shard(s) do not fit)` : ""}; ` +
-          `it does not fit stream ${this.streamName}: move it away to read the stream from --from, or delete the entries of those shards to read them from --from`,
-      );
-    }
-  }
-
-  /**
-   * Moves a shard's saved position forward once the output written after it covers `holdBackBytes`
-   * (at once when it is 0). Positions become saveable in output order, so a shard never gets ahead of
-   * a record of its own that is still held back.
-   */
-  private advance(shardId: string, position: ShardCheckpoint): void {
-    const holdBack = this.options.holdBackBytes ?? 0;
-    this.unconfirmed.push({ endOffset: this.outputOffset, shardId, position });
-    while (this.unconfirmedHead < this.unconfirmed.length && this.unconfirmed[this.unconfirmedHead].endOffset + holdBack <= this.outputOffset) {
-      const next = this.unconfirmed[this.unconfirmedHead++];
-      this.positions[next.shardId] = next.position;
-      this.dirty = true;
-    }
-    // Drop confirmed entries in bulk (amortised O(1) per record).
-    if (this.unconfirmedHead > 1024 && this.unconfirmedHead * 2 > this.unconfirmed.length) {
-      this.unconfirmed.splice(0, this.unconfirmedHead);
-      this.unconfirmedHead = 0;
-    }
   }
 
   /** Lists the shards again (one listing at a time; a request during a listing runs one more). */
@@ -340,7 +250,8 @@ export class Subscription implements ShardReaderContext {
           this.listed = new Map(shards.map((s) => [s.id, s]));
           if (!this.firstListing) {
             this.firstListing = new Set(this.listed.keys());
-            this.checkCheckpointMatches();
+            const misfit = this.positions.check(this.listed, this.options.readAgainOnUnknownPosition && ((id, why) => this.readingAgain(id, why)));
+            if (misfit) this.stop("error", misfit);
             if (this.stopping) return;
           }
           // Only a listing with no newer request pending may conclude that every shard has ended.
@@ -368,11 +279,11 @@ export class Subscription implements ShardReaderContext {
       for (const shard of this.listed.values()) {
         if (!mine(shard.id) || this.running.has(shard.id) || this.finished.has(shard.id)) continue;
         if (!parentsFinished(shard, isPending)) continue;
-        const saved = this.positions[shard.id];
+        const saved = this.positions.get(shard.id);
         const start = startPosition(shard, this.from, saved, {
           startedAt: this.startedAt,
           inFirstListing: this.firstListing?.has(shard.id) ?? true,
-          parentRead: shard.parents.some((parent) => this.positions[parent] !== undefined),
+          parentRead: shard.parents.some((parent) => this.positions.get(parent) !== undefined),
         });
         if (start === "skip") {
           this.finished.add(shard.id);
@@ -384,10 +295,9 @@ export class Subscription implements ShardReaderContext {
         let note = "";
         if (!saved && start.origin.type !== "AFTER_SEQUENCE_NUMBER") {
           // Remember the start before the first read: a restart reads this shard from here, not from `from`.
-          this.positions[shard.id] = { start: toSavedStart(start.origin) };
-          this.dirty = true;
+          this.positions.setStart(shard.id, toSavedStart(start.origin));
           // One save for every shard started in this call: the snapshot is taken after it returns.
-          persisted ??= this.saveCheckpoint(false);
+          persisted ??= this.positions.save(false);
           if (this.options.checkpoint) {
             note = ` (no checkpoint for this shard${start.first.type === "LATEST" ? `; saved as ${describePosition(start.origin)}` : ""})`;
           }
@@ -421,7 +331,7 @@ export class Subscription implements ShardReaderContext {
     const interval = this.options.checkpointIntervalMs ?? 2_000;
     while (!this.stopping) {
       await this.clock.sleep(interval, this.stopSignal);
-      if (!this.stopping) await this.saveCheckpoint(false).catch((err) => this.stop("error", err));
+      if (!this.stopping) await this.positions.save(false).catch((err) => this.stop("error", err));
     }
   }
 
@@ -444,24 +354,5 @@ export class Subscription implements ShardReaderContext {
       }
       await this.clock.sleep(left, this.stopSignal);
     }
-  }
-
-  /** Saves a snapshot of the positions (starts, and records already written); saves never overlap. */
-  private saveCheckpoint(force: boolean): Promise<void> {
-    const store = this.options.checkpoint;
-    if (!store) return Promise.resolve();
-    const next = this.saving.catch(() => undefined).then(async () => {
-      if (!this.dirty && !force) return;
-      this.dirty = false;
-      const snapshot: ShardCheckpoints = JSON.parse(JSON.stringify(this.positions));
-      try {
-        await store.save(this.streamName, snapshot);
-      } catch (err) {
-        this.dirty = true;
-        throw err;
-      }
-    });
-    this.saving = next;
-    return next;
   }
 }

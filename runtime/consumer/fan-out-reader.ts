@@ -97,6 +97,7 @@ export async function readShardFanOut(sub: ShardReaderContext, fanOut: FanOut, s
             lastSequenceNumber = record.SequenceNumber;
             position = { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber! };
           }
+          sub.readDone(shard.id, records.length, (e.MillisBehindLatest ?? 0) > 0);
           // A closed shard read to the tip has nothing more: AWS says so with ChildShards and no continuation;
           // kinesis-local never does, so a caught-up empty event on a shard ListShards reports closed ends it too.
           const closedChildren = records.length === 0 && !((e.MillisBehindLatest ?? 0) > 0) ? sub.closedShardChildren(shard.id) : undefined;

@@ -5,6 +5,7 @@
  * skip what arrived meanwhile), and the end of a closed shard reported with its children.
  */
 import { READ_INTERVAL_AT_TIP_MS, READ_INTERVAL_BEHIND_MS } from "./read-budget";
+import { GET_RECORDS_MAX_RECORDS, SHARD_READ_BYTES_PER_SECOND } from "../../model/limits";
 import { GetRecordsCommand, GetRecordsCommandOutput, GetShardIteratorCommand } from "@aws-sdk/client-kinesis";
 import { classifyError } from "../kinesis-errors";
 import { UserError } from "../errors";
@@ -17,17 +18,19 @@ export async function readShard(sub: ShardReaderContext, shard: ShardInfo, start
   // subscribers): by default this reader takes 2 while behind and 1 at the tip, leaving room for them.
   const minInterval = opts.minGetRecordsIntervalMs ?? READ_INTERVAL_BEHIND_MS;
   const tipInterval = Math.max(minInterval, opts.tipGetRecordsIntervalMs ?? READ_INTERVAL_AT_TIP_MS);
-  const limit = opts.getRecordsLimit ?? 10_000;
+  const limit = opts.getRecordsLimit ?? GET_RECORDS_MAX_RECORDS;
   /** The pace of the next call: behind until a read says the shard is caught up. */
   let interval = minInterval;
-  const bytesPerSecond = opts.maxBytesPerSecondPerShard ?? 2 * 1024 * 1024;
+  const bytesPerSecond = opts.maxBytesPerSecondPerShard ?? SHARD_READ_BYTES_PER_SECOND;
   const what = `shard ${shard.id}`;
   let lastSequenceNumber = start.first.type === "AFTER_SEQUENCE_NUMBER" ? start.first.sequenceNumber : undefined;
+  /** Where reading starts over while no record was written: the shard's origin (TRIM_HORIZON once its saved position was refused). */
+  let origin: StartPosition = start.origin;
   let nextCallAt = 0;
 
   /** Where a new iterator starts after the first: after the last record written, else the shard's origin. */
   const resumePosition = (): StartPosition =>
-    lastSequenceNumber ? { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber } : start.origin;
+    lastSequenceNumber ? { type: "AFTER_SEQUENCE_NUMBER", sequenceNumber: lastSequenceNumber } : origin;
 
   const newIterator = async (position: StartPosition): Promise<string | undefined> => {
     try {
@@ -40,7 +43,14 @@ export async function readShard(sub: ShardReaderContext, shard: ShardInfo, start
       );
       return out?.ShardIterator;
     } catch (err) {
-      throw badPositionError(err, shard.id, position, sub.options.checkpoint?.description);
+      const refused = position.type === "AFTER_SEQUENCE_NUMBER" ? positionRefusal(err) : undefined;
+      if (refused === undefined || position.type !== "AFTER_SEQUENCE_NUMBER") throw err;
+      if (sub.unknownPosition(shard.id, `the stream refused sequence number ${position.sequenceNumber} (${refused})`)) {
+        lastSequenceNumber = undefined;
+        origin = { type: "TRIM_HORIZON" };
+        return newIterator(origin);
+      }
+      throw badPositionError(refused, shard.id, position.sequenceNumber, sub.options.checkpoint?.description);
     }
   };
 
@@ -80,6 +90,7 @@ export async function readShard(sub: ShardReaderContext, shard: ShardInfo, start
       lastSequenceNumber = record.SequenceNumber;
       bytes += record.Data?.length ?? 0;
     }
+    sub.readDone(shard.id, records.length, (out.MillisBehindLatest ?? 0) > 0);
     // Stay within the shard's read bandwidth: a large batch delays the next call.
     nextCallAt = Math.max(nextCallAt, calledAt + Math.ceil((bytes * 1000) / bytesPerSecond));
     // At the tip (not behind, and not a full batch), the next call waits for the tip interval.
@@ -101,18 +112,20 @@ export async function readShard(sub: ShardReaderContext, shard: ShardInfo, start
 
 /**
  * A sequence number the shard does not know (an edited checkpoint, or one of another stream) is rejected by
- * Kinesis with InvalidArgumentException (emulators may say ResourceNotFoundException): say so, not "stream
- * not found".
+ * Kinesis with InvalidArgumentException (emulators may say ResourceNotFoundException naming the sequence
+ * number): the refusal in words, or undefined for any other error (not "stream not found").
  */
-function badPositionError(err: unknown, shardId: string, position: StartPosition, checkpoint: string | undefined): unknown {
+function positionRefusal(err: unknown): string | undefined {
   const name = (err as Error)?.name;
-  if (position.type !== "AFTER_SEQUENCE_NUMBER") return err;
   const message = (err as Error)?.message ?? "";
   const aboutSequence = name === "ResourceNotFoundException" && /sequence ?number/i.test(message);
-  if (name !== "InvalidArgumentException" && name !== "ValidationException" && !aboutSequence) return err;
-  const detail = `${name}: ${message.split("\n")[0]}`;
+  if (name !== "InvalidArgumentException" && name !== "ValidationException" && !aboutSequence) return undefined;
+  return `${name}: ${message.split("\n")[0]}`;
+}
+
+function badPositionError(refusal: string, shardId: string, sequenceNumber: string, checkpoint: string | undefined): UserError {
   return new UserError(
-    `shard ${shardId} refused sequence number ${position.sequenceNumber} (${detail}); ` +
+    `shard ${shardId} refused sequence number ${sequenceNumber} (${refusal}); ` +
       (checkpoint
         ? `${checkpoint} does not fit this stream (edited, or written for another stream): move it away to read from --from`
         : "the position does not fit this stream"),

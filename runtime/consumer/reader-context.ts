@@ -26,6 +26,13 @@ export interface ShardReaderContext {
   arrived(): void;
   /** Hands one record to the caller; false once the run stops taking records. */
   deliver(shardId: string, record: KinesisRecord): Promise<boolean>;
+  /** The records of one read were written (`records` of them; `behind` the shard's tip or not). */
+  readDone(shardId: string, records: number, behind: boolean): void;
+  /**
+   * The stream refused the shard's saved position (`why`): true when the shard is to be read again from
+   * TRIM_HORIZON (`readAgainOnUnknownPosition`), false when the run stops with the refusal.
+   */
+  unknownPosition(shardId: string, why: string): boolean;
   /** The shard ended after `lastSequenceNumber`, with these children. */
   shardEnded(shardId: string, lastSequenceNumber: string | undefined, children: ShardInfo[]): void;
   /** The children of a shard already known to be closed, if listed. */

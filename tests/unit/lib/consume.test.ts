@@ -1,5 +1,5 @@
 /**
- * The library's consume layer (lib/consume.ts over the subscriber's engine) against a STUB Kinesis client:
+ * The library's consume layer (lib/consume.ts over the consumer engine's batch mode) against a STUB Kinesis client:
  * batches per read, one batch of a shard at a time, parents' batches before their children's, and a
  * checkpoint file that holds exactly what the caller checkpointed.
  */
@@ -7,86 +7,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { _Record } from "@aws-sdk/client-kinesis";
 import { FileCheckpointStore, parseCheckpoint } from "../../../runtime/consumer/checkpoint";
 import { aggregate } from "../../../model/kpl";
-import { CommittedPositions } from "../../../lib/committed-positions";
+import { CommittedPositions } from "../../../runtime/consumer/committed-positions";
 import { Batch, BatchFailed, runBatches } from "../../../lib/consume";
-
-interface StubShard {
-  id: string;
-  parents?: string[];
-  closed?: boolean;
-  records: _Record[];
-}
-
-/** A stream in memory: iterators are "shard|index"; GetRecords answers at most `batch` records. */
-class StubKinesis {
-  batch = 100;
-  /** Ms the n-th GetRecords call (1-based) takes to answer. @default none */
-  slowRead: (n: number) => number = () => 0;
-  private reads = 0;
-  constructor(readonly shards: StubShard[]) {}
-
-  async send(command: { constructor: { name: string }; input: any }): Promise<any> {
-    await new Promise((r) => setImmediate(r));
-    if (command.constructor.name === "GetRecordsCommand") await new Promise((r) => setTimeout(r, this.slowRead(++this.reads)));
-    const input = command.input;
-    switch (command.constructor.name) {
-      case "ListShardsCommand":
-        return {
-          Shards: this.shards.map((s) => ({
-            ShardId: s.id,
-            ParentShardId: s.parents?.[0],
-            SequenceNumberRange: { StartingSequenceNumber: "0", EndingSequenceNumber: s.closed ? "99999" : undefined },
-          })),
-        };
-      case "GetShardIteratorCommand": {
-        const shard = this.shard(input.ShardId);
-        const index =
-          input.ShardIteratorType === "AFTER_SEQUENCE_NUMBER"
-            ? shard.records.findIndex((r) => r.SequenceNumber === input.StartingSequenceNumber) + 1
-            : input.ShardIteratorType === "LATEST"
-              ? shard.records.length
-              : 0;
-        return { ShardIterator: `${shard.id}|${index}` };
-      }
-      case "GetRecordsCommand": {
-        const [id, at] = String(input.ShardIterator).split("|");
-        const shard = this.shard(id);
-        const records = shard.records.slice(Number(at), Number(at) + this.batch);
-        const next = Number(at) + records.length;
-        const ended = shard.closed && next >= shard.records.length;
-        const children = this.shards.filter((s) => s.parents?.includes(id));
-        return {
-          Records: records,
-          NextShardIterator: ended ? undefined : `${id}|${next}`,
-          MillisBehindLatest: 0,
-          ChildShards: ended ? children.map((c) => ({ ShardId: c.id, ParentShards: c.parents })) : undefined,
-        };
-      }
-      default:
-        throw new Error(`stub: unexpected ${command.constructor.name}`);
-    }
-  }
-
-  private shard(id: string): StubShard {
-    const shard = this.shards.find((s) => s.id === id);
-    if (!shard) throw Object.assign(new Error("no such shard"), { name: "ResourceNotFoundException" });
-    return shard;
-  }
-}
-
-const shardId = (n: number) => `shardId-${String(n).padStart(12, "0")}`;
-
-/** `count` records of shard `n` with increasing sequence numbers; data `n:i`. */
-function records(n: number, count: number, from = 1): _Record[] {
-  return Array.from({ length: count }, (_, k) => ({
-    SequenceNumber: `49${String(n).padStart(4, "0")}${String(from + k).padStart(10, "0")}`,
-    PartitionKey: `key-${n}`,
-    Data: Buffer.from(`${n}:${from + k}`),
-  }));
-}
+import { records, shardId, StubKinesis } from "../../helpers/stub-kinesis";
 
 /** Fast engine timing for the stub, and a stop once the stub has nothing more. */
 const ENGINE = {
