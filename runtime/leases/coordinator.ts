@@ -22,7 +22,7 @@ import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { planRound, RoundPlan } from "./balance";
-import { InitialPosition, Lease, newLease, SHARD_END, TRIM_HORIZON } from "./lease";
+import { AT_TIMESTAMP, InitialPosition, Lease, newLease, SHARD_END, TRIM_HORIZON } from "./lease";
 import { LeaseLostError, LeaseTable } from "./table";
 
 export interface CoordinatorOptions {
@@ -212,14 +212,28 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
    * Records a checkpoint in a held lease. Throws `LeaseLostError` when the lease is not held or was taken
    * meanwhile (fencing): the reader must stop that shard, nothing it read since the last checkpoint counts.
    */
-  async checkpoint(leaseKey: string, sequenceNumber: string, subSequenceNumber = 0): Promise<void> {
+  checkpoint(leaseKey: string, sequenceNumber: string, subSequenceNumber = 0): Promise<void> {
+    return this.record(leaseKey, sequenceNumber, subSequenceNumber, undefined);
+  }
+
+  /**
+   * Pins where a lease nobody has read yet (`LATEST`) starts, before its reader's first read: `AT_TIMESTAMP`
+   * of `start` (the moment the reader began, before its LATEST iterator), or `TRIM_HORIZON`. A later owner
+   * then starts there, not at the stream's tip of its own time, so a hand-over or takeover before the first
+   * record's checkpoint skips nothing. Fails as `checkpoint` does.
+   */
+  pinStart(leaseKey: string, start: Date | typeof TRIM_HORIZON): Promise<void> {
+    return start === TRIM_HORIZON ? this.record(leaseKey, TRIM_HORIZON, 0, undefined) : this.record(leaseKey, AT_TIMESTAMP, 0, start.getTime());
+  }
+
+  private async record(leaseKey: string, checkpoint: string, subSequenceNumber: number, timestamp: number | undefined): Promise<void> {
     const h = this.held.get(leaseKey);
     if (!h) throw new LeaseLostError(leaseKey, undefined);
     await this.serialized(h, async () => {
       if (this.held.get(leaseKey) !== h) throw new LeaseLostError(leaseKey, undefined);
       const sent = this.now();
       try {
-        h.lease = await this.table.checkpoint(h.lease, this.workerId, sequenceNumber, subSequenceNumber);
+        h.lease = await this.table.checkpoint(h.lease, this.workerId, checkpoint, subSequenceNumber, timestamp);
         this.renewed(leaseKey, h, sent);
       } catch (err) {
         if (err instanceof LeaseLostError) this.drop(leaseKey, "taken by another worker (checkpoint refused)");

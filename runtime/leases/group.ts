@@ -5,13 +5,14 @@
  * table in step with the stream's shards (new leases after a reshard).
  *
  * A reader is `(lease, context) => Promise<"end" | void>`: read from `lease.checkpoint` (a sequence
- * number, or TRIM_HORIZON / LATEST), hand records to the processor, call `context.checkpoint` after them,
+ * number, or TRIM_HORIZON / AT_TIMESTAMP / LATEST; pin a LATEST start with `context.pinStart` before the first
+ * read), hand records to the processor, call `context.checkpoint` after them,
  * return "end" after the shard's last record (the shard is closed and read), and return as soon as
  * `context.signal` aborts. Its reason says why: "handover" and "stop" (checkpoint first: the lease is still
  * held), or "lost" (another worker holds it; checkpoints are refused, stop at once).
  */
 import { LeaseCoordinator, ShardInfo } from "./coordinator";
-import { Lease } from "./lease";
+import { Lease, TRIM_HORIZON } from "./lease";
 
 export type StopReason = "lost" | "handover" | "stop";
 
@@ -20,6 +21,11 @@ export interface ShardContext {
   signal: AbortSignal;
   /** Records progress in the lease row; throws `LeaseLostError` when the lease is gone (stop reading then). */
   checkpoint(sequenceNumber: string, subSequenceNumber?: number): Promise<void>;
+  /**
+   * For a lease at `LATEST`: records where this reader starts (coordinator.pinStart) before its first read,
+   * so that a later owner starts there too; throws as `checkpoint` does.
+   */
+  pinStart(start: Date | typeof TRIM_HORIZON): Promise<void>;
 }
 
 export type ShardReader = (lease: Lease, context: ShardContext) => Promise<"end" | void>;
@@ -61,7 +67,11 @@ export async function runGroup(options: GroupOptions): Promise<GroupRun> {
     if (stopping || readers.has(lease.leaseKey)) return;
     const controller = new AbortController();
     const key = lease.leaseKey;
-    const context: ShardContext = { signal: controller.signal, checkpoint: (seq, sub) => coordinator.checkpoint(key, seq, sub) };
+    const context: ShardContext = {
+      signal: controller.signal,
+      checkpoint: (seq, sub) => coordinator.checkpoint(key, seq, sub),
+      pinStart: (start) => coordinator.pinStart(key, start),
+    };
     const done = (async () => {
       let outcome: "end" | void;
       try {
