@@ -110,7 +110,14 @@ export async function runGroup(options: GroupOptions): Promise<GroupRun> {
 
   await sync();
   const syncTimer = options.listShards ? setInterval(() => void sync(), options.syncIntervalMs ?? 60_000) : undefined;
-  await coordinator.start();
+  try {
+    await coordinator.start();
+  } catch (err) {
+    // No table (LeaseTableMissingError) or none reachable: nothing may keep the process alive after the error.
+    clearInterval(syncTimer);
+    await coordinator.stop();
+    throw err;
+  }
 
   return {
     reading: () => [...readers.keys()].sort(),
