@@ -95,6 +95,10 @@ export async function runGroup(options: GroupOptions): Promise<GroupRun> {
         }
       } catch (err) {
         log(`after the reader of ${key}: ${(err as Error).message}`);
+        // Not released, not finished (the table unreachable): held with no reader, the shard would stall. Let
+        // it go locally: this worker's next round takes it back (a reader from its checkpoint), or, if this
+        // worker is gone by then, it expires for the others.
+        if (!stopping && coordinator.holds(key)) coordinator.abandon(key);
       }
     })();
     readers.set(key, { controller, done });
