@@ -16,7 +16,7 @@ import { parseLakeConfig } from "../../model/config";
 import { LocalLake, startLocalLake } from "../../local/lake";
 import { createLeaseClient, Lease, LeaseTable } from "../../runtime/leases";
 import { ControllableProxy, startControllableProxy } from "../helpers/fault-endpoints";
-import { openShards, publish, seenIds, sleep, startWorker, until, watchTable, Worker, WorkerOptions } from "../helpers/group-workers";
+import { openShards, owners, publish, seenIds, sleep, startWorker, until, watchTable, Worker, WorkerOptions } from "../helpers/group-workers";
 import { runApp } from "../helpers/run-app";
 
 describe("consumer group workers under faults (subscribe --group, local lake)", function () {
@@ -123,6 +123,150 @@ describe("consumer group workers under faults (subscribe --group, local lake)", 
       );
     });
   }
+
+  /** Workers w1 (its lease table through a proxy) and w2 (direct) on the 2 shards of orders, balanced 1/1, records published every 100 ms to both shards. */
+  async function unreachableSetup(group: string, leaseSeconds: number) {
+    const segment = "ingest/orders";
+    const stream = lake.catalog[segment].streamName;
+    const table = tableOf("orders", group);
+    const proxy = await startControllableProxy(lake.catalog[segment].groups![group].endpoint!);
+    proxies.push(proxy);
+    const catalog = JSON.parse(JSON.stringify(lake.catalog));
+    catalog[segment].groups[group].endpoint = proxy.endpoint;
+    const file = path.join(dir, `${group}-proxied-catalog.json`);
+    fs.writeFileSync(file, JSON.stringify(catalog));
+    const w1 = worker({ segment, group, id: "w1", leaseSeconds, env: { ...env, DATALAKE_CATALOG: file } });
+    await until("w1 to hold both leases", 30_000, async () => (await owners(table)).get("w1") === 2 || undefined, 200);
+    const w2 = worker({ segment, group, id: "w2", leaseSeconds });
+    await until("w1 and w2 at one lease each", 30_000, async () => {
+      const o = await owners(table);
+      return (o.get("w1") === 1 && o.get("w2") === 1) || undefined;
+    }, 200);
+    const shards = await openShards(lake, stream);
+    let n = 0;
+    let publishing = true;
+    const publisher = (async () => {
+      while (publishing) {
+        await publish(lake, stream, shards.map((shard) => ({ id: `${group}-${n++}`, shard })));
+        await sleep(100);
+      }
+    })();
+    const history: Array<{ at: number; key: string; owner?: string; counter: number; checkpoint: string }> = [];
+    const watcher = watchTable(table, (rows, at) => rows.forEach((r) => history.push({ at, key: r.leaseKey, owner: r.leaseOwner, counter: r.leaseCounter, checkpoint: r.checkpoint })));
+    const x = (await table.list()).find((l) => l.leaseOwner === "w1")!.leaseKey;
+    await until("w1 to checkpoint a record of its shard", 20_000, async () => /^\d+$/.test((await table.get(x))!.checkpoint) || undefined, 200);
+    const finish = async () => {
+      publishing = false;
+      await publisher;
+      await watcher.stop();
+      const published = n;
+      // Only this test's records (the stream holds the earlier tests' too, which a trim-horizon group reads as well).
+      const ours = () => new Map([...seenIds([w1, w2])].filter(([id]) => id.startsWith(`${group}-`)));
+      const seen = await until(`all ${published} records written`, 30_000, () => {
+        const s = ours();
+        return s.size >= published ? s : undefined;
+      }, 300).catch((err) => {
+        throw new Error(`${err.message}: ${ours().size} written; w1's log:\n${w1.err()}\nw2's log:\n${w2.err()}`);
+      });
+      for (let i = 0; i < published; i++) assert.ok(seen.has(`${group}-${i}`), `${group}-${i} reached no worker`);
+      return seen;
+    };
+    return { table, proxy, w1, w2, x, history, finish, published: () => n };
+  }
+
+  const withTimes = (w: Worker) => {
+    // stderr lines with the time the test first saw them (polled every 50 ms)
+    const seenAt: Array<{ at: number; line: string }> = [];
+    let known = 0;
+    const timer = setInterval(() => {
+      const lines = w.err().split("\n");
+      for (; known < lines.length - 1; known++) seenAt.push({ at: Date.now(), line: lines[known] });
+    }, 50);
+    return { seenAt, stop: () => clearInterval(timer) };
+  };
+
+  it("the lease table unreachable for a worker for less than the lease duration (frozen, then refusing): it reads on, nobody takes its lease, it renews when the table is back", async () => {
+    const started = Date.now();
+    const { proxy, w1, w2, x, history, finish } = await unreachableSetup("brief", 8);
+    const outages: string[] = [];
+    for (const mode of ["freeze", "refuse"] as const) {
+      const from = Date.now();
+      await proxy.set(mode);
+      await sleep(4_000);
+      const to = Date.now();
+      await proxy.set("forward");
+      // Records published during the outage reached w1's stdout: it kept reading the shard it holds.
+      const during = w1.lines().filter((l) => l.shard === x && l.at >= from + 500 && l.at <= to);
+      assert.ok(during.length >= 10, `w1 wrote ${during.length} records of ${x} published while its table was unreachable (${mode}); its log:\n${w1.err()}`);
+      const last = Math.max(...history.filter((h) => h.key === x && h.at <= to).map((h) => h.counter));
+      const renewedAt = await until(`w1 to renew ${x} after the ${mode}`, 10_000, () => history.find((h) => h.key === x && h.owner === "w1" && h.counter > last)?.at, 100);
+      outages.push(`${mode} ${((to - from) / 1000).toFixed(1)} s: ${during.length} records of ${x} written meanwhile, renewed ${((renewedAt - to) / 1000).toFixed(1)} s after`);
+    }
+    await sleep(1_000);
+    const seen = await finish();
+    // One owner per shard throughout: nobody took w1's lease (nor w2's).
+    const ownersOf = (key: string) => [...new Set(history.filter((h) => h.key === key).map((h) => h.owner))];
+    assert.deepEqual(ownersOf(x), ["w1"], `owners of ${x} over the run`);
+    for (const key of new Set(history.map((h) => h.key))) if (key !== x) assert.deepEqual(ownersOf(key), ["w2"], `owners of ${key} over the run`);
+    // No owner switch: nothing delivered twice.
+    const twice = [...seen].filter(([, count]) => count > 1);
+    assert.deepEqual(twice, [], "records delivered twice");
+    assert.match(w1.err(), new RegExp(`could not renew ${x} \\(.*\\); reading it on for at most`));
+    assert.match(w1.err(), new RegExp(`renewed ${x} again after`));
+    assert.doesNotMatch(w1.err(), /lost shardId/);
+    assert.equal(w1.exitStatus(), undefined, "w1 exited");
+    for (const w of [w1, w2]) w.child.kill("SIGINT");
+    for (const w of [w1, w2]) assert.equal(await w.exited, 0, w.err());
+    console.log(`      lease 8 s; ${outages.join("; ")}; ${seen.size} records, none twice; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  it("the lease table unreachable for a worker for longer than the lease duration: it stops reading its shard (one stderr line) before the other worker takes it, and takes a lease again once the table is back", async () => {
+    const started = Date.now();
+    const lease = 4;
+    const { proxy, w1, w2, x, history, finish } = await unreachableSetup("long", lease);
+    const w1Log = withTimes(w1);
+    try {
+      const from = Date.now();
+      await proxy.set("freeze");
+      const takenAt = await until(`w2 to take ${x}`, 20_000, () => history.find((h) => h.key === x && h.owner === "w2" && h.at > from)?.at, 50);
+      await sleep(1_500); // w1's reads under way
+      // w1 had stopped reading the shard before w2 took it: no record of it published after the take reached w1.
+      const w1Last = Math.max(...w1.lines().filter((l) => l.shard === x).map((l) => l.at));
+      assert.ok(w1Last < takenAt, `w1 wrote a record of ${x} published ${w1Last - takenAt} ms after w2 took the lease`);
+      const lost = w1Log.seenAt.filter((l) => l.line.includes(`lost ${x}`));
+      assert.equal(lost.length, 1, `w1's log:\n${w1.err()}`);
+      assert.match(lost[0].line, /not renewed within the lease duration \(4000 ms; is the lease table reachable\?\): stopped reading it/);
+      assert.ok(lost[0].at <= takenAt + 50, `w1 said it stopped ${lost[0].at - takenAt} ms after w2 took ${x}`);
+      await sleep(Math.max(0, from + (lease + 5) * 1000 - Date.now()));
+      const frozenMs = Date.now() - from;
+      await proxy.set("forward");
+      assert.equal(w1.exitStatus(), undefined, "w1 exited while its table was unreachable");
+      // Back: w1 takes a lease again (w2 hands one over), 1/1.
+      const backAt = Date.now();
+      await until("w1 and w2 at one lease each again", 30_000, async () => {
+        const o = await owners(tableOf("orders", "long"));
+        return (o.get("w1") === 1 && o.get("w2") === 1) || undefined;
+      }, 200);
+      const rebalancedMs = Date.now() - backAt;
+      await sleep(1_500);
+      const seen = await finish();
+      // Records delivered twice: only x's, each once by w1 (before it stopped) and once by w2 (from w1's last checkpoint).
+      const twice = [...seen].filter(([, count]) => count > 1).map(([id]) => id);
+      const w1Ids = new Map(w1.lines().map((l) => [l.id, l]));
+      for (const id of twice) {
+        assert.equal(seen.get(id), 2, id);
+        assert.equal(w1Ids.get(id)?.shard, x, `${id} delivered twice, not a record w1 wrote of ${x}`);
+      }
+      for (const w of [w1, w2]) w.child.kill("SIGINT");
+      for (const w of [w1, w2]) assert.equal(await w.exited, 0, w.err());
+      console.log(
+        `      lease ${lease} s, frozen ${(frozenMs / 1000).toFixed(1)} s: w1 stopped ${x} ${lost[0].at - from} ms in, w2 took it ${takenAt - from} ms in; ` +
+          `1/1 again ${(rebalancedMs / 1000).toFixed(1)} s after the thaw; ${seen.size} records, ${twice.length} twice (w1's since its last checkpoint); ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+    } finally {
+      w1Log.stop();
+    }
+  });
 
   it("refuses a catalog group whose lease table does not exist, in one line (exit 2)", async () => {
     const catalog = JSON.parse(JSON.stringify(lake.catalog));
