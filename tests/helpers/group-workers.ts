@@ -101,12 +101,12 @@ export async function openShards(lake: LocalLake, stream: string): Promise<Shard
 
 /**
  * Publishes one record per entry, each aimed at its shard's starting hash key when `shard` is given (else
- * spread by partition key), retrying the ones kinesis-local refuses.
+ * spread by partition key), `pad` characters longer when asked, retrying the ones kinesis-local refuses.
  */
-export async function publish(lake: LocalLake, stream: string, records: Array<{ id: string; shard?: Shard }>): Promise<void> {
+export async function publish(lake: LocalLake, stream: string, records: Array<{ id: string; shard?: Shard; pad?: number }>): Promise<void> {
   for (let i = 0; i < records.length; i += 500) {
     let batch = records.slice(i, i + 500).map((r) => ({
-      Data: Buffer.from(`${JSON.stringify({ id: r.id, shard: r.shard?.ShardId, at: Date.now() })}\n`),
+      Data: Buffer.from(`${JSON.stringify({ id: r.id, shard: r.shard?.ShardId, at: Date.now(), ...(r.pad ? { pad: "x".repeat(r.pad) } : {}) })}\n`),
       PartitionKey: r.id,
       ExplicitHashKey: r.shard?.HashKeyRange?.StartingHashKey,
     }));
