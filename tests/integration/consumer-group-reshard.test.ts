@@ -132,7 +132,7 @@ describe("a consumer group while its segment is resharded (subscribe --group, lo
     const final = await until("the open shards' leases balanced", 40_000, async () => {
       const rows = await table.list();
       const counts = ["w1", "w2", "w3"].map((w) => rows.filter((r) => open.includes(r.leaseKey) && r.leaseOwner === w).length);
-      return counts.every((c) => c === 1 || c === 2) && counts.reduce((a, b) => a + b) === 4 ? rows : undefined;
+      return counts.every((c) => c === 1 || c === 2) && counts.reduce((a: number, b: number) => a + b, 0) === 4 ? rows : undefined;
     }, 300);
     await watcher.stop();
     const closed = final.filter((r) => !open.includes(r.leaseKey));
