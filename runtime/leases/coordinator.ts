@@ -22,7 +22,7 @@ import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { planRound, RoundPlan } from "./balance";
-import { InitialPosition, Lease, newLease, SHARD_END, TRIM_HORIZON } from "./lease";
+import { AT_TIMESTAMP, InitialPosition, Lease, newLease, SHARD_END, TRIM_HORIZON } from "./lease";
 import { LeaseLostError, LeaseTable } from "./table";
 
 export interface CoordinatorOptions {
@@ -68,6 +68,8 @@ interface Held {
   releasing: boolean;
   /** Fires when the lease may no longer be trusted (no renewal in time). */
   expiry: NodeJS.Timeout | undefined;
+  /** Since when its renewals fail (one line when they start failing, one when one succeeds again). */
+  failingSince?: number;
 }
 
 interface Seen {
@@ -91,6 +93,7 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
   private takeTimer: NodeJS.Timeout | undefined;
   private running = false;
   private round: Promise<void> = Promise.resolve();
+  private roundFailing = false;
   /** The last plan, for tests and logs. */
   lastPlan: RoundPlan | undefined;
 
@@ -148,8 +151,12 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
     h.renewedAt = sent;
     clearTimeout(h.expiry);
     h.expiry = setTimeout(() => {
-      if (this.held.get(key) === h && !this.holds(key)) this.drop(key, `not renewed within the lease duration (${this.leaseDurationMs} ms)`);
+      if (this.held.get(key) === h && !this.holds(key)) this.drop(key, this.unrenewed());
     }, Math.max(1, sent + this.trustMs - this.now()));
+    if (h.failingSince !== undefined) {
+      this.log(`${this.workerId}: renewed ${key} again after ${((this.now() - h.failingSince) / 1000).toFixed(1)} s of failed renewals`);
+      h.failingSince = undefined;
+    }
     if (h.lease.handoverRequestedBy !== undefined && !h.releasing) {
       h.releasing = true;
       this.log(`${this.workerId}: ${h.lease.handoverRequestedBy} asks for ${key}, handing it over`);
@@ -181,6 +188,10 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
     return next;
   }
 
+  private unrenewed(): string {
+    return `not renewed within the lease duration (${this.leaseDurationMs} ms; is the lease table reachable?): stopped reading it, another worker may take it now`;
+  }
+
   private drop(leaseKey: string, reason: string): void {
     clearTimeout(this.held.get(leaseKey)?.expiry);
     if (!this.held.delete(leaseKey)) return;
@@ -200,9 +211,13 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
             this.renewed(key, h, sent);
           } catch (err) {
             if (err instanceof LeaseLostError) return this.drop(key, "taken by another worker");
-            this.log(`${this.workerId}: could not renew ${key}: ${(err as Error).message}`);
+            if (h.failingSince === undefined) {
+              h.failingSince = sent;
+              const left = Math.max(0, h.renewedAt + this.trustMs - this.now());
+              this.log(`${this.workerId}: could not renew ${key} (${(err as Error).message}); reading it on for at most ${(left / 1000).toFixed(1)} s more unless a renewal succeeds`);
+            }
           }
-          if (!this.holds(key)) this.drop(key, `not renewed within the lease duration (${this.leaseDurationMs} ms)`);
+          if (!this.holds(key)) this.drop(key, this.unrenewed());
         }),
       ),
     );
@@ -212,14 +227,28 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
    * Records a checkpoint in a held lease. Throws `LeaseLostError` when the lease is not held or was taken
    * meanwhile (fencing): the reader must stop that shard, nothing it read since the last checkpoint counts.
    */
-  async checkpoint(leaseKey: string, sequenceNumber: string, subSequenceNumber = 0): Promise<void> {
+  checkpoint(leaseKey: string, sequenceNumber: string, subSequenceNumber = 0): Promise<void> {
+    return this.record(leaseKey, sequenceNumber, subSequenceNumber, undefined);
+  }
+
+  /**
+   * Pins where a lease nobody has read yet (`LATEST`) starts, before its reader's first read: `AT_TIMESTAMP`
+   * of `start` (the moment the reader began, before its LATEST iterator), or `TRIM_HORIZON`. A later owner
+   * then starts there, not at the stream's tip of its own time, so a hand-over or takeover before the first
+   * record's checkpoint skips nothing. Fails as `checkpoint` does.
+   */
+  pinStart(leaseKey: string, start: Date | typeof TRIM_HORIZON): Promise<void> {
+    return start === TRIM_HORIZON ? this.record(leaseKey, TRIM_HORIZON, 0, undefined) : this.record(leaseKey, AT_TIMESTAMP, 0, start.getTime());
+  }
+
+  private async record(leaseKey: string, checkpoint: string, subSequenceNumber: number, timestamp: number | undefined): Promise<void> {
     const h = this.held.get(leaseKey);
     if (!h) throw new LeaseLostError(leaseKey, undefined);
     await this.serialized(h, async () => {
       if (this.held.get(leaseKey) !== h) throw new LeaseLostError(leaseKey, undefined);
       const sent = this.now();
       try {
-        h.lease = await this.table.checkpoint(h.lease, this.workerId, sequenceNumber, subSequenceNumber);
+        h.lease = await this.table.checkpoint(h.lease, this.workerId, checkpoint, subSequenceNumber, timestamp);
         this.renewed(leaseKey, h, sent);
       } catch (err) {
         if (err instanceof LeaseLostError) this.drop(leaseKey, "taken by another worker (checkpoint refused)");
@@ -245,6 +274,19 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
         throw err;
       }
     });
+  }
+
+  /**
+   * Forgets a held lease without writing it (no renewal from now on): the row still names this worker, so
+   * its next round takes it back (balance.ts), and others take it once it expires. For a lease whose reader
+   * stopped and whose release or finish could not be written.
+   */
+  abandon(leaseKey: string): void {
+    const h = this.held.get(leaseKey);
+    if (!h) return;
+    clearTimeout(h.expiry);
+    this.held.delete(leaseKey);
+    this.log(`${this.workerId}: let go of ${leaseKey} without writing it (to be taken again)`);
   }
 
   /** The shard is read to its end: checkpoint SHARD_END (its children become workable) and release it. */
@@ -298,8 +340,13 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
         this.emit("release", plan.release);
       }
     } catch (err) {
-      this.log(`${this.workerId}: lease round failed: ${(err as Error).message}`);
+      if (!this.roundFailing) this.log(`${this.workerId}: lease round failed (${(err as Error).message}); trying again every ${this.takeIntervalMs} ms`);
+      this.roundFailing = true;
+      this.schedule(next);
+      return;
     }
+    if (this.roundFailing) this.log(`${this.workerId}: lease rounds work again`);
+    this.roundFailing = false;
     this.schedule(next);
   }
 

@@ -5,13 +5,14 @@
  * table in step with the stream's shards (new leases after a reshard).
  *
  * A reader is `(lease, context) => Promise<"end" | void>`: read from `lease.checkpoint` (a sequence
- * number, or TRIM_HORIZON / LATEST), hand records to the processor, call `context.checkpoint` after them,
+ * number, or TRIM_HORIZON / AT_TIMESTAMP / LATEST; pin a LATEST start with `context.pinStart` before the first
+ * read), hand records to the processor, call `context.checkpoint` after them,
  * return "end" after the shard's last record (the shard is closed and read), and return as soon as
  * `context.signal` aborts. Its reason says why: "handover" and "stop" (checkpoint first: the lease is still
  * held), or "lost" (another worker holds it; checkpoints are refused, stop at once).
  */
 import { LeaseCoordinator, ShardInfo } from "./coordinator";
-import { Lease } from "./lease";
+import { Lease, TRIM_HORIZON } from "./lease";
 
 export type StopReason = "lost" | "handover" | "stop";
 
@@ -20,6 +21,11 @@ export interface ShardContext {
   signal: AbortSignal;
   /** Records progress in the lease row; throws `LeaseLostError` when the lease is gone (stop reading then). */
   checkpoint(sequenceNumber: string, subSequenceNumber?: number): Promise<void>;
+  /**
+   * For a lease at `LATEST`: records where this reader starts (coordinator.pinStart) before its first read,
+   * so that a later owner starts there too; throws as `checkpoint` does.
+   */
+  pinStart(start: Date | typeof TRIM_HORIZON): Promise<void>;
 }
 
 export type ShardReader = (lease: Lease, context: ShardContext) => Promise<"end" | void>;
@@ -61,7 +67,11 @@ export async function runGroup(options: GroupOptions): Promise<GroupRun> {
     if (stopping || readers.has(lease.leaseKey)) return;
     const controller = new AbortController();
     const key = lease.leaseKey;
-    const context: ShardContext = { signal: controller.signal, checkpoint: (seq, sub) => coordinator.checkpoint(key, seq, sub) };
+    const context: ShardContext = {
+      signal: controller.signal,
+      checkpoint: (seq, sub) => coordinator.checkpoint(key, seq, sub),
+      pinStart: (start) => coordinator.pinStart(key, start),
+    };
     const done = (async () => {
       let outcome: "end" | void;
       try {
@@ -85,6 +95,10 @@ export async function runGroup(options: GroupOptions): Promise<GroupRun> {
         }
       } catch (err) {
         log(`after the reader of ${key}: ${(err as Error).message}`);
+        // Not released, not finished (the table unreachable): held with no reader, the shard would stall. Let
+        // it go locally: this worker's next round takes it back (a reader from its checkpoint), or, if this
+        // worker is gone by then, it expires for the others.
+        if (!stopping && coordinator.holds(key)) coordinator.abandon(key);
       }
     })();
     readers.set(key, { controller, done });
@@ -100,7 +114,14 @@ export async function runGroup(options: GroupOptions): Promise<GroupRun> {
 
   await sync();
   const syncTimer = options.listShards ? setInterval(() => void sync(), options.syncIntervalMs ?? 60_000) : undefined;
-  await coordinator.start();
+  try {
+    await coordinator.start();
+  } catch (err) {
+    // No table (LeaseTableMissingError) or none reachable: nothing may keep the process alive after the error.
+    clearInterval(syncTimer);
+    await coordinator.stop();
+    throw err;
+  }
 
   return {
     reading: () => [...readers.keys()].sort(),

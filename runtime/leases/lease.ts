@@ -4,8 +4,8 @@
  * so a team reads the table with the tools they know: `leaseKey` (S, the shard id, the partition key),
  * `leaseOwner` (S, absent when nobody holds it), `leaseCounter` (N), `checkpoint` (S: a sequence number or
  * one of the sentinels below), `checkpointSubSequenceNumber` (N), `ownerSwitchesSinceCheckpoint` (N) and
- * `parentShardId` (SS, absent for a shard without parents). README "Consumer groups" lists where the
- * table differs from KCL's.
+ * `parentShardId` (SS, absent for a shard without parents). docs/consumer-groups.md lists where the
+ * table differs from KCL's (`checkpointTimestamp` and `handoverRequestedBy` are not KCL's).
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { LEASE_KEY } from "../../model/groups";
@@ -17,6 +17,13 @@ export const TRIM_HORIZON = "TRIM_HORIZON";
 /** The checkpoint of a shard nobody has read yet, to be read from records arriving after the first read. */
 export const LATEST = "LATEST";
 
+/**
+ * The checkpoint of a shard whose first reader started at LATEST and has written no record yet: read from
+ * records that arrived at or after `checkpointTimestamp`. KCL's sentinel; KCL takes the time from the
+ * worker's configuration, this table keeps it in the row, so that any later owner starts where the first did.
+ */
+export const AT_TIMESTAMP = "AT_TIMESTAMP";
+
 export type InitialPosition = typeof TRIM_HORIZON | typeof LATEST;
 
 export const ATTRIBUTES = {
@@ -27,6 +34,8 @@ export const ATTRIBUTES = {
   subSequence: "checkpointSubSequenceNumber",
   ownerSwitches: "ownerSwitchesSinceCheckpoint",
   parents: "parentShardId",
+  /** Not KCL's: with checkpoint AT_TIMESTAMP, the time (N, milliseconds since the epoch). */
+  timestamp: "checkpointTimestamp",
   /** Not KCL's: a worker below its share asks the owner to hand the lease over (balance.ts). */
   handover: "handoverRequestedBy",
 } as const;
@@ -38,8 +47,13 @@ export interface Lease {
   leaseOwner: string | undefined;
   /** Raised by every write: a writer that expects an older value has lost the lease (fencing). */
   leaseCounter: number;
-  /** The last checkpointed sequence number, or `TRIM_HORIZON` / `LATEST` before the first, or `SHARD_END`. */
+  /**
+   * The last checkpointed sequence number, or `TRIM_HORIZON` / `LATEST` before the first (`AT_TIMESTAMP` once
+   * a reader started at LATEST: the start pinned), or `SHARD_END`.
+   */
   checkpoint: string;
+  /** With checkpoint `AT_TIMESTAMP`: milliseconds since the epoch; undefined otherwise. */
+  checkpointTimestamp?: number;
   /** Position inside a KPL aggregate at `checkpoint` (0 for a plain record). */
   checkpointSubSequenceNumber: number;
   /** Owner changes since the last checkpoint: each one may replay the records after `checkpoint`. */
@@ -66,6 +80,7 @@ export function toItem(lease: Lease): Record<string, AttributeValue> {
   // A string set may not be empty: a shard without parents has no parentShardId, as in KCL.
   if (lease.parentShardIds.length > 0) item[ATTRIBUTES.parents] = { SS: [...lease.parentShardIds] };
   if (lease.handoverRequestedBy !== undefined) item[ATTRIBUTES.handover] = s(lease.handoverRequestedBy);
+  if (lease.checkpointTimestamp !== undefined) item[ATTRIBUTES.timestamp] = n(lease.checkpointTimestamp);
   return item;
 }
 
@@ -84,6 +99,7 @@ export function fromItem(item: Record<string, AttributeValue>): Lease {
     ownerSwitchesSinceCheckpoint: num(item[ATTRIBUTES.ownerSwitches]),
     parentShardIds: [...(item[ATTRIBUTES.parents]?.SS ?? [])].sort(),
     ...(item[ATTRIBUTES.handover]?.S !== undefined ? { handoverRequestedBy: item[ATTRIBUTES.handover].S } : {}),
+    ...(item[ATTRIBUTES.timestamp]?.N !== undefined ? { checkpointTimestamp: num(item[ATTRIBUTES.timestamp]) } : {}),
   };
 }
 

@@ -257,9 +257,19 @@ export class LeaseTable {
     return this.update("RenewLease", lease, { ...lease, leaseCounter: lease.leaseCounter + 1 }, {}, [], owner);
   }
 
-  /** Records `checkpoint` in `owner`'s lease; fails with `LeaseLostError` when the owner has lost it. */
-  async checkpoint(lease: Lease, owner: string, checkpoint: string, subSequence = 0): Promise<Lease> {
-    const intended: Lease = { ...lease, leaseCounter: lease.leaseCounter + 1, checkpoint, checkpointSubSequenceNumber: subSequence, ownerSwitchesSinceCheckpoint: 0 };
+  /**
+   * Records `checkpoint` in `owner`'s lease (with `timestamp`, ms since the epoch, for `AT_TIMESTAMP`; any
+   * other checkpoint removes the row's timestamp); fails with `LeaseLostError` when the owner has lost it.
+   */
+  async checkpoint(lease: Lease, owner: string, checkpoint: string, subSequence = 0, timestamp?: number): Promise<Lease> {
+    const intended: Lease = {
+      ...lease,
+      leaseCounter: lease.leaseCounter + 1,
+      checkpoint,
+      checkpointSubSequenceNumber: subSequence,
+      ownerSwitchesSinceCheckpoint: 0,
+      checkpointTimestamp: timestamp,
+    };
     return this.update(
       "Checkpoint",
       lease,
@@ -268,8 +278,9 @@ export class LeaseTable {
         [ATTRIBUTES.checkpoint]: { S: checkpoint },
         [ATTRIBUTES.subSequence]: { N: String(subSequence) },
         [ATTRIBUTES.ownerSwitches]: { N: "0" },
+        ...(timestamp !== undefined ? { [ATTRIBUTES.timestamp]: { N: String(timestamp) } } : {}),
       },
-      [],
+      timestamp === undefined ? [ATTRIBUTES.timestamp] : [],
       owner,
     );
   }
@@ -320,6 +331,7 @@ function sameLease(a: Lease, b: Lease): boolean {
     a.leaseCounter === b.leaseCounter &&
     a.checkpoint === b.checkpoint &&
     a.checkpointSubSequenceNumber === b.checkpointSubSequenceNumber &&
+    a.checkpointTimestamp === b.checkpointTimestamp &&
     a.ownerSwitchesSinceCheckpoint === b.ownerSwitchesSinceCheckpoint
   );
 }

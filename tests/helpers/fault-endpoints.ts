@@ -104,3 +104,72 @@ export async function startFreezableProxy(target: string, delayMs = 0): Promise<
     },
   };
 }
+
+export type ProxyMode = "forward" | "freeze" | "refuse";
+
+export interface ControllableProxy extends FaultEndpoint {
+  /**
+   * forward: pass bytes both ways. freeze: accept connections but pass nothing and answer nothing, on open
+   * and new connections (a stalled network path); connections frozen stay dead after a thaw, as TCP streams
+   * that lost bytes would. refuse: stop listening and drop every connection, so connects get ECONNREFUSED
+   * (the port is kept and listened on again when the mode returns to forward).
+   */
+  set(mode: ProxyMode): Promise<void>;
+  readonly mode: ProxyMode;
+}
+
+/** A TCP proxy to `target` (`http://host:port`) that can be frozen, made to refuse connections, and thawed. */
+export async function startControllableProxy(target: string): Promise<ControllableProxy> {
+  const url = new URL(target);
+  const sockets = new Set<net.Socket>();
+  let mode: ProxyMode = "forward";
+  /** Connections that saw a freeze or were accepted during one: never forwarded again. */
+  const dead = new WeakSet<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on("error", () => undefined);
+    client.on("close", () => sockets.delete(client));
+    if (mode !== "forward") {
+      dead.add(client);
+      client.on("data", () => undefined);
+      return;
+    }
+    const upstream = net.connect(Number(url.port), url.hostname);
+    sockets.add(upstream);
+    const live = () => mode === "forward" && !dead.has(client);
+    upstream.on("error", () => client.destroy());
+    upstream.on("close", () => sockets.delete(upstream));
+    client.on("data", (chunk) => (live() ? upstream.write(chunk) : dead.add(client)));
+    upstream.on("data", (chunk) => (live() ? client.write(chunk) : dead.add(client)));
+    client.on("end", () => live() && upstream.end());
+    upstream.on("end", () => live() && client.end());
+  });
+  const port = await listen(server);
+  const closeAll = closer(server, sockets);
+  const markDead = () => {
+    for (const s of sockets) dead.add(s);
+  };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => (server.listening ? closeAll() : Promise.resolve(void [...sockets].forEach((s) => s.destroy()))),
+    get mode() {
+      return mode;
+    },
+    async set(next: ProxyMode) {
+      if (next === mode) return;
+      const was = mode;
+      mode = next;
+      if (next === "freeze") markDead();
+      if (next === "refuse") {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+      if (was === "refuse") {
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(port, "127.0.0.1", () => resolve());
+        });
+      }
+    },
+  };
+}

@@ -10,6 +10,60 @@ describe("a consumer group's engine reader: the lease as the engine's checkpoint
     assert.deepEqual(leasePosition(lease("LATEST")), {});
     assert.deepEqual(leasePosition(lease("SHARD_END")), { "shardId-000000000001": { ended: true } });
     assert.deepEqual(leasePosition(lease("4967")), { "shardId-000000000001": { sequenceNumber: "4967" } });
+    const pinned = { ...lease("AT_TIMESTAMP"), checkpointTimestamp: Date.parse("2024-05-01T12:00:00.000Z") };
+    assert.deepEqual(leasePosition(pinned), { "shardId-000000000001": { start: { atTimestamp: "2024-05-01T12:00:00.000Z" } } });
+    // AT_TIMESTAMP without a time (a row this coordinator did not write): re-read rather than skip.
+    assert.deepEqual(leasePosition(lease("AT_TIMESTAMP")), { "shardId-000000000001": { start: "trim-horizon" } });
+  });
+
+  it("pins a LATEST lease's start (the engine's AT_TIMESTAMP of its start) before the first read, once; never a lease that has a start", async () => {
+    const pins: unknown[] = [];
+    const written: string[] = [];
+    const context = {
+      signal: new AbortController().signal,
+      checkpoint: async (seq: string) => void written.push(seq),
+      pinStart: async (start: Date | "TRIM_HORIZON") => void pins.push(start instanceof Date ? start.toISOString() : start),
+    };
+    const at = "2024-05-01T12:00:00.000Z";
+    const store = new LeaseCheckpointStore(lease("LATEST"), context, () => undefined);
+    assert.deepEqual(await store.load(), {});
+    await store.save("s", { "shardId-000000000001": { start: { atTimestamp: at } } });
+    await store.save("s", { "shardId-000000000001": { start: { atTimestamp: at } } });
+    assert.deepEqual(pins, [at]);
+    await store.save("s", { "shardId-000000000001": { sequenceNumber: "7" } });
+    assert.deepEqual(written, ["7"]);
+    // A lease with a start of its own (TRIM_HORIZON, a pinned AT_TIMESTAMP) is not pinned again.
+    for (const cp of ["TRIM_HORIZON", "AT_TIMESTAMP"]) {
+      const other = new LeaseCheckpointStore(lease(cp), context, () => undefined);
+      await other.save("s", { "shardId-000000000001": { start: { atTimestamp: at } } });
+    }
+    assert.deepEqual(pins, [at]);
+  });
+
+  it("a pin that fails fails the reader; a record's checkpoint that fails (table unreachable) is logged, and written by the next save", async () => {
+    let fail = true;
+    const written: string[] = [];
+    const unreachable = () => Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const context = {
+      signal: new AbortController().signal,
+      checkpoint: async (seq: string) => {
+        if (fail) throw unreachable();
+        written.push(seq);
+      },
+      pinStart: async () => {
+        if (fail) throw unreachable();
+      },
+    };
+    const logged: string[] = [];
+    const latest = new LeaseCheckpointStore(lease("LATEST"), context, () => undefined, (l) => logged.push(l));
+    await assert.rejects(latest.save("s", { "shardId-000000000001": { start: { atTimestamp: "2024-05-01T12:00:00.000Z" } } }), /ECONNREFUSED/);
+    const store = new LeaseCheckpointStore(lease("10"), context, () => undefined, (l) => logged.push(l));
+    await store.save("s", { "shardId-000000000001": { sequenceNumber: "11" } });
+    assert.equal(logged.length, 1);
+    assert.match(logged[0], /checkpoint 11 not written \(connect ECONNREFUSED\); reading on/);
+    fail = false;
+    await store.save("s", { "shardId-000000000001": { sequenceNumber: "11" } });
+    assert.deepEqual(written, ["11"]);
   });
 
   it("writes a moved sequence number into the lease, and stops writing once a checkpoint is refused", async () => {
@@ -22,6 +76,7 @@ describe("a consumer group's engine reader: the lease as the engine's checkpoint
         if (refuse) throw new LeaseLostError("shardId-000000000001", undefined);
         written.push(seq);
       },
+      pinStart: async () => undefined,
     };
     const lost: string[] = [];
     const store = new LeaseCheckpointStore(lease("10"), context, (err) => lost.push(err.name));
@@ -42,7 +97,7 @@ describe("a consumer group's engine reader: the lease as the engine's checkpoint
   it("does not write a lease the coordinator already reported lost", async () => {
     const controller = new AbortController();
     const written: string[] = [];
-    const store = new LeaseCheckpointStore(lease("TRIM_HORIZON"), { signal: controller.signal, checkpoint: async (s: string) => void written.push(s) }, () => undefined);
+    const store = new LeaseCheckpointStore(lease("TRIM_HORIZON"), { signal: controller.signal, checkpoint: async (s: string) => void written.push(s), pinStart: async () => undefined }, () => undefined);
     controller.abort("lost");
     await store.save("s", { "shardId-000000000001": { sequenceNumber: "5" } });
     assert.deepEqual(written, []);
