@@ -1,6 +1,6 @@
 /**
- * Issue 19's done-when, at full size (`npm run test:long`, not part of `npm test`: about 1–1½ minutes for
- * plain records and half a minute aggregated on the 2-core test machine): 3 `subscribe --group` workers on
+ * Issue 19's done-when, at full size (`npm run test:long`, not part of `npm test`: 40–77 s for plain
+ * records and about half a minute aggregated on the 2-core test machine): 3 `subscribe --group` workers on
  * a 16-shard stream, one killed with SIGKILL and one added while 200,000 records are published. Every
  * record reaches some worker's output at least once; every duplicate falls after a takeover of its shard
  * and past the checkpoint the taker started from, taken from a worker that had written it (so a shard's
