@@ -14,6 +14,9 @@
  *   5 local lake    publish rate on an empty emulator vs one holding several MB
  *   6 program       lakes of N segments under Pulumi mocks vs bare resources and vs the same resources flat
  *                   (bench/program-scale.ts)
+ *   7 groups        consumer group worker processes on 16 shards: kill -9 to the last orphaned shard read
+ *                   again, a joining worker to a balanced group, and the lease table's DynamoDB requests
+ *                   and units per shard per minute for 1, 4 and 16 workers (bench/main/groups.ts)
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -24,6 +27,7 @@ import { aggregation, capacity, ceiling } from "./main/publisher";
 import { subscriber } from "./main/subscriber";
 import { localLake } from "./main/local-lake";
 import { program } from "./main/program";
+import { groups } from "./main/groups";
 
 const outFile = opts.out ?? path.join(__dirname, quick ? "RESULTS.quick.md" : "RESULTS.md");
 
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
   if (only.has("lake")) await localLake();
   if (only.has("durability")) await durability({ say, quick });
   if (only.has("program")) await program();
+  if (only.has("groups")) await groups();
   say(`Total bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   const notes = path.join(__dirname, "NOTES.md");
   const extra = fs.existsSync(notes) ? `\n${fs.readFileSync(notes, "utf8")}` : "";

@@ -324,8 +324,10 @@ export class LeaseCoordinator extends EventEmitter<CoordinatorEvents> {
         if (scanned >= expiresAt) expired.add(l.leaseKey);
         // Look again right when it would expire, not a whole interval later.
         else next = Math.min(next, expiresAt - scanned + 1);
-        // A live owner renews every renewal interval; twice that without a change looks like a dead one.
-        if (l.leaseOwner !== undefined && scanned < expiresAt && scanned - since > 2 * this.renewIntervalMs + this.takeIntervalMs) suspect.add(l.leaseKey);
+        // A live owner renews every renewal interval, so scans showing one counter span less than that;
+        // twice that without a change looks like a dead one. (Adding a take interval, as this once did, made
+        // the threshold the whole lease duration at the default timing: nobody ever looked dead.)
+        if (l.leaseOwner !== undefined && scanned < expiresAt && scanned - since > 2 * this.renewIntervalMs) suspect.add(l.leaseKey);
       }
       const plan = planRound({ leases, me: this.workerId, held: new Set(this.held.keys()), expired, suspect });
       this.lastPlan = plan;
