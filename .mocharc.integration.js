@@ -21,14 +21,19 @@ const path = require("path");
 const DIR = path.join("tests", "integration");
 /** The longest files, longest first (measured serially on the 2-core test machine, in seconds). */
 const LONGEST_FIRST = [
+  "local-lake-kill-storm", // ~120: 20 kill -9 at random moments while publishing and routing
   "local-lake-crash", // ~85: kill -9 rounds, restarts with saved state
+  "consumer-group-faults", // ~50: LATEST hand-overs, a frozen and a refusing lease table
   "subscriber-faults", // ~45: full disks, pipes, locks, a slow endpoint
   "archive", // ~45: publish, query, replay, a killed replay
   "package", // ~45: npm pack (a build), an offline install, 10,000 records, kill -9 and resume
   "deadlines", // ~40: frozen and refusing endpoints, retry bounds
-  "lag", // ~30
   "real-clients", // ~30: boto3, AWS CLI v2, a Go build
+  "leases", // ~35: coordinators and worker processes on dynalite
+  "lag", // ~30
+  "consumer-group", // ~30: 16 shards, 3 workers, kill -9 and a join, 20,000 records
   "read-budget", // ~25: a 12 s live stream
+  "consumer-group-reshard", // ~22: split and merge under 3 workers
 ];
 
 const all = fs.readdirSync(path.join(__dirname, DIR)).filter((f) => f.endsWith(".test.ts")).sort();

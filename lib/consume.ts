@@ -14,7 +14,7 @@ import { deaggregate } from "../model/kpl";
 import type { KinesisSender } from "../runtime/consumer/shards";
 import type { KinesisRecord } from "../runtime/consumer/engine-options";
 import type { CommittedPositions } from "../runtime/consumer/committed-positions";
-import { BatchEngineOptions, BatchStopReason, Position, runShardBatches, ShardBatch, ShardCheckpointer } from "../runtime/consumer/batches";
+import { BatchEngineOptions, BatchRunSummary, BatchStopReason, Position, runShardBatches, ShardBatch, ShardCheckpointer } from "../runtime/consumer/batches";
 import { ConfigurationError } from "./errors";
 
 /** One record as the caller gets it: a user record (a KPL aggregated record is unpacked into its records). */
@@ -48,16 +48,10 @@ export interface Batch {
 /** How a consume run ended: stopped by its signal, idle for `idleTimeoutMs`, every shard closed and read. */
 export type ConsumeStopReason = BatchStopReason;
 
-export interface ConsumeSummary {
-  /** Records handed to `eachBatch` (user records) and the batches they came in. */
+/** What a consume run did: the batch run's summary, its records counted as the caller got them. */
+export interface ConsumeSummary extends BatchRunSummary {
+  /** Records handed to `eachBatch`: user records (a KPL aggregated record counts as the records inside). */
   records: number;
-  batches: number;
-  /** Shards read. */
-  shards: number;
-  durationMs: number;
-  /** Throttled calls and other retried failures (backed off and retried). */
-  throttles: number;
-  retries: number;
   stopReason: ConsumeStopReason;
 }
 

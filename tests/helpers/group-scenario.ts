@@ -22,20 +22,11 @@ import { publish, PublishRecord, PublishSummary } from "../../runtime/producer/p
 import { hashKeyOf, ShardMap } from "../../runtime/producer/shard-map";
 import { GroupWorkerProcess } from "../../testkit/group-worker-process";
 import { checkDeliveries, Delivery, DeliveryReport, Takeover } from "./group-deliveries";
+import { sleep, until } from "./until";
 
 export const SEGMENT = "ingest/persons";
 export const GROUP = "billing";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 200): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /** A local lake with the group's segment, its catalog file, the workers' environment and the lease table. */
 export class GroupLake {

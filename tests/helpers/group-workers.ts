@@ -11,18 +11,10 @@ import { ListShardsCommand, PutRecordsCommand, Shard } from "@aws-sdk/client-kin
 import type { LocalLake } from "../../local/lake";
 import { Lease, LeaseTable } from "../../runtime/leases";
 import { appArgs, PROJECT_DIR } from "./run-app";
+import { sleep, until } from "./until";
+export { sleep, until };
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false> | T | undefined | false, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /** One published record as the workers write it (the publisher's JSON line). */
 export interface Line {

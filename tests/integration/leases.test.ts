@@ -16,19 +16,10 @@ import { createLeaseClient, Lease, LeaseCoordinator, LeaseLostError, LeaseTable,
 import { PROJECT_DIR, TS_NODE_REGISTER } from "../helpers/run-app";
 import { parseLakeConfig } from "../../model/config";
 import { startLocalLake } from "../../local/lake";
+import { sleep, until } from "../helpers/until";
 
 const shard = (i: number) => `shardId-${String(i).padStart(12, "0")}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 let tableCounter = 0;
 async function freshTable(db: LocalDynamoDb, shards = 0, options: { callTimeoutMs?: number } = {}): Promise<LeaseTable> {
