@@ -112,8 +112,19 @@ export function engineShardReader(client: KinesisSender, stream: string, options
       },
       log,
     );
+    const write = options.write;
     const summary = await subscribe(client, stream, {
       ...options,
+      // Fencing at the record: once the lease's trust has run out (no renewal in time), nothing more is
+      // handed on and nothing more checkpointed, even before the coordinator's timer says so.
+      write: (record, shard) => {
+        if (!context.holds()) {
+          store.lost = true;
+          lost.abort();
+          return 0;
+        }
+        return write(record, shard);
+      },
       // LATEST only applies to a lease nobody has read; a checkpoint or a start wins over `from`.
       from: { type: "latest" },
       checkpoint: store,

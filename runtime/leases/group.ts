@@ -26,6 +26,12 @@ export interface ShardContext {
    * so that a later owner starts there too; throws as `checkpoint` does.
    */
   pinStart(start: Date | typeof TRIM_HORIZON): Promise<void>;
+  /**
+   * True while the lease may still be trusted (coordinator.holds): checked before every record is handed
+   * on, so a reader never passes on a record once its trust ran out, however late a timer fires on a
+   * loaded machine (the "lost" event comes from such a timer).
+   */
+  holds(): boolean;
 }
 
 export type ShardReader = (lease: Lease, context: ShardContext) => Promise<"end" | void>;
@@ -71,6 +77,7 @@ export async function runGroup(options: GroupOptions): Promise<GroupRun> {
       signal: controller.signal,
       checkpoint: (seq, sub) => coordinator.checkpoint(key, seq, sub),
       pinStart: (start) => coordinator.pinStart(key, start),
+      holds: () => coordinator.holds(key),
     };
     const done = (async () => {
       let outcome: "end" | void;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { LeaseCheckpointStore, leasePosition } from "../../../runtime/leases/engine-reader";
+import { engineShardReader, LeaseCheckpointStore, leasePosition } from "../../../runtime/leases/engine-reader";
+import { records, shardId, StubKinesis } from "../../helpers/stub-kinesis";
 import { LeaseLostError, newLease } from "../../../runtime/leases";
 
 const lease = (checkpoint: string) => ({ ...newLease("shardId-000000000001", [], "TRIM_HORIZON"), checkpoint });
@@ -23,6 +24,7 @@ describe("a consumer group's engine reader: the lease as the engine's checkpoint
       signal: new AbortController().signal,
       checkpoint: async (seq: string) => void written.push(seq),
       pinStart: async (start: Date | "TRIM_HORIZON") => void pins.push(start instanceof Date ? start.toISOString() : start),
+      holds: () => true,
     };
     const at = "2024-05-01T12:00:00.000Z";
     const store = new LeaseCheckpointStore(lease("LATEST"), context, () => undefined);
@@ -53,6 +55,7 @@ describe("a consumer group's engine reader: the lease as the engine's checkpoint
       pinStart: async () => {
         if (fail) throw unreachable();
       },
+      holds: () => true,
     };
     const logged: string[] = [];
     const latest = new LeaseCheckpointStore(lease("LATEST"), context, () => undefined, (l) => logged.push(l));
@@ -77,6 +80,7 @@ describe("a consumer group's engine reader: the lease as the engine's checkpoint
         written.push(seq);
       },
       pinStart: async () => undefined,
+      holds: () => true,
     };
     const lost: string[] = [];
     const store = new LeaseCheckpointStore(lease("10"), context, (err) => lost.push(err.name));
@@ -97,9 +101,36 @@ describe("a consumer group's engine reader: the lease as the engine's checkpoint
   it("does not write a lease the coordinator already reported lost", async () => {
     const controller = new AbortController();
     const written: string[] = [];
-    const store = new LeaseCheckpointStore(lease("TRIM_HORIZON"), { signal: controller.signal, checkpoint: async (s: string) => void written.push(s), pinStart: async () => undefined }, () => undefined);
+    const store = new LeaseCheckpointStore(lease("TRIM_HORIZON"), { signal: controller.signal, checkpoint: async (s: string) => void written.push(s), pinStart: async () => undefined, holds: () => true }, () => undefined);
     controller.abort("lost");
     await store.save("s", { "shardId-000000000001": { sequenceNumber: "5" } });
     assert.deepEqual(written, []);
+  });
+
+  it("hands on no record once the lease's trust has run out, before any timer says so, and checkpoints nothing after", async () => {
+    const stub = new StubKinesis([{ id: shardId(1), records: records(1, 50) }]);
+    stub.batch = 10;
+    let trusted = 25;
+    const written: string[] = [];
+    const checkpoints: string[] = [];
+    const read = engineShardReader(stub as never, "s", {
+      write: (record) => {
+        written.push(record.SequenceNumber!);
+        trusted--;
+      },
+      minGetRecordsIntervalMs: 1,
+      tipGetRecordsIntervalMs: 1,
+      emptyReadPauseMs: 1,
+      checkpointIntervalMs: 1,
+    });
+    const outcome = await read({ ...newLease(shardId(1), [], "TRIM_HORIZON") }, {
+      signal: new AbortController().signal,
+      checkpoint: async (seq: string) => void checkpoints.push(seq),
+      pinStart: async () => undefined,
+      holds: () => trusted > 0,
+    });
+    assert.equal(outcome, undefined, "a fenced reader does not report the shard's end");
+    assert.equal(written.length, 25, "records handed on after the trust ran out");
+    assert.ok(checkpoints.every((c) => BigInt(c) <= BigInt(written[written.length - 1])), `checkpointed past what was handed on: ${checkpoints}`);
   });
 });
