@@ -21,7 +21,6 @@ const path = require("path");
 const DIR = path.join("tests", "integration");
 /** The longest files, longest first (measured serially on the 2-core test machine, in seconds). */
 const LONGEST_FIRST = [
-  "local-lake-kill-storm", // ~120: 20 kill -9 at random moments while publishing and routing
   "local-lake-crash", // ~85: kill -9 rounds, restarts with saved state
   "consumer-group-faults", // ~50: LATEST hand-overs, a frozen and a refusing lease table
   "subscriber-faults", // ~45: full disks, pipes, locks, a slow endpoint

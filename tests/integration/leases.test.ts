@@ -410,7 +410,10 @@ describe("consumer group leases on the local DynamoDB stand-in", function () {
       assert.deepEqual([...o.keys()].sort(), ["w1", "w3"]);
       assert.deepEqual([o.get("w1"), o.get("w3")], [8, 8]);
       console.log(`      ${victim.length} leases of the killed worker taken ${took} ms after kill -9 (bound ${LEASE_MS + RENEW_MS} ms)`);
-      assert.ok(took <= LEASE_MS + RENEW_MS + 400, `took ${took} ms`);
+      // The bound is the lease duration plus one renewal interval, plus the scan and the take: on a loaded
+      // 2-core machine those took up to ~0.4 s more (3.0 s once under npm test), so allow a second for them;
+      // the exact times are the bench's (section 7), the test guards that takeover happens and not too early.
+      assert.ok(took <= LEASE_MS + RENEW_MS + 1_000, `took ${took} ms`);
       assert.ok(took >= LEASE_MS - RENEW_MS - 100, `took ${took} ms: before the leases could have expired`);
     });
 

@@ -104,7 +104,7 @@ describe("the local lake under kill -9, Ctrl-C and broken state", function () {
     if (emulator) assert.ok(await waitGone(emulator), `emulator ${emulator} outlived the killed lake (${alsoEmulator ? "both groups killed" : "lake's group killed"})`);
   }
 
-  // kill -9 at random moments while publishing and routing: local-lake-kill-storm.test.ts.
+  // kill -9 at random moments while publishing and routing: tests/long/local-lake-kill-storm.test.ts.
 
   it("Ctrl-C and a double Ctrl-C to the terminal's process group: it starts again, and a single Ctrl-C keeps every acknowledged record", async () => {
     let lake = await startLakeProcess(dataDir);
