@@ -8,7 +8,9 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ListShardsCommand, PutRecordsCommand, Shard } from "@aws-sdk/client-kinesis";
-import type { LocalLake } from "../../local/lake";
+import { LocalLake, startLocalLake } from "../../local/lake";
+import type { LakeConfig } from "../../model/config";
+import { createLeaseClient } from "../../runtime/leases";
 import { Lease, LeaseTable } from "../../runtime/leases";
 import { appArgs, PROJECT_DIR } from "./run-app";
 import { sleep, until } from "./until";
@@ -144,4 +146,31 @@ export function watchTable(table: LeaseTable, onRows: (rows: Lease[], at: number
       await loop;
     },
   };
+}
+
+/** A local lake (in memory) for `config`, its catalog in `dir`, and the environment a worker process needs to find it. */
+export async function startGroupTestLake(dir: string, config: LakeConfig): Promise<{ lake: LocalLake; env: NodeJS.ProcessEnv }> {
+  const lake = await startLocalLake({ config, persist: false, dataDir: path.join(dir, "lake") });
+  fs.writeFileSync(path.join(dir, "catalog.json"), JSON.stringify(lake.catalog));
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_ENDPOINT_URL_KINESIS: lake.endpoint,
+    DATALAKE_CATALOG: path.join(dir, "catalog.json"),
+  };
+  return { lake, env };
+}
+
+/** A lease-table client that can be cut off: while `link.cut` is true, every call fails as a refused connection. */
+export function cuttableLeaseClient(endpoint: string): { client: ReturnType<typeof createLeaseClient>; cut: boolean } {
+  const link = { client: createLeaseClient({ endpoint }), cut: false };
+  link.client.middlewareStack.add(
+    (next) => async (args) => {
+      if (link.cut) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED", name: "Error" });
+      return next(args);
+    },
+    { step: "finalizeRequest", name: "cutOff" },
+  );
+  return link;
 }

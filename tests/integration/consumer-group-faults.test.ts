@@ -13,10 +13,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseLakeConfig } from "../../model/config";
-import { LocalLake, startLocalLake } from "../../local/lake";
+import type { LocalLake } from "../../local/lake";
 import { createLeaseClient, LeaseCoordinator, LeaseTable, newLease, runGroup } from "../../runtime/leases";
 import { ControllableProxy, startControllableProxy } from "../helpers/fault-endpoints";
-import { openShards, owners, publish, seenIds, sleep, startWorker, until, watchTable, Worker, WorkerOptions } from "../helpers/group-workers";
+import { cuttableLeaseClient, openShards, owners, publish, seenIds, sleep, startWorker, until, watchTable, Worker, WorkerOptions, startGroupTestLake } from "../helpers/group-workers";
 import { runApp } from "../helpers/run-app";
 
 describe("consumer group workers under faults (subscribe --group, local lake)", function () {
@@ -44,15 +44,7 @@ describe("consumer group workers under faults (subscribe --group, local lake)", 
       },
       { project: "datalake", stack: "test" },
     );
-    lake = await startLocalLake({ config, persist: false, dataDir: path.join(dir, "lake") });
-    fs.writeFileSync(path.join(dir, "catalog.json"), JSON.stringify(lake.catalog));
-    env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_ENDPOINT_URL_KINESIS: lake.endpoint,
-      DATALAKE_CATALOG: path.join(dir, "catalog.json"),
-    };
+    ({ lake, env } = await startGroupTestLake(dir, config));
   });
 
   afterEach(() => {
@@ -271,27 +263,20 @@ describe("consumer group workers under faults (subscribe --group, local lake)", 
   it("a shard reader that fails while the table is unreachable, its release failing too, is started again once the table is back (not held readerless)", async () => {
     const endpoint = lake.dynamodb!.endpoint;
     const base = createLeaseClient({ endpoint });
-    const cutClient = createLeaseClient({ endpoint });
+    const link = cuttableLeaseClient(endpoint);
+    const cutClient = link.client;
     clients.push(base, cutClient);
     const tableName = `abandon-${process.pid}`;
     const table = new LeaseTable({ client: base, tableName });
     await table.create();
     await table.createIfAbsent(newLease("s0", [], "TRIM_HORIZON"));
-    let cut = false;
-    cutClient.middlewareStack.add(
-      (next) => async (args) => {
-        if (cut) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED", name: "Error" });
-        return next(args);
-      },
-      { step: "finalizeRequest", name: "cutOff" },
-    );
     const coordinator = new LeaseCoordinator({ table: new LeaseTable({ client: cutClient, tableName, attempts: 2, backoffBaseMs: 1 }), workerId: "a", leaseDurationMs: 3_000, renewIntervalMs: 1_000 });
     let starts = 0;
     const run = await runGroup({
       coordinator,
       read: async (_lease, ctx) => {
         if (++starts === 1) {
-          await until("the cut", 10_000, () => cut || undefined, 20);
+          await until("the cut", 10_000, () => link.cut || undefined, 20);
           throw new Error("the processor failed");
         }
         await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
@@ -299,9 +284,9 @@ describe("consumer group workers under faults (subscribe --group, local lake)", 
     });
     try {
       await until("the first reader", 10_000, () => starts === 1 || undefined, 20);
-      cut = true;
+      link.cut = true;
       await sleep(500);
-      cut = false;
+      link.cut = false;
       await until("a reader of s0 again", 10_000, () => starts === 2 || undefined, 50);
       assert.equal((await table.get("s0"))?.leaseOwner, "a");
     } finally {

@@ -11,10 +11,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { MergeShardsCommand, SplitShardCommand } from "@aws-sdk/client-kinesis";
 import { parseLakeConfig } from "../../model/config";
-import { LocalLake, startLocalLake } from "../../local/lake";
+import type { LocalLake } from "../../local/lake";
 import { waitForActive } from "../../runtime/streams";
 import { createLeaseClient, Lease, LeaseTable, SHARD_END } from "../../runtime/leases";
-import { openShards, publish, seenIds, sleep, startWorker, until, watchTable, Worker } from "../helpers/group-workers";
+import { openShards, publish, seenIds, sleep, startWorker, until, watchTable, Worker, startGroupTestLake } from "../helpers/group-workers";
 
 describe("a consumer group while its segment is resharded (subscribe --group, local lake)", function () {
   this.timeout(150_000);
@@ -27,15 +27,7 @@ describe("a consumer group while its segment is resharded (subscribe --group, lo
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "group-reshard-"));
     const config = parseLakeConfig({ name: "gr", layers: { ingest: { segments: { clicks: { shards: 4, groups: ["g"] } } } } }, { project: "datalake", stack: "test" });
-    lake = await startLocalLake({ config, persist: false, dataDir: path.join(dir, "lake") });
-    fs.writeFileSync(path.join(dir, "catalog.json"), JSON.stringify(lake.catalog));
-    env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_ENDPOINT_URL_KINESIS: lake.endpoint,
-      DATALAKE_CATALOG: path.join(dir, "catalog.json"),
-    };
+    ({ lake, env } = await startGroupTestLake(dir, config));
   });
 
   after(async () => {

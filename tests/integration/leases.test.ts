@@ -17,6 +17,7 @@ import { PROJECT_DIR, TS_NODE_REGISTER } from "../helpers/run-app";
 import { parseLakeConfig } from "../../model/config";
 import { startLocalLake } from "../../local/lake";
 import { sleep, until } from "../helpers/until";
+import { cuttableLeaseClient } from "../helpers/group-workers";
 
 const shard = (i: number) => `shardId-${String(i).padStart(12, "0")}`;
 
@@ -236,20 +237,13 @@ describe("consumer group leases on the local DynamoDB stand-in", function () {
     it("the table unreachable for one worker: it keeps its leases until the lease duration after its last renewal, and nobody takes them before", async () => {
       const table = await freshTable(db, 3);
       // Worker a's own client, which can be cut off from the table (every call fails as a refused connection).
-      const cutClient = createLeaseClient({ endpoint: db.endpoint });
-      let cut = false;
-      cutClient.middlewareStack.add(
-        (next) => async (args) => {
-          if (cut) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED", name: "Error" });
-          return next(args);
-        },
-        { step: "finalizeRequest", name: "cutOff" },
-      );
+      const link = cuttableLeaseClient(db.endpoint);
+      const cutClient = link.client;
       const a = coordinator(new LeaseTable({ client: cutClient, tableName: table.tableName, attempts: 2, backoffBaseMs: 1 }), "a");
       await a.start();
       await until("a to hold all 3", 5_000, () => a.heldKeys().length === 3 || undefined);
       await sleep(RENEW_MS); // a renewed at least once more
-      cut = true;
+      link.cut = true;
       const cutAt = performance.now();
       // b joins now: it finds a above its share, live as far as b can tell, and nothing free.
       const b = coordinator(table, "b");
@@ -270,7 +264,7 @@ describe("consumer group leases on the local DynamoDB stand-in", function () {
         if (stoppedTrusting !== undefined) assert.ok(stoppedTrusting <= takenAt.get(key)!, `b took ${key} ${Math.round(stoppedTrusting - takenAt.get(key)!)} ms before a gave it up`);
         assert.ok(takenAt.get(key)! - cutAt >= LEASE_MS - RENEW_MS, `b took ${key} only ${Math.round(takenAt.get(key)! - cutAt)} ms after a was cut off`);
       }
-      cut = false;
+      link.cut = false;
     });
 
     it("a frozen worker (its renewals stopped) is fenced: its late checkpoint is refused by the table, and it learns it lost the lease", async () => {
